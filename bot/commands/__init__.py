@@ -1,0 +1,1 @@
+"""Platform-neutral commands: parsing, handlers, and the router that ties them."""

@@ -1,0 +1,38 @@
+"""What an adapter hands the core: one command from one user in one chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import ChatKind, ChatRef
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One incoming command, already stripped of platform details."""
+
+    platform: str
+    chat_id: str
+    chat_kind: ChatKind
+    user_id: str
+    text: str
+    chat_title: str | None = None
+    user_name: str | None = None
+    # The adapter says whether the user administers this chat (group admin, Manage Channels).
+    is_chat_admin: bool = False
+    # The user's client language (Telegram's language_code, Discord's locale), a hint only.
+    language_hint: str | None = None
+    # Text of the message this command replies to (Telegram: reply `/post` to a message).
+    reply_to_text: str | None = None
+    # True when the command came from pressing a button.
+    from_button: bool = False
+
+    @property
+    def chat(self) -> ChatRef:
+        """The chat this command came from."""
+        return ChatRef(self.platform, self.chat_id, self.chat_kind, self.chat_title)
+
+    @property
+    def actor(self) -> str:
+        """`platform:user_id`, the form HERALD_ADMINS uses."""
+        return f"{self.platform}:{self.user_id}"

@@ -1,0 +1,109 @@
+"""Neutral replies: text with light formatting and optional buttons; adapters render them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Style(StrEnum):
+    """The light formatting every platform can show."""
+
+    PLAIN = "plain"
+    BOLD = "bold"
+    ITALIC = "italic"
+    CODE = "code"
+    LINK = "link"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of text in one style; `url` only for links."""
+
+    text: str
+    style: Style = Style.PLAIN
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button; pressing it runs `action`, a command line such as `/tag 12 2`."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the core answers to one command."""
+
+    spans: tuple[Span, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    ephemeral: bool = False
+    # Set when the reply proposes follow-up actions an interactive console may prompt for.
+    suggestions: tuple[Button, ...] = field(default=())
+
+    def plain(self) -> str:
+        """The reply as plain text, formatting dropped."""
+        return "".join(span.text for span in self.spans)
+
+
+class ReplyBuilder:
+    """Builds a Reply span by span."""
+
+    def __init__(self) -> None:
+        self._spans: list[Span] = []
+        self._rows: list[tuple[Button, ...]] = []
+
+    def text(self, text: str) -> ReplyBuilder:
+        """Append plain text."""
+        if text:
+            self._spans.append(Span(text))
+        return self
+
+    def bold(self, text: str) -> ReplyBuilder:
+        """Append bold text."""
+        self._spans.append(Span(text, Style.BOLD))
+        return self
+
+    def italic(self, text: str) -> ReplyBuilder:
+        """Append italic text."""
+        self._spans.append(Span(text, Style.ITALIC))
+        return self
+
+    def code(self, text: str) -> ReplyBuilder:
+        """Append monospaced text."""
+        self._spans.append(Span(text, Style.CODE))
+        return self
+
+    def link(self, text: str, url: str) -> ReplyBuilder:
+        """Append a link."""
+        self._spans.append(Span(text, Style.LINK, url))
+        return self
+
+    def line(self, text: str = "") -> ReplyBuilder:
+        """Append plain text and a line break."""
+        self._spans.append(Span(text + "\n"))
+        return self
+
+    def buttons(self, *row: Button) -> ReplyBuilder:
+        """Append a row of buttons."""
+        if row:
+            self._rows.append(tuple(row))
+        return self
+
+    def build(self, *, ephemeral: bool = False) -> Reply:
+        """Finish the reply; trailing line breaks are trimmed."""
+        spans = list(self._spans)
+        while spans and spans[-1].style is Style.PLAIN and spans[-1].text.endswith("\n"):
+            trimmed = spans[-1].text.rstrip("\n")
+            spans[-1] = Span(trimmed)
+            if trimmed:
+                break
+            spans.pop()
+        return Reply(tuple(spans), tuple(self._rows), ephemeral)
+
+
+def text_reply(text: str, *, ephemeral: bool = False) -> Reply:
+    """A reply of one plain text."""
+    return Reply((Span(text),), ephemeral=ephemeral)
