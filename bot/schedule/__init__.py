@@ -1,0 +1,1 @@
+"""Scheduling rules: anniversary occurrences, ordinals and date mentions (pure, no I/O)."""

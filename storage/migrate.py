@@ -1,0 +1,68 @@
+"""Schema migrations through Alembic, run programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than the code."""
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at Herald's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration the code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the database to the newest schema."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+async def ensure_schema(engine: AsyncEngine, *, auto_upgrade: bool) -> None:
+    """Migrate when allowed (SQLite default); otherwise refuse a database behind the code."""
+    current = await current_revision(engine)
+    if current == head_revision():
+        return
+    if auto_upgrade:
+        await upgrade(engine)
+        return
+    raise SchemaBehind(
+        f"the database schema is at {current or 'nothing'}, the code needs {head_revision()}: "
+        "run `herald db upgrade`"
+    )

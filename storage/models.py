@@ -1,0 +1,252 @@
+"""SQLAlchemy models: the tables behind the announcement store and the outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+# SQLite's INTEGER PRIMARY KEY is the 64-bit rowid; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Base of every Herald table."""
+
+
+class AnnouncementRow(Base):
+    """An announcement; `revision` grows with every edit."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    signature: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_announcements_status_published", "status", "published_at", "id"),
+        Index("ix_announcements_due", "status", "publish_at"),
+    )
+
+
+class TagRow(Base):
+    """A tag: the key every spelling normalizes to, a display name, and a published count."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Kept by the repository so /tags needs no aggregate over every announcement.
+    published_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnnouncementTagRow(Base):
+    """Which tags an announcement carries; `published_at` copied here for fast tag pages."""
+
+    __tablename__ = "announcement_tags"
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_announcement_tags_page", "tag_id", "published_at", "announcement_id"),
+    )
+
+
+class ChatRow(Base):
+    """A chat on a platform; inactive chats keep their settings in case they come back."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    # Text, not an integer: Telegram ids need 64 bits and Discord snowflakes may exceed int64.
+    external_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_chats_platform_id"),)
+
+
+class SubscriptionRow(Base):
+    """A chat's subscription; `tag_key` '' means everything."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.id", ondelete="CASCADE"))
+    tag_key: Mapped[str] = mapped_column(String(64))
+    tag_name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "tag_key", name="uq_subscriptions_chat_tag"),
+        Index("ix_subscriptions_tag", "tag_key"),
+    )
+
+
+class AdminRow(Base):
+    """An admin added by an owner (owners themselves come from HERALD_ADMINS)."""
+
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(100), unique=True)
+    added_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AnniversaryRow(Base):
+    """A date the society keeps; tags and reminder days are comma-separated text."""
+
+    __tablename__ = "anniversaries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    month: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int | None] = mapped_column(Integer)
+    time_of_day: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    announcement_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="SET NULL")
+    )
+    tags: Mapped[str] = mapped_column(Text, default="")
+    reminder_days: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OccurrenceRow(Base):
+    """One firing of an anniversary; the unique key makes each fire at most once."""
+
+    __tablename__ = "anniversary_occurrences"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    anniversary_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("anniversaries.id", ondelete="CASCADE")
+    )
+    occurs_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        UniqueConstraint("anniversary_id", "occurs_on", "kind", name="uq_occurrence_once"),
+    )
+
+
+class DeliveryRow(Base):
+    """An outbox row: one send, edit or delete of one message in one chat."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.id", ondelete="CASCADE"))
+    announcement_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE")
+    )
+    occurrence_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("anniversary_occurrences.id", ondelete="CASCADE")
+    )
+    action: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(8))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    message_ids: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_deliveries_claim", "state", "due_at"),
+        Index("ix_deliveries_announcement", "announcement_id", "state"),
+        Index("ix_deliveries_chat", "chat_id", "state"),
+    )
+
+
+class MessageCopyRow(Base):
+    """The messages that currently show an announcement in one chat, for edits and deletes."""
+
+    __tablename__ = "message_copies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE")
+    )
+    chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.id", ondelete="CASCADE"))
+    message_ids: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("announcement_id", "chat_id", name="uq_copy_chat"),)
+
+
+class AuditRow(Base):
+    """Who did which admin action, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StateRow(Base):
+    """Small key/value state (e.g. the hash of the last Discord command sync)."""
+
+    __tablename__ = "kv_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+__all__ = ["Base", "text"]
