@@ -98,6 +98,6 @@ def _naive_if_sqlite(session: AsyncSession, when: datetime) -> datetime:
     from datetime import UTC
 
     when = when.astimezone(UTC)
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         return when.replace(tzinfo=None)
     return when
