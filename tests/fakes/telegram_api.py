@@ -1,0 +1,783 @@
+"""A fake Telegram Bot API server on loopback that the real python-telegram-bot talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+JSON = dict[str, Any]
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+DELETE_WINDOW = 48 * 3600
+_BLOCKED = "Forbidden: bot was blocked by the user"
+# Counted against the rate limits when enforcement is on.
+_MESSAGING = {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "copyMessage"}
+_JSON_FIELDS = {
+    "reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates",
+    "link_preview_options", "reply_parameters", "media",
+}
+_INT_FIELDS = {"message_id", "offset", "limit", "timeout", "user_id", "max_connections"}
+_BOOL_FIELDS = {
+    "disable_web_page_preview", "disable_notification", "protect_content", "show_alert",
+    "drop_pending_updates", "allow_paid_broadcast",
+}
+_TAGS = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
+    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
+    "code": "code", "pre": "pre", "a": "text_link", "tg-spoiler": "spoiler",
+    "blockquote": "blockquote", "span": "spoiler", "tg-emoji": "custom_emoji",
+}
+
+
+def utf16_len(text: str) -> int:
+    """Length of `text` in UTF-16 code units, as Telegram counts."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class ApiError(Exception):
+    """An error the fake answers with, in Telegram's envelope."""
+
+    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+class _EntityParser(HTMLParser):
+    """Telegram's HTML parse mode: text plus entities, strict about tags."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self.entities: list[JSON] = []
+        self._open: list[tuple[str, int, JSON]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TAGS:
+            raise ApiError(400, f"Bad Request: can't parse entities: Unsupported tag \"{tag}\"")
+        if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
+            raise ApiError(400, "Bad Request: can't parse entities: Unsupported span")
+        entity: JSON = {"type": _TAGS[tag]}
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if not href:
+                raise ApiError(400, "Bad Request: can't parse entities: Empty href")
+            entity["url"] = href
+        self._open.append((tag, utf16_len(self.text), entity))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._open or self._open[-1][0] != tag:
+            raise ApiError(
+                400, f"Bad Request: can't parse entities: Unexpected end tag \"{tag}\""
+            )
+        _, start, entity = self._open.pop()
+        length = utf16_len(self.text) - start
+        if length:
+            self.entities.append({**entity, "offset": start, "length": length})
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+    def finish(self) -> None:
+        self.close()
+        if self._open:
+            raise ApiError(
+                400, f"Bad Request: can't parse entities: No end tag \"{self._open[-1][0]}\""
+            )
+        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+
+
+def parse_html(source: str) -> tuple[str, list[JSON]]:
+    """Parse Telegram HTML into plain text and entities, raising 400 like Telegram does."""
+    parser = _EntityParser()
+    parser.feed(source)
+    parser.finish()
+    return parser.text, parser.entities
+
+
+@dataclass
+class SentMessage:
+    """A message in a chat as the fake keeps it."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    date: int
+    raw: str = ""
+    parse_mode: str | None = None
+    entities: list[JSON] = field(default_factory=list)
+    reply_markup: JSON | None = None
+    from_bot: bool = True
+    kind: str = "text"
+    deleted: bool = False
+    edits: list[str] = field(default_factory=list)
+    options: JSON = field(default_factory=dict)
+
+    @property
+    def buttons(self) -> list[list[JSON]]:
+        """The inline keyboard rows, if any."""
+        return list((self.reply_markup or {}).get("inline_keyboard", []))
+
+
+@dataclass
+class Fault:
+    """An injected failure for one method (optionally one chat), `times` times or forever."""
+
+    method: str
+    kind: str
+    chat_id: int | None = None
+    times: int | None = 1
+    retry_after: int = 3
+    migrate_to: int | None = None
+    description: str | None = None
+    status: int = 500
+    hits: int = 0
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        """Whether this fault applies to the request."""
+        if self.method not in (method, "*"):
+            return False
+        if self.times is not None and self.hits >= self.times:
+            return False
+        return self.chat_id is None or self.chat_id == chat_id
+
+
+class FakeTelegram:
+    """The fake server: state, update injection, fault injection, and the HTTP app."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-token",
+        *,
+        bot_id: int = 777000,
+        bot_username: str = "herald_test_bot",
+        enforce_limits: bool = False,
+        global_per_second: int = 30,
+        latency: float = 0.0,
+    ) -> None:
+        self.token = token
+        self.bot = {"id": bot_id, "is_bot": True, "first_name": "Herald", "username": bot_username}
+        self.enforce_limits = enforce_limits
+        self.global_per_second = global_per_second
+        self.latency = latency
+        self.root = ""
+        self.messages: dict[int, dict[int, SentMessage]] = defaultdict(dict)
+        self.log: list[tuple[str, JSON]] = []
+        self.chats: dict[int, JSON] = {}
+        self.admins: dict[int, set[int]] = defaultdict(set)
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.webhook: JSON | None = None
+        self.answered_callbacks: list[JSON] = []
+        self.faults: list[Fault] = []
+        self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}
+        self.rate_limited: int = 0
+        self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._update_ids = itertools.count(1)
+        self._updates: list[JSON] = []
+        self._cursor: dict[int, int] = defaultdict(int)
+        self._creators: dict[int, int] = {}
+        self._changed = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._global_sends: deque[float] = deque()
+        self._chat_sends: dict[int, deque[float]] = defaultdict(deque)
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> FakeTelegram:
+        """Listen on a random loopback port; `root` is the API root afterwards."""
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/file/bot{token}/{path:.*}", self._file)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.root = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        """Stop serving; hanging requests and long polls are released first."""
+        self._closing.set()
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeTelegram:
+        return await self.start()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        """What to pass to `ApplicationBuilder().base_url()`."""
+        return self.root + "/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """What to pass to `ApplicationBuilder().base_file_url()`."""
+        return self.root + "/file/bot"
+
+    # -- chats, users, admins ----------------------------------------------------------------
+
+    def add_chat(
+        self, chat_id: int, kind: str | None = None, *, title: str | None = None,
+        username: str | None = None,
+    ) -> JSON:
+        """Declare a chat (kind private/group/supergroup/channel; guessed from the id)."""
+        if kind is None:
+            kind = "private" if chat_id > 0 else "supergroup" if chat_id < -10**12 else "group"
+        chat: JSON = {"id": chat_id, "type": kind}
+        if kind == "private":
+            chat["first_name"] = title or f"User{chat_id}"
+        else:
+            chat["title"] = title or f"Chat {chat_id}"
+        if username:
+            chat["username"] = username
+        self.chats[chat_id] = chat
+        return chat
+
+    def chat(self, chat_id: int) -> JSON:
+        """The chat's JSON, declaring it if unknown."""
+        return self.chats.get(chat_id) or self.add_chat(chat_id)
+
+    def set_admins(self, chat_id: int, *user_ids: int) -> None:
+        """Make these users the chat's administrators (the first is the creator)."""
+        self.admins[chat_id] = set(user_ids)
+        if user_ids:
+            self._creators[chat_id] = user_ids[0]
+
+    @staticmethod
+    def user(user_id: int, language_code: str | None = "en", name: str | None = None) -> JSON:
+        """A user's JSON."""
+        user: JSON = {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    def block(self, chat_id: int) -> None:
+        """The user blocks the bot: every message to the chat gets 403 from now on."""
+        self.blocked.add(chat_id)
+
+    # -- update injection --------------------------------------------------------------------
+
+    def inject(self, update: JSON) -> int:
+        """Queue a raw update (update_id is assigned) and wake long polls; returns its id."""
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **update})
+        self._notify()
+        return update_id
+
+    def _user_message_json(
+        self, chat_id: int, text: str | None, user: JSON | None, reply_to: int | None
+    ) -> JSON:
+        message_id = next(self._ids[chat_id])
+        msg: JSON = {"message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id)}
+        if user is not None:
+            msg["from"] = user
+        if text is not None:
+            msg["text"] = text
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                length = utf16_len(command)
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if reply_to is not None:
+            original = self.messages[chat_id].get(reply_to)
+            if original is not None:
+                msg["reply_to_message"] = self._message_json(original)
+        self.messages[chat_id][message_id] = SentMessage(
+            chat_id, message_id, text or "", msg["date"], raw=text or "", from_bot=False
+        )
+        return msg
+
+    def send_text(
+        self, chat_id: int, text: str, *, user_id: int | None = None, language_code: str = "en",
+        reply_to: int | None = None, kind: str | None = None, title: str | None = None,
+    ) -> JSON:
+        """A user writes `text` in a chat (private if the id is positive); returns the message."""
+        if chat_id not in self.chats or kind is not None:
+            self.add_chat(chat_id, kind, title=title)
+        user = self.user(user_id if user_id is not None else chat_id, language_code)
+        msg = self._user_message_json(chat_id, text, user, reply_to)
+        self.inject({"message": msg})
+        return msg
+
+    def channel_post(self, chat_id: int, text: str, *, title: str | None = None) -> JSON:
+        """An admin posts `text` in a channel (no sender user, as Telegram does)."""
+        if self.chats.get(chat_id, {}).get("type") != "channel":
+            self.add_chat(chat_id, "channel", title=title)
+        msg = self._user_message_json(chat_id, text, None, None)
+        msg["sender_chat"] = self.chat(chat_id)
+        self.inject({"channel_post": msg})
+        return msg
+
+    def press(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
+              language_code: str = "en") -> str:
+        """A user presses an inline button under a bot message; returns the callback id."""
+        query_id = f"cb{next(self._update_ids)}"
+        user = self.user(user_id if user_id is not None else chat_id, language_code)
+        query: JSON = {"id": query_id, "from": user, "chat_instance": str(chat_id), "data": data}
+        message = self.messages[chat_id].get(message_id)
+        if message is not None:
+            query["message"] = self._message_json(message)
+        self.inject({"callback_query": query})
+        return query_id
+
+    def member_update(
+        self, chat_id: int, new_status: str, *, old_status: str = "left", by_user: int = 1,
+        kind: str | None = None, title: str | None = None,
+    ) -> None:
+        """The bot's own membership changes (my_chat_member): added, promoted, kicked, blocked."""
+        if chat_id not in self.chats or kind is not None:
+            self.add_chat(chat_id, kind, title=title)
+        self.inject({"my_chat_member": {
+            "chat": self.chat(chat_id), "from": self.user(by_user), "date": int(time.time()),
+            "old_chat_member": self._member_json(self.bot, old_status),
+            "new_chat_member": self._member_json(self.bot, new_status),
+        }})
+
+    def migrate(self, chat_id: int, new_chat_id: int, *, service_message: bool = True) -> None:
+        """The group becomes a supergroup: sends to the old id get 400 migrate from now on."""
+        self.migrated[chat_id] = new_chat_id
+        old = self.chat(chat_id)
+        self.add_chat(new_chat_id, "supergroup", title=old.get("title"))
+        if service_message:
+            msg = self._user_message_json(chat_id, None, self.user(1), None)
+            msg["migrate_to_chat_id"] = new_chat_id
+            self.inject({"message": msg})
+
+    def sticker(self, chat_id: int, *, user_id: int | None = None) -> None:
+        """A user sends a sticker."""
+        msg = self._user_message_json(chat_id, None, self.user(user_id or chat_id), None)
+        msg["sticker"] = {"file_id": "stk", "file_unique_id": "stku", "width": 512, "height": 512,
+                          "is_animated": False, "is_video": False, "type": "regular"}
+        self.inject({"message": msg})
+
+    def edit_user_message(self, chat_id: int, message_id: int, text: str) -> None:
+        """A user edits an earlier message (edited_message update)."""
+        msg: JSON = {"message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id),
+                     "from": self.user(chat_id), "text": text, "edit_date": int(time.time())}
+        self.inject({"edited_message": msg})
+
+    async def post_webhook(self, update: JSON, *, secret: str | None = "") -> int:
+        """POST an update to the registered webhook (its own secret unless given); HTTP status."""
+        if self.webhook is None:
+            raise RuntimeError("no webhook registered")
+        update = {"update_id": next(self._update_ids), **update}
+        token = self.webhook.get("secret_token") if secret == "" else secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
+        async with aiohttp.ClientSession() as session, session.post(
+            self.webhook["url"], json=update, headers=headers
+        ) as response:
+            return response.status
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def fail(self, method: str, kind: str, *, chat_id: int | None = None, times: int | None = 1,
+             **options: Any) -> Fault:
+        """Inject a fault: retry_after, forbidden, migrate, bad_request, server_error or hang."""
+        fault = Fault(method, kind, chat_id, times, **options)
+        self.faults.append(fault)
+        return fault
+
+    def _check_fault(self, method: str, chat_id: int | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, chat_id):
+                fault.hits += 1
+                return fault
+        return None
+
+    # -- observation -------------------------------------------------------------------------
+
+    def sent_to(self, chat_id: int, *, include_deleted: bool = False) -> list[SentMessage]:
+        """The bot's messages in a chat, oldest first."""
+        return [m for m in self.messages[chat_id].values()
+                if m.from_bot and (include_deleted or not m.deleted)]
+
+    def all_sent(self) -> list[SentMessage]:
+        """Every message the bot sent anywhere (deleted included)."""
+        return [m for chat in self.messages.values() for m in chat.values() if m.from_bot]
+
+    def calls(self, method: str) -> list[JSON]:
+        """Parameters of every request to `method`, in order."""
+        return [params for name, params in self.log if name == method]
+
+    async def next_message(self, chat_id: int, within: float = 5.0) -> SentMessage:
+        """The bot's next message to the chat not yet returned by this method."""
+
+        def ready() -> bool:
+            return len(self.sent_to(chat_id, include_deleted=True)) > self._cursor[chat_id]
+
+        await self.wait_until(ready, within)
+        message = self.sent_to(chat_id, include_deleted=True)[self._cursor[chat_id]]
+        self._cursor[chat_id] += 1
+        return message
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until `predicate()` holds (checked on every change), or raise TimeoutError."""
+        async with asyncio.timeout(within):
+            while not predicate():
+                await self._changed.wait()
+
+    def _notify(self) -> None:
+        # Wake every waiter once; each re-checks its condition and waits on the fresh event.
+        woken, self._changed = self._changed, asyncio.Event()
+        woken.set()
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _file(self, request: web.Request) -> web.Response:
+        return web.Response(body=b"fake-file-content")
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return _envelope_error(ApiError(401, "Unauthorized"))
+        try:
+            params = await _read_params(request)
+        except ValueError as exc:
+            return _envelope_error(ApiError(400, f"Bad Request: {exc}"))
+        self.log.append((method, params))
+        try:
+            if method != "getUpdates" and self.latency:
+                await asyncio.sleep(self.latency)
+            chat_id = self._resolve_chat(params.get("chat_id")) if "chat_id" in params else None
+            fault = self._check_fault(method, chat_id)
+            if fault is not None:
+                await self._raise_fault(fault)
+            handler = getattr(self, f"_api_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            if method in _NO_CHAT:
+                result = await handler(params)
+            elif chat_id is None:
+                raise ApiError(400, "Bad Request: chat_id is empty")
+            else:
+                self._check_chat(method, chat_id)
+                result = await handler(params, chat_id)
+        except ApiError as exc:
+            return _envelope_error(exc)
+        self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _raise_fault(self, fault: Fault) -> None:
+        if fault.kind == "hang":
+            await self._closing.wait()
+            raise ApiError(502, "Bad Gateway")
+        errors = {
+            "retry_after": ApiError(429, f"Too Many Requests: retry after {fault.retry_after}",
+                                    {"retry_after": fault.retry_after}),
+            "forbidden": ApiError(403, fault.description or _BLOCKED),
+            "migrate": ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                {"migrate_to_chat_id": fault.migrate_to}),
+            "bad_request": ApiError(400, fault.description or "Bad Request: chat not found"),
+            "server_error": ApiError(fault.status, fault.description or "Internal Server Error"),
+        }
+        raise errors[fault.kind]
+
+    def _resolve_chat(self, raw: Any) -> int:
+        if isinstance(raw, str) and raw.startswith("@"):
+            for chat in self.chats.values():
+                if chat.get("username") == raw[1:]:
+                    return int(chat["id"])
+            raise ApiError(400, "Bad Request: chat not found")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat not found") from None
+
+    def _check_chat(self, method: str, chat_id: int) -> None:
+        if chat_id in self.migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": self.migrated[chat_id]})
+        if chat_id in self.blocked and method in _MESSAGING:
+            raise ApiError(403, _BLOCKED)
+        if self.enforce_limits and method in _MESSAGING:
+            self._check_rate(chat_id)
+
+    def _check_rate(self, chat_id: int) -> None:
+        now = time.monotonic()
+        kind = self.chat(chat_id)["type"]
+        window, allowed = (1.0, 1) if kind == "private" else (60.0, 20)
+        # A little slack for timer jitter on the sender's side.
+        window -= 0.02
+        chat_sends = self._chat_sends[chat_id]
+        while chat_sends and now - chat_sends[0] >= window:
+            chat_sends.popleft()
+        while self._global_sends and now - self._global_sends[0] >= 0.98:
+            self._global_sends.popleft()
+        if len(self._global_sends) >= self.global_per_second:
+            self.rate_limited += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if len(chat_sends) >= allowed:
+            self.rate_limited += 1
+            wait = max(1, int(window - (now - chat_sends[0])) + 1)
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        chat_sends.append(now)
+        self._global_sends.append(now)
+
+    # -- API methods -------------------------------------------------------------------------
+
+    async def _api_getMe(self, params: JSON) -> JSON:
+        return {**self.bot, "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    async def _api_getUpdates(self, params: JSON) -> list[JSON]:
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+
+        def pending() -> list[JSON]:
+            return [u for u in self._updates if u["update_id"] >= offset][:limit]
+
+        if not pending() and timeout > 0 and not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await self.wait_until(lambda: bool(pending()) or self._closing.is_set(), timeout)
+        return pending()
+
+    async def _api_deleteWebhook(self, params: JSON) -> bool:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _api_setWebhook(self, params: JSON) -> bool:
+        self.webhook = dict(params)
+        return True
+
+    async def _api_getWebhookInfo(self, params: JSON) -> JSON:
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    async def _api_setMyCommands(self, params: JSON) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            name, desc = command.get("command", ""), command.get("description", "")
+            if not (1 <= len(name) <= 32 and name.replace("_", "a").isalnum() and name.islower()):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(desc) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[_scope_key(params)] = list(commands)
+        return True
+
+    async def _api_getMyCommands(self, params: JSON) -> list[JSON]:
+        return self.commands.get(_scope_key(params), [])
+
+    async def _api_deleteMyCommands(self, params: JSON) -> bool:
+        self.commands.pop(_scope_key(params), None)
+        return True
+
+    async def _api_answerCallbackQuery(self, params: JSON) -> bool:
+        self.answered_callbacks.append(params)
+        return True
+
+    async def _api_sendMessage(self, params: JSON, chat_id: int) -> JSON:
+        text, entities = _parse_text(params, "text", TEXT_LIMIT, "message is too long")
+        message = self._store(chat_id, params, text, entities, params.get("text", ""))
+        return self._message_json(message)
+
+    async def _api_sendPhoto(self, params: JSON, chat_id: int) -> JSON:
+        if not params.get("photo"):
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        text, entities = _parse_text(
+            params, "caption", CAPTION_LIMIT, "message caption is too long", allow_empty=True
+        )
+        message = self._store(chat_id, params, text, entities, params.get("caption", ""))
+        message.kind = "photo"
+        return self._message_json(message)
+
+    async def _api_editMessageText(self, params: JSON, chat_id: int) -> JSON:
+        message = self._find(chat_id, params, "message to edit not found")
+        text, entities = _parse_text(params, "text", TEXT_LIMIT, "message is too long")
+        markup = params.get("reply_markup")
+        if text == message.text and entities == message.entities and markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message "
+                           "content and reply markup are exactly the same as a current content "
+                           "and reply markup of the message")
+        message.edits.append(message.text)
+        message.text, message.entities, message.raw = text, entities, params.get("text", "")
+        message.parse_mode, message.reply_markup = params.get("parse_mode"), markup
+        return self._message_json(message)
+
+    async def _api_editMessageReplyMarkup(self, params: JSON, chat_id: int) -> JSON:
+        message = self._find(chat_id, params, "message to edit not found")
+        if params.get("reply_markup") == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.reply_markup = params.get("reply_markup")
+        return self._message_json(message)
+
+    async def _api_deleteMessage(self, params: JSON, chat_id: int) -> bool:
+        message = self._find(chat_id, params, "message to delete not found")
+        if time.time() - message.date > DELETE_WINDOW:
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        message.deleted = True
+        return True
+
+    async def _api_getChat(self, params: JSON, chat_id: int) -> JSON:
+        return {**self.chat(chat_id), "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                        "unique_gifts": False, "premium_subscription": False}}
+
+    async def _api_getChatAdministrators(self, params: JSON, chat_id: int) -> list[JSON]:
+        return [self._member_json(self.user(uid), self._status(chat_id, uid))
+                for uid in sorted(self.admins[chat_id])]
+
+    async def _api_getChatMember(self, params: JSON, chat_id: int) -> JSON:
+        user_id = int(params["user_id"])
+        user = self.bot if user_id == self.bot["id"] else self.user(user_id)
+        return self._member_json(user, self._status(chat_id, user_id))
+
+    def _status(self, chat_id: int, user_id: int) -> str:
+        if user_id in self.admins[chat_id]:
+            return "creator" if self._creators.get(chat_id) == user_id else "administrator"
+        return "member"
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _find(self, chat_id: int, params: JSON, missing: str) -> SentMessage:
+        message = self.messages[chat_id].get(int(params.get("message_id") or 0))
+        if message is None or message.deleted:
+            raise ApiError(400, f"Bad Request: {missing}")
+        return message
+
+    def _store(self, chat_id: int, params: JSON, text: str, entities: list[JSON], raw: str
+               ) -> SentMessage:
+        message_id = next(self._ids[chat_id])
+        options = {k: v for k, v in params.items()
+                   if k not in {"chat_id", "text", "caption", "parse_mode", "reply_markup"}}
+        message = SentMessage(chat_id, message_id, text, int(time.time()), raw=raw,
+                              parse_mode=params.get("parse_mode"), entities=entities,
+                              reply_markup=params.get("reply_markup"), options=options)
+        self.messages[chat_id][message_id] = message
+        return message
+
+    def age_message(self, chat_id: int, message_id: int, seconds: float) -> None:
+        """Pretend a message was sent `seconds` earlier (for the 48-hour delete rule)."""
+        self.messages[chat_id][message_id].date -= int(seconds)
+
+    def _message_json(self, message: SentMessage) -> JSON:
+        data: JSON = {"message_id": message.message_id, "date": message.date,
+                      "chat": self.chat(message.chat_id)}
+        if message.from_bot:
+            data["from"] = self.bot
+        else:
+            data["from"] = self.user(message.chat_id)
+        key = "caption" if message.kind == "photo" else "text"
+        data[key] = message.text
+        if message.entities:
+            data[f"{key}_entities" if key == "caption" else "entities"] = message.entities
+        if message.kind == "photo":
+            data["photo"] = [{"file_id": "ph", "file_unique_id": "phu", "width": 1, "height": 1}]
+        if message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        if message.edits:
+            data["edit_date"] = int(time.time())
+        return data
+
+    @staticmethod
+    def _member_json(user: JSON, status: str) -> JSON:
+        member: JSON = {"user": user, "status": status}
+        if status == "administrator":
+            member.update({flag: True for flag in (
+                "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+                "can_post_messages", "can_edit_messages")})
+            member["is_anonymous"] = False
+        elif status == "creator":
+            member["is_anonymous"] = False
+        elif status == "kicked":
+            member["until_date"] = 0
+        elif status == "restricted":
+            member.update({"is_member": True, "until_date": 0, **{flag: False for flag in (
+                "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+                "can_send_videos", "can_send_video_notes", "can_send_voice_notes",
+                "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
+                "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics")}})
+        return member
+
+
+_NO_CHAT = {"getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo",
+            "setMyCommands", "getMyCommands", "deleteMyCommands", "answerCallbackQuery"}
+
+
+def _scope_key(params: JSON) -> tuple[str, str]:
+    scope = params.get("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
+
+
+def _parse_text(params: JSON, key: str, limit: int, too_long: str, *, allow_empty: bool = False
+                ) -> tuple[str, list[JSON]]:
+    raw = str(params.get(key) or "")
+    mode = str(params.get("parse_mode") or "").lower()
+    if mode == "html":
+        text, entities = parse_html(raw)
+    elif mode:
+        raise ApiError(400, f"Bad Request: unsupported parse_mode {mode!r} in this fake")
+    else:
+        text = raw
+        entities = list(params.get("entities") or params.get("caption_entities") or [])
+    if not text.strip() and not allow_empty:
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(text) > limit:
+        raise ApiError(400, f"Bad Request: {too_long}")
+    return text, entities
+
+
+def _coerce(name: str, value: str) -> Any:
+    if name in _JSON_FIELDS:
+        return json.loads(value)
+    if name in _INT_FIELDS:
+        return int(value)
+    if name in _BOOL_FIELDS:
+        return value.lower() in {"true", "1"}
+    return value
+
+
+async def _read_params(request: web.Request) -> JSON:
+    params: JSON = {k: _coerce(k, v) for k, v in request.query.items()}
+    if request.method != "POST" or not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("JSON body must be an object")
+        return {**params, **body}
+    form = await request.post()
+    for name, value in form.items():
+        if isinstance(value, str):
+            params[name] = _coerce(name, value)
+        elif isinstance(value, web.FileField):
+            params[name] = value.file.read()
+        else:
+            params[name] = bytes(value)
+    return params
+
+
+def _envelope_error(error: ApiError) -> web.Response:
+    body: JSON = {"ok": False, "error_code": error.code, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
+    return web.json_response(body, status=error.code)
