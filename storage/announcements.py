@@ -1,0 +1,428 @@
+"""The announcement store: announcements, their tags, listing, search and publishing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
+from bot.tags import display_name, tag_key
+from storage import convert, outbox
+from storage.audit import record
+from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
+from storage.search import search_ids
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """An announcement after a change, and how many outbox rows the change wrote."""
+
+    announcement: Announcement
+    deliveries: int
+
+
+class NotFound(LookupError):
+    """No announcement with that id."""
+
+
+class WrongState(ValueError):
+    """The announcement's status does not allow that change."""
+
+    def __init__(self, status: Status) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+class AnnouncementStore:
+    """Reads and writes announcements; every write is one transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create(
+        self,
+        new: NewAnnouncement,
+        *,
+        status: Status,
+        now: datetime,
+        actor: str | None = None,
+    ) -> PublishResult:
+        """Store a new announcement; when `status` is published, enqueue its deliveries too."""
+        async with self._sessions.begin() as session:
+            row = AnnouncementRow(
+                title=new.title,
+                body=new.body,
+                category=new.category,
+                language=new.language,
+                signature=new.signature,
+                source_url=new.source_url,
+                source_key=new.source_key,
+                status=Status.DRAFT.value,
+                revision=1,
+                views=new.views,
+                created_by=new.created_by,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            await _set_tags(session, row.id, new.tags)
+            count = 0
+            if status is Status.PUBLISHED:
+                count = await _publish(session, row, now)
+            if actor:
+                action = "post" if status is Status.PUBLISHED else "draft"
+                await record(session, actor, action, row.id, now)
+            return PublishResult(await _load(session, row.id), count)
+
+    async def upsert_imported(self, new: NewAnnouncement, *, now: datetime) -> tuple[int, bool]:
+        """Insert or update an imported post by its source key; never broadcasts."""
+        if not new.source_key:
+            raise ValueError("imported announcements need a source key")
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(AnnouncementRow).where(AnnouncementRow.source_key == new.source_key)
+            )
+            created = row is None
+            if row is None:
+                row = AnnouncementRow(
+                    source_key=new.source_key,
+                    status=Status.PUBLISHED.value,
+                    revision=1,
+                    created_at=now,
+                    published_at=now,
+                )
+                session.add(row)
+            else:
+                row.revision += 1
+            row.title, row.body = new.title, new.body
+            row.category, row.language = new.category, new.language
+            row.signature, row.source_url = new.signature, new.source_url
+            row.views, row.created_by = new.views, new.created_by
+            row.updated_at = now
+            await session.flush()
+            await _set_tags(session, row.id, new.tags)
+            return row.id, created
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        """One announcement, or None."""
+        async with self._sessions() as session:
+            try:
+                return await _load(session, announcement_id)
+            except NotFound:
+                return None
+
+    async def count_view(self, announcement_id: int) -> None:
+        """Add one to the views counter."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(AnnouncementRow)
+                .where(AnnouncementRow.id == announcement_id)
+                .values(views=AnnouncementRow.views + 1)
+            )
+
+    async def publish(self, announcement_id: int, *, now: datetime, actor: str) -> PublishResult:
+        """Publish a draft or scheduled announcement now and enqueue its deliveries."""
+        async with self._sessions.begin() as session:
+            row = await _row(session, announcement_id, for_update=True)
+            if row.status not in (Status.DRAFT.value, Status.SCHEDULED.value):
+                raise WrongState(Status(row.status))
+            count = await _publish(session, row, now)
+            await record(session, actor, "publish", announcement_id, now)
+            return PublishResult(await _load(session, announcement_id), count)
+
+    async def schedule(
+        self, announcement_id: int, *, when: datetime, now: datetime, actor: str
+    ) -> Announcement:
+        """Set a draft (or scheduled) announcement to publish at `when`."""
+        async with self._sessions.begin() as session:
+            row = await _row(session, announcement_id, for_update=True)
+            if row.status not in (Status.DRAFT.value, Status.SCHEDULED.value):
+                raise WrongState(Status(row.status))
+            row.status, row.publish_at, row.updated_at = Status.SCHEDULED.value, when, now
+            await record(session, actor, "schedule", announcement_id, now, when.isoformat())
+            await session.flush()
+            return await _load(session, announcement_id)
+
+    async def publish_due(self, *, now: datetime, limit: int = 100) -> list[PublishResult]:
+        """Publish every scheduled announcement that is due; each is claimed by one process only."""
+        results: list[PublishResult] = []
+        async with self._sessions.begin() as session:
+            ids = (
+                await session.scalars(
+                    update(AnnouncementRow)
+                    .where(
+                        AnnouncementRow.id.in_(
+                            select(AnnouncementRow.id)
+                            .where(
+                                AnnouncementRow.status == Status.SCHEDULED.value,
+                                AnnouncementRow.publish_at <= now,
+                            )
+                            .limit(limit)
+                            .scalar_subquery()
+                        ),
+                        AnnouncementRow.status == Status.SCHEDULED.value,
+                    )
+                    .values(status=Status.DRAFT.value)
+                    .returning(AnnouncementRow.id)
+                )
+            ).all()
+            for announcement_id in ids:
+                row = await _row(session, announcement_id)
+                count = await _publish(session, row, now)
+                results.append(PublishResult(await _load(session, announcement_id), count))
+        return results
+
+    async def edit(
+        self,
+        announcement_id: int,
+        *,
+        title: str,
+        body: str,
+        tags: Sequence[str] | None,
+        now: datetime,
+        actor: str,
+    ) -> PublishResult:
+        """Change the text (and tags); a published one gets edit rows for every copy sent."""
+        async with self._sessions.begin() as session:
+            row = await _row(session, announcement_id, for_update=True)
+            if row.status == Status.RETRACTED.value:
+                raise WrongState(Status.RETRACTED)
+            row.title, row.body, row.updated_at = title, body, now
+            row.revision += 1
+            if tags is not None:
+                await _set_tags(session, row.id, tags)
+            count = 0
+            if row.status == Status.PUBLISHED.value:
+                count = await outbox.enqueue_edit(
+                    session, announcement_id=row.id, revision=row.revision, now=now
+                )
+            await record(session, actor, "edit", announcement_id, now)
+            await session.flush()
+            return PublishResult(await _load(session, announcement_id), count)
+
+    async def retract(self, announcement_id: int, *, now: datetime, actor: str) -> PublishResult:
+        """Retract: deletes every sent copy, cancels unsent ones, hides it from listings."""
+        async with self._sessions.begin() as session:
+            row = await _row(session, announcement_id, for_update=True)
+            if row.status == Status.RETRACTED.value:
+                raise WrongState(Status.RETRACTED)
+            was_published = row.status == Status.PUBLISHED.value
+            row.status, row.updated_at = Status.RETRACTED.value, now
+            row.revision += 1
+            count = 0
+            if was_published:
+                await _tag_counts(session, row.id, -1, published_at=None)
+                await outbox.cancel_pending_sends(session, announcement_id=row.id)
+                count = await outbox.enqueue_delete(
+                    session, announcement_id=row.id, revision=row.revision, now=now
+                )
+            await record(session, actor, "retract", announcement_id, now)
+            await session.flush()
+            return PublishResult(await _load(session, announcement_id), count)
+
+    async def latest(self, *, page: int, size: int) -> Page[Announcement]:
+        """Published announcements, newest first."""
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count())
+                .select_from(AnnouncementRow)
+                .where(AnnouncementRow.status == Status.PUBLISHED.value)
+            )
+            ids = (
+                await session.scalars(
+                    select(AnnouncementRow.id)
+                    .where(AnnouncementRow.status == Status.PUBLISHED.value)
+                    .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
+                    .limit(size)
+                    .offset((page - 1) * size)
+                )
+            ).all()
+            return await _page(session, list(ids), page, size, int(total or 0))
+
+    async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
+        """Published announcements with the tag, newest first; None for an unknown tag."""
+        async with self._sessions() as session:
+            tag = await session.scalar(select(TagRow).where(TagRow.key == key))
+            if tag is None:
+                return None
+            ids = (
+                await session.scalars(
+                    select(AnnouncementTagRow.announcement_id)
+                    .where(
+                        AnnouncementTagRow.tag_id == tag.id,
+                        AnnouncementTagRow.published_at.is_not(None),
+                    )
+                    .order_by(
+                        AnnouncementTagRow.published_at.desc(),
+                        AnnouncementTagRow.announcement_id.desc(),
+                    )
+                    .limit(size)
+                    .offset((page - 1) * size)
+                )
+            ).all()
+            return await _page(session, list(ids), page, size, tag.published_count)
+
+    async def search(self, words: str, *, page: int, size: int) -> Page[Announcement]:
+        """Published announcements matching every word, newest first."""
+        async with self._sessions() as session:
+            ids, total = await search_ids(session, words, limit=size, offset=(page - 1) * size)
+            return await _page(session, ids, page, size, total)
+
+    async def tags(self) -> list[TagCount]:
+        """Every tag used by a published announcement, most used first."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(TagRow.key, TagRow.name, TagRow.published_count)
+                .where(TagRow.published_count > 0)
+                .order_by(TagRow.published_count.desc(), TagRow.key)
+            )
+            return [TagCount(key, name, count) for key, name, count in rows]
+
+    async def tag(self, key: str) -> TagCount | None:
+        """One tag by key."""
+        async with self._sessions() as session:
+            row = await session.scalar(select(TagRow).where(TagRow.key == key))
+            return None if row is None else TagCount(row.key, row.name, row.published_count)
+
+    async def tag_names(self, prefix: str, limit: int) -> list[str]:
+        """Tag names whose key contains `prefix`, prefix matches and most used first."""
+        key = tag_key(prefix)
+        async with self._sessions() as session:
+            query = select(TagRow.name, TagRow.key).where(TagRow.published_count > 0)
+            if key:
+                query = query.where(TagRow.key.contains(key, autoescape=True))
+            rows = (await session.execute(query.order_by(TagRow.published_count.desc()))).all()
+        ranked = sorted(rows, key=lambda r: (not r[1].startswith(key),))
+        return [name for name, _ in ranked[:limit]]
+
+    async def counts(self) -> dict[str, int]:
+        """How many announcements are in each status."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(AnnouncementRow.status, func.count()).group_by(AnnouncementRow.status)
+            )
+            return {status: int(count) for status, count in rows}
+
+
+async def _row(
+    session: AsyncSession, announcement_id: int, *, for_update: bool = False
+) -> AnnouncementRow:
+    query = select(AnnouncementRow).where(AnnouncementRow.id == announcement_id)
+    if for_update:
+        query = query.with_for_update()
+    row = await session.scalar(query)
+    if row is None:
+        raise NotFound(announcement_id)
+    return row
+
+
+async def _publish(session: AsyncSession, row: AnnouncementRow, now: datetime) -> int:
+    row.status, row.published_at, row.updated_at, row.publish_at = (
+        Status.PUBLISHED.value,
+        now,
+        now,
+        None,
+    )
+    await session.flush()
+    keys = await _tag_counts(session, row.id, +1, published_at=now)
+    return await outbox.enqueue_send(
+        session, announcement_id=row.id, revision=row.revision, tag_keys=keys, now=now
+    )
+
+
+async def _tag_counts(
+    session: AsyncSession, announcement_id: int, delta: int, *, published_at: datetime | None
+) -> list[str]:
+    """Adjust the published counts of the announcement's tags; return their keys."""
+    tag_ids = (
+        await session.scalars(
+            select(AnnouncementTagRow.tag_id).where(
+                AnnouncementTagRow.announcement_id == announcement_id
+            )
+        )
+    ).all()
+    if not tag_ids:
+        return []
+    await session.execute(
+        update(TagRow)
+        .where(TagRow.id.in_(tag_ids))
+        .values(published_count=TagRow.published_count + delta)
+    )
+    await session.execute(
+        update(AnnouncementTagRow)
+        .where(AnnouncementTagRow.announcement_id == announcement_id)
+        .values(published_at=published_at)
+    )
+    return list((await session.scalars(select(TagRow.key).where(TagRow.id.in_(tag_ids)))).all())
+
+
+async def _set_tags(session: AsyncSession, announcement_id: int, names: Sequence[str]) -> None:
+    """Replace the announcement's tags, creating tags on first use and keeping counts right."""
+    row = await _row(session, announcement_id)
+    published = row.status == Status.PUBLISHED.value
+    if published:
+        await _tag_counts(session, announcement_id, -1, published_at=None)
+    await session.execute(
+        delete(AnnouncementTagRow).where(AnnouncementTagRow.announcement_id == announcement_id)
+    )
+    seen: set[str] = set()
+    for position, raw in enumerate(names):
+        name, key = display_name(raw), tag_key(raw)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        tag = await session.scalar(select(TagRow).where(TagRow.key == key))
+        if tag is None:
+            tag = TagRow(key=key, name=name, published_count=0)
+            session.add(tag)
+            await session.flush()
+        session.add(
+            AnnouncementTagRow(announcement_id=announcement_id, tag_id=tag.id, position=position)
+        )
+    await session.flush()
+    if published:
+        await _tag_counts(session, announcement_id, +1, published_at=row.published_at)
+
+
+async def _tags_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    rows = await session.execute(
+        select(AnnouncementTagRow.announcement_id, TagRow.name)
+        .join(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
+        .where(AnnouncementTagRow.announcement_id.in_(ids))
+        .order_by(AnnouncementTagRow.announcement_id, AnnouncementTagRow.position)
+    )
+    tags: dict[int, list[str]] = {}
+    for announcement_id, name in rows:
+        tags.setdefault(announcement_id, []).append(name)
+    return {key: tuple(value) for key, value in tags.items()}
+
+
+async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
+    row = await _row(session, announcement_id)
+    tags = await _tags_of(session, [announcement_id])
+    return convert.announcement(row, tags.get(announcement_id, ()))
+
+
+async def _page(
+    session: AsyncSession, ids: list[int], page: int, size: int, total: int
+) -> Page[Announcement]:
+    pages = max(1, -(-total // size))
+    if not ids:
+        return Page((), page, pages, total)
+    rows = {
+        row.id: row
+        for row in (
+            await session.scalars(select(AnnouncementRow).where(AnnouncementRow.id.in_(ids)))
+        ).all()
+    }
+    tags = await _tags_of(session, ids)
+    items = tuple(convert.announcement(rows[i], tags.get(i, ())) for i in ids if i in rows)
+    return Page(items, page, pages, total)
+
+
+__all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState"]

@@ -1,0 +1,224 @@
+"""Chats, their subscriptions, admins added by owners, and small adapter state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain import Chat, ChatRef, Subscription
+from storage import convert
+from storage.audit import record
+from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
+
+EVERYTHING = ""
+
+
+class ChatStore:
+    """Reads and writes chats and subscriptions."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def ensure(self, ref: ChatRef, *, now: datetime, reactivate: bool = False) -> Chat:
+        """The chat for `ref`, created on first sight; `reactivate` clears an inactive flag."""
+        async with self._sessions.begin() as session:
+            row = await _find(session, ref.platform, ref.external_id)
+            if row is None:
+                row = ChatRow(
+                    platform=ref.platform,
+                    external_id=ref.external_id,
+                    kind=ref.kind.value,
+                    title=ref.title,
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+            else:
+                if ref.title and ref.title != row.title:
+                    row.title = ref.title
+                if reactivate and not row.active:
+                    row.active, row.inactive_reason, row.updated_at = True, None, now
+            await session.flush()
+            return convert.chat(row)
+
+    async def get(self, platform: str, external_id: str) -> Chat | None:
+        """A chat by the platform's id."""
+        async with self._sessions() as session:
+            row = await _find(session, platform, external_id)
+            return None if row is None else convert.chat(row)
+
+    async def deactivate(
+        self, platform: str, external_id: str, reason: str, *, now: datetime
+    ) -> bool:
+        """Mark a chat inactive with the reason; its settings stay."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ChatRow)
+                .where(ChatRow.platform == platform, ChatRow.external_id == external_id)
+                .values(active=False, inactive_reason=reason, updated_at=now)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def migrate(self, platform: str, old_id: str, new_id: str, *, now: datetime) -> bool:
+        """Rewrite a chat's id (Telegram group → supergroup), keeping its subscriptions."""
+        async with self._sessions.begin() as session:
+            old = await _find(session, platform, old_id)
+            if old is None:
+                return False
+            clash = await _find(session, platform, new_id)
+            if clash is not None:
+                # The new id was already seen (e.g. a message arrived first): move its
+                # subscriptions over to the old row, which carries the history.
+                existing = set(
+                    (
+                        await session.scalars(
+                            select(SubscriptionRow.tag_key).where(SubscriptionRow.chat_id == old.id)
+                        )
+                    ).all()
+                )
+                for sub in (
+                    await session.scalars(
+                        select(SubscriptionRow).where(SubscriptionRow.chat_id == clash.id)
+                    )
+                ).all():
+                    if sub.tag_key not in existing:
+                        sub.chat_id = old.id
+                await session.flush()
+                await session.delete(clash)
+                await session.flush()
+            old.external_id, old.updated_at = new_id, now
+            old.active, old.inactive_reason = True, None
+            return True
+
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """Store the chat's reply language."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ChatRow).where(ChatRow.id == chat_id).values(language=language)
+            )
+
+    async def subscribe(
+        self, chat_id: int, tags: Sequence[tuple[str, str]], *, now: datetime
+    ) -> list[str]:
+        """Add subscriptions (key, name); an empty key means everything. Returns the new names."""
+        added: list[str] = []
+        async with self._sessions.begin() as session:
+            have = set(
+                (
+                    await session.scalars(
+                        select(SubscriptionRow.tag_key).where(SubscriptionRow.chat_id == chat_id)
+                    )
+                ).all()
+            )
+            for key, name in tags:
+                if key in have:
+                    continue
+                have.add(key)
+                session.add(
+                    SubscriptionRow(chat_id=chat_id, tag_key=key, tag_name=name, created_at=now)
+                )
+                added.append(name)
+        return added
+
+    async def unsubscribe(self, chat_id: int, keys: Sequence[str] | None) -> int:
+        """Remove the given subscriptions, or all of them when `keys` is None."""
+        async with self._sessions.begin() as session:
+            query = delete(SubscriptionRow).where(SubscriptionRow.chat_id == chat_id)
+            if keys is not None:
+                query = query.where(SubscriptionRow.tag_key.in_(list(keys)))
+            result = await session.execute(query)
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def subscriptions(self, chat_id: int) -> list[Subscription]:
+        """The chat's subscriptions, everything first, then by name."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(SubscriptionRow)
+                    .where(SubscriptionRow.chat_id == chat_id)
+                    .order_by(SubscriptionRow.tag_key)
+                )
+            ).all()
+            return [
+                Subscription(row.chat_id, row.tag_key or None, row.tag_name or None) for row in rows
+            ]
+
+    async def counts(self) -> dict[str, int]:
+        """Active chats per platform."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ChatRow.platform, func.count())
+                .where(ChatRow.active)
+                .group_by(ChatRow.platform)
+            )
+            return {platform: int(count) for platform, count in rows}
+
+
+class AdminStore:
+    """Admins added by owners."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def is_admin(self, actor: str) -> bool:
+        """Whether an owner made `actor` an admin."""
+        async with self._sessions() as session:
+            return (
+                await session.scalar(select(AdminRow.id).where(AdminRow.actor == actor)) is not None
+            )
+
+    async def add(self, actor: str, *, by: str, now: datetime) -> bool:
+        """Make `actor` an admin; False when it already was."""
+        async with self._sessions.begin() as session:
+            if await session.scalar(select(AdminRow.id).where(AdminRow.actor == actor)) is not None:
+                return False
+            session.add(AdminRow(actor=actor, added_by=by, created_at=now))
+            await record(session, by, "admin_add", actor, now)
+            return True
+
+    async def remove(self, actor: str, *, by: str, now: datetime) -> bool:
+        """Take admin rights away; False when `actor` was not an admin."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(AdminRow).where(AdminRow.actor == actor))
+            if getattr(result, "rowcount", 0):
+                await record(session, by, "admin_remove", actor, now)
+                return True
+            return False
+
+    async def all(self) -> list[str]:
+        """Every added admin."""
+        async with self._sessions() as session:
+            return list(
+                (await session.scalars(select(AdminRow.actor).order_by(AdminRow.actor))).all()
+            )
+
+
+class StateStore:
+    """Small key/value state for adapters."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, key: str) -> str | None:
+        """The value under `key`, or None."""
+        async with self._sessions() as session:
+            return await session.scalar(select(StateRow.value).where(StateRow.key == key))
+
+    async def set(self, key: str, value: str) -> None:
+        """Store `value` under `key`."""
+        async with self._sessions.begin() as session:
+            row = await session.get(StateRow, key)
+            if row is None:
+                session.add(StateRow(key=key, value=value))
+            else:
+                row.value = value
+
+
+async def _find(session: AsyncSession, platform: str, external_id: str) -> ChatRow | None:
+    return await session.scalar(
+        select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == external_id)
+    )

@@ -1,0 +1,36 @@
+"""The repository: one object the services get, hiding sessions behind small stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.anniversaries import AnniversaryStore
+from storage.announcements import AnnouncementStore
+from storage.chats import AdminStore, ChatStore, StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """Every store, sharing one session factory; each call is its own unit of work."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    announcements: AnnouncementStore
+    chats: ChatStore
+    admins: AdminStore
+    anniversaries: AnniversaryStore
+    state: StateStore
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> Repository:
+        """A repository over `engine`."""
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        return cls(
+            sessions=sessions,
+            announcements=AnnouncementStore(sessions),
+            chats=ChatStore(sessions),
+            admins=AdminStore(sessions),
+            anniversaries=AnniversaryStore(sessions),
+            state=StateStore(sessions),
+        )
