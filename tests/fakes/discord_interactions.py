@@ -1,0 +1,118 @@
+"""Interaction payloads a test injects into the fake gateway: slash, autocomplete, button, modal."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.fakes.discord_payloads import (
+    ADMIN_PERMISSIONS,
+    DM,
+    JSON,
+    MEMBER_PERMISSIONS,
+    FakeChannel,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    member_payload,
+    new_id,
+)
+
+SLASH = 2
+COMPONENT = 3
+AUTOCOMPLETE = 4
+MODAL_SUBMIT = 5
+
+
+def option(name: str, value: Any, *, focused: bool = False) -> JSON:
+    """One command option with Discord's type code for the value."""
+    if isinstance(value, bool):
+        kind = 5
+    elif isinstance(value, int):
+        kind = 4
+    elif isinstance(value, float):
+        kind = 10
+    else:
+        kind = 3
+    data: JSON = {"name": name, "type": kind, "value": value}
+    if focused:
+        data["focused"] = True
+    return data
+
+
+def command_data(
+    name: str, options: dict[str, Any], subcommand: str | None, focused: str | None
+) -> JSON:
+    """The `data` of an application command interaction."""
+    opts = [option(k, v, focused=k == focused) for k, v in options.items()]
+    if subcommand is not None:
+        opts = [{"name": subcommand, "type": 1, "options": opts}]
+    return {"id": str(new_id()), "name": name, "type": 1, "options": opts}
+
+
+def interaction(
+    *,
+    kind: int,
+    application_id: int,
+    channel: FakeChannel,
+    user: FakeUser,
+    admin: bool,
+    data: JSON,
+    locale: str = "en-US",
+    message: FakeMessage | None = None,
+) -> FakeInteraction:
+    """Build an interaction in `channel` from `user`; `admin` grants Manage Channels."""
+    interaction_id = new_id()
+    token = f"itoken-{interaction_id}"
+    payload: JSON = {
+        "id": str(interaction_id),
+        "application_id": str(application_id),
+        "type": kind,
+        "token": token,
+        "version": 1,
+        "data": data,
+        "channel_id": str(channel.id),
+        "channel": channel.payload(),
+        "locale": locale,
+        "app_permissions": str(ADMIN_PERMISSIONS),
+        "attachment_size_limit": 8 * 1024 * 1024,
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(channel.guild_id or 0)},
+        "context": 1 if channel.type == DM else 0,
+    }
+    if channel.type == DM:
+        payload["user"] = user.payload()
+    else:
+        payload["guild_id"] = str(channel.guild_id)
+        payload["guild_locale"] = "en-US"
+        permissions = ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS
+        payload["member"] = member_payload(user, permissions)
+    if message is not None:
+        payload["message"] = message.payload()
+    return FakeInteraction(
+        interaction_id,
+        token,
+        kind,
+        payload,
+        channel.id,
+        time.monotonic(),
+        source_message_id=message.id if message else None,
+    )
+
+
+def modal_submission(modal: JSON, values: dict[str, str]) -> JSON:
+    """The `data` of a modal submit; `values` maps each text input's custom_id or label."""
+    components: list[JSON] = []
+    for top in modal["components"]:
+        if top["type"] == 1:
+            inner = top["components"][0]
+            label = inner.get("label")
+            value = values.get(inner["custom_id"], values.get(label or "", ""))
+            field = {"type": inner["type"], "custom_id": inner["custom_id"], "value": value}
+            components.append({"type": 1, "components": [field]})
+        elif top["type"] == 18:
+            inner = top["component"]
+            value = values.get(inner["custom_id"], values.get(top.get("label", ""), ""))
+            field = {"type": inner["type"], "custom_id": inner["custom_id"], "value": value}
+            components.append({"type": 18, "component": field})
+    return {"custom_id": modal["custom_id"], "components": components}
