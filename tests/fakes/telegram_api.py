@@ -458,6 +458,7 @@ class FakeTelegram:
         except ValueError as exc:
             return _envelope_error(ApiError(400, f"Bad Request: {exc}"))
         self.log.append((method, params))
+        self._notify()
         try:
             if method != "getUpdates" and self.latency:
                 await asyncio.sleep(self.latency)

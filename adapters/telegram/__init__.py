@@ -1,0 +1,1 @@
+"""The Telegram adapter: python-telegram-bot inside Herald's event loop."""
