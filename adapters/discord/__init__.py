@@ -1,0 +1,1 @@
+"""Discord adapter: slash commands, embeds and the Platform port over discord.py."""

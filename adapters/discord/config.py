@@ -1,0 +1,25 @@
+"""Configuration of the Discord adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SyncMode = Literal["auto", "always", "never"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig:
+    """How to reach Discord: the bot token, the REST base and gateway URLs, command sync."""
+
+    token: str = field(repr=False)
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    # "auto": sync slash commands on start only when their hash changed; "always"; "never".
+    sync_commands: str = "auto"
+    # How long discord.py waits after the last GUILD_CREATE before it calls itself ready.
+    guild_ready_timeout: float = 2.0
+    # How long start() waits for READY before it returns and keeps retrying in the background.
+    start_timeout: float = 30.0
+    # Cap on one REST call made for the delivery engine; past it the call counts as transient.
+    request_timeout: float = 30.0
