@@ -145,7 +145,10 @@ class Fault:
     migrate_to: int | None = None
     description: str | None = None
     status: int = 500
+    # Let this many matching requests through before the fault starts firing.
+    after: int = 0
     hits: int = 0
+    passed: int = 0
 
     def matches(self, method: str, chat_id: int | None) -> bool:
         """Whether this fault applies to the request."""
@@ -403,6 +406,9 @@ class FakeTelegram:
     def _check_fault(self, method: str, chat_id: int | None) -> Fault | None:
         for fault in self.faults:
             if fault.matches(method, chat_id):
+                if fault.passed < fault.after:
+                    fault.passed += 1
+                    continue
                 fault.hits += 1
                 return fault
         return None

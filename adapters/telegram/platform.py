@@ -1,0 +1,203 @@
+"""The Platform port on Telegram: send, edit and delete parts, errors mapped to the neutral set."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_message
+from bot.ports import (
+    BadMessage,
+    DeliveryError,
+    MessageTooOld,
+    OutboundMessage,
+    PlatformLimits,
+    RetryLater,
+    Target,
+    TargetGone,
+    TargetMoved,
+    Transient,
+)
+
+log = logging.getLogger(__name__)
+
+DELETE_WINDOW = 48 * 3600.0
+# Previews are off: an announcement is the message, and a preview card of whatever link comes
+# first would dominate it, change under edits, and make Telegram fetch user-supplied URLs.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# 400s that are about the chat, not the message: the target cannot receive anything.
+_TARGET_GONE = (
+    "chat not found",
+    "not enough rights",
+    "have no rights",
+    "need administrator rights",
+    "chat_write_forbidden",
+    "bot is not a member",
+    "peer_id_invalid",
+)
+_NOT_MODIFIED = "message is not modified"
+_ALREADY_DELETED = "message to delete not found"
+_TOO_OLD = ("message can't be deleted",)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """RetryAfter's delay in seconds, whichever type this PTB version gives."""
+    # The constructor argument, as PTB pickles it; avoids the int/timedelta deprecation dance.
+    value = error.__reduce__()[1][0]
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def neutral_error(error: TelegramError) -> DeliveryError:
+    """Map a python-telegram-bot error onto Herald's neutral delivery errors."""
+    description = str(error).lower()
+    if isinstance(error, RetryAfter):
+        return RetryLater(retry_seconds(error))
+    if isinstance(error, ChatMigrated):
+        return TargetMoved(str(error.new_chat_id))
+    if isinstance(error, Forbidden):
+        return TargetGone(str(error))
+    # BadRequest subclasses NetworkError, so it must be looked at first.
+    if isinstance(error, BadRequest):
+        if any(marker in description for marker in _TOO_OLD):
+            return MessageTooOld(str(error))
+        if any(marker in description for marker in _TARGET_GONE):
+            return TargetGone(str(error))
+        return BadMessage(str(error))
+    if isinstance(error, NetworkError):
+        return Transient(str(error) or type(error).__name__)
+    return Transient(f"{type(error).__name__}: {error}")
+
+
+def chat_id(target: Target) -> int | str:
+    """The chat id as PTB wants it: an int, or `@username` for public channels."""
+    raw = target.external_id
+    return int(raw) if raw.lstrip("-").isdigit() else raw
+
+
+class TelegramPlatform:
+    """Delivers neutral messages through a python-telegram-bot `Bot`."""
+
+    def __init__(self, bot: Bot, config: TelegramConfig) -> None:
+        self._bot = bot
+        self._config = config
+        self._limits = PlatformLimits(
+            text_length=TEXT_LIMIT,
+            caption_length=CAPTION_LIMIT,
+            messages_per_second=config.broadcast_rate,
+            private_chat_interval=1.0,
+            group_per_minute=20,
+            delete_window_seconds=DELETE_WINDOW,
+        )
+
+    @property
+    def name(self) -> str:
+        """Always "telegram"."""
+        return "telegram"
+
+    @property
+    def limits(self) -> PlatformLimits:
+        """Telegram's limits, with the configured broadcast rate."""
+        return self._limits
+
+    async def send(self, target: Target, message: OutboundMessage, *, key: str) -> list[str]:
+        """Send every part; on a failure midway the parts already sent are deleted again."""
+        parts = render_message(message)
+        if not parts:
+            raise BadMessage("message text is empty")
+        sent: list[str] = []
+        try:
+            for part in parts:
+                sent.append(await self._send_part(target, part))
+        except TelegramError as exc:
+            # Telegram has no idempotency key: a retry resends everything, so undo the half.
+            if sent:
+                await self._quiet_delete(target, sent)
+            raise neutral_error(exc) from exc
+        return sent
+
+    async def edit(
+        self, target: Target, message_ids: list[str], message: OutboundMessage
+    ) -> list[str]:
+        """Edit parts in place, send extra parts or delete surplus ones; return the new ids."""
+        parts = render_message(message)
+        if not parts:
+            raise BadMessage("message text is empty")
+        ids: list[str] = []
+        try:
+            for part, message_id in zip(parts, message_ids, strict=False):
+                await self._edit_part(target, message_id, part)
+                ids.append(message_id)
+            for part in parts[len(message_ids) :]:
+                ids.append(await self._send_part(target, part))
+        except TelegramError as exc:
+            raise neutral_error(exc) from exc
+        surplus = message_ids[len(parts) :]
+        if surplus:
+            try:
+                await self.delete(target, surplus)
+            except MessageTooOld:
+                for message_id in surplus:
+                    with contextlib.suppress(TelegramError):
+                        await self._edit_part(target, message_id, "⋯")
+        return ids
+
+    async def delete(self, target: Target, message_ids: list[str]) -> None:
+        """Delete every part; parts already gone count as deleted; too old → MessageTooOld."""
+        too_old: MessageTooOld | None = None
+        for message_id in message_ids:
+            try:
+                await self._bot.delete_message(chat_id(target), int(message_id))
+            except BadRequest as exc:
+                if _ALREADY_DELETED in str(exc).lower():
+                    continue
+                error = neutral_error(exc)
+                if not isinstance(error, MessageTooOld):
+                    raise error from exc
+                too_old = error
+            except TelegramError as exc:
+                raise neutral_error(exc) from exc
+        if too_old is not None:
+            raise too_old
+
+    async def _send_part(self, target: Target, text: str) -> str:
+        sent = await self._bot.send_message(
+            chat_id(target),
+            text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            allow_paid_broadcast=True if self._config.paid_broadcast else None,
+        )
+        return str(sent.message_id)
+
+    async def _edit_part(self, target: Target, message_id: str, text: str) -> None:
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id(target),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if _NOT_MODIFIED not in str(exc).lower():
+                raise
+
+    async def _quiet_delete(self, target: Target, message_ids: list[str]) -> None:
+        for message_id in message_ids:
+            try:
+                await self._bot.delete_message(chat_id(target), int(message_id))
+            except TelegramError as exc:
+                log.warning("could not undo part %s in chat %s: %s", message_id, target, exc)
