@@ -1,0 +1,203 @@
+"""The console adapter: a REPL (or piped stdin) where the local operator talks to Herald."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.commands.types import Command
+from bot.domain import ChatKind, ChatRef
+from bot.ports import Core, MessageKind, OutboundMessage, PlatformLimits, Target
+from bot.replies import Button, Reply, Style
+
+CONSOLE_CHAT = "console"
+END_OF_POST = "."
+MULTILINE_COMMANDS = ("post", "draft", "edit")
+
+_STYLES = {
+    Style.PLAIN: "",
+    Style.BOLD: "bold",
+    Style.ITALIC: "italic",
+    Style.CODE: "cyan",
+    Style.LINK: "underline blue",
+}
+
+
+def reply_text(reply: Reply) -> Text:
+    """A Reply as Rich text; user text is never read as markup."""
+    text = Text()
+    for span in reply.spans:
+        text.append(span.text, style=_STYLES[span.style])
+        if span.style is Style.LINK and span.url:
+            text.append(f" ({span.url})", style="dim")
+    return text
+
+
+def buttons_text(buttons: list[Button]) -> Text:
+    """Numbered buttons: type the number to press one."""
+    text = Text()
+    for number, button in enumerate(buttons, 1):
+        text.append(f"[{number}] ", style="bold magenta").append(button.label + "  ")
+    return text
+
+
+class ConsoleAdapter:
+    """Reads commands from a terminal or a pipe; prints replies and delivered announcements."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        stdin: TextIO | None = None,
+        console: Console | None = None,
+        user: str | None = None,
+        on_eof: Callable[[], None] | None = None,
+    ) -> None:
+        self._core = core
+        self._stdin = stdin or sys.stdin
+        self._console = console or Console(highlight=False)
+        self._user = user or getpass.getuser()
+        self._buttons: list[Button] = []
+        self._task: asyncio.Task[None] | None = None
+        self._on_eof = on_eof
+        self.finished = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        """The platform name stored on the console's chat."""
+        return "console"
+
+    @property
+    def limits(self) -> PlatformLimits:
+        """A terminal has no rate limits worth pacing."""
+        return PlatformLimits(
+            text_length=1_000_000,
+            caption_length=1_000_000,
+            messages_per_second=1000.0,
+            private_chat_interval=0.0,
+            group_per_minute=1_000_000,
+        )
+
+    @property
+    def interactive(self) -> bool:
+        """True when a person types (a TTY), False for piped scripts."""
+        return self._stdin.isatty()
+
+    async def start(self) -> None:
+        """Record the console chat and start reading lines."""
+        await self._core.chat_joined(ChatRef("console", CONSOLE_CHAT, ChatKind.CONSOLE, "console"))
+        if self.interactive:
+            self._console.print(
+                "[bold]Herald console[/bold] — you are the local operator. "
+                "Type /help; end a multi-line /post with a line holding a single '.'; "
+                "Ctrl-D quits."
+            )
+        self._task = asyncio.create_task(self._read_loop(), name="console-repl")
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _readline(self, prompt: str) -> str | None:
+        if self.interactive:
+            self._console.print(prompt, end="", style="bold green")
+        line = await asyncio.to_thread(self._stdin.readline)
+        return None if line == "" else line.rstrip("\r\n")
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                line = await self._readline("herald> ")
+                if line is None:
+                    break
+                await self.submit_line(line)
+        finally:
+            self.finished.set()
+            if self._on_eof is not None:
+                self._on_eof()
+
+    async def submit_line(self, line: str) -> Reply | None:
+        """Handle one typed line (or a pressed button number); print and return the reply."""
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return None
+        from_button = False
+        if stripped.isdigit() and self._buttons and 1 <= int(stripped) <= len(self._buttons):
+            stripped, from_button = self._buttons[int(stripped) - 1].action, True
+        elif not stripped.startswith("/"):
+            self._console.print("Commands start with '/'. Type /help for the list.", style="yellow")
+            return None
+        name = stripped[1:].split(maxsplit=1)[0].split("@")[0].lower() if stripped[1:] else ""
+        if name in MULTILINE_COMMANDS and "\n" not in stripped and not from_button:
+            stripped = await self._read_more(stripped)
+        reply = await self._core.handle(
+            Command(
+                platform="console",
+                chat_id=CONSOLE_CHAT,
+                chat_kind=ChatKind.CONSOLE,
+                user_id=self._user,
+                text=stripped,
+                chat_title="console",
+                user_name=self._user,
+                is_chat_admin=True,
+                from_button=from_button,
+            )
+        )
+        if reply is not None:
+            self.show(reply)
+        return reply
+
+    async def _read_more(self, first: str) -> str:
+        """Multi-line post: further lines until a lone '.' (or end of input)."""
+        lines = [first]
+        if self.interactive:
+            self._console.print("… type the text; a line with a single '.' ends it", style="dim")
+        while True:
+            line = await self._readline("… ")
+            if line is None or line.strip() == END_OF_POST:
+                break
+            lines.append(line)
+        return "\n".join(lines)
+
+    def show(self, reply: Reply) -> None:
+        """Print a reply with its buttons."""
+        self._console.print(reply_text(reply))
+        self._buttons = [button for row in reply.buttons for button in row]
+        if self._buttons:
+            self._console.print(buttons_text(self._buttons))
+
+    async def send(self, target: Target, message: OutboundMessage, *, key: str) -> list[str]:
+        """Print a delivered announcement as a panel."""
+        self._print_message(message, "new")
+        return [key]
+
+    async def edit(
+        self, target: Target, message_ids: list[str], message: OutboundMessage
+    ) -> list[str]:
+        """Print the edited announcement."""
+        self._print_message(message, "edited")
+        return message_ids
+
+    async def delete(self, target: Target, message_ids: list[str]) -> None:
+        """Say that a delivered announcement was withdrawn."""
+        self._console.print(Text(f"[withdrawn: {', '.join(message_ids)}]", style="dim"))
+
+    def _print_message(self, message: OutboundMessage, what: str) -> None:
+        body = Text()
+        body.append(message.body)
+        if message.signature:
+            body.append("\n\n" + message.signature, style="italic")
+        if message.tags:
+            body.append("\n\n" + " ".join("#" + "_".join(t.split()) for t in message.tags))
+        title = Text(message.title, style="bold")
+        label = "anniversary" if message.kind is not MessageKind.ANNOUNCEMENT else what
+        self._console.print(Panel(body, title=title, subtitle=label, expand=False))

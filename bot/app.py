@@ -1,0 +1,187 @@
+"""The composition root: settings → engine → repository → services → delivery → adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.commands.context import Services
+from bot.commands.router import CommandRouter
+from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
+from bot.ports import Adapter, Clock, Platform, SystemClock
+from bot.schedule.occurrences import LeapPolicy
+from bot.services.access import AccessService
+from bot.services.anniversaries import AnniversaryService
+from bot.services.announcements import AnnouncementService
+from bot.services.chats import ChatService
+from bot.settings import Settings
+from storage.engine import create_engine
+from storage.migrate import ensure_schema
+from storage.repository import Repository
+
+log = logging.getLogger("herald")
+
+Role = Literal["all", "worker"]
+
+
+@dataclass
+class Herald:
+    """Everything Herald is made of, built once and handed around by constructor."""
+
+    settings: Settings
+    engine: AsyncEngine
+    repository: Repository
+    clock: Clock
+    services: Services
+    router: CommandRouter
+    adapters: list[Adapter] = field(default_factory=list)
+    delivery: DeliveryEngine | None = None
+
+    def wake_delivery(self) -> None:
+        """Tell the delivery engine there are new rows (after a commit)."""
+        if self.delivery is not None:
+            self.delivery.wake()
+
+    async def delivery_counts(
+        self, announcement_id: int | None
+    ) -> Mapping[str, Mapping[str, int]]:
+        """Rows per platform and state, for /stats."""
+        status = await delivery_status(self.repository.sessions, announcement_id)
+        return {
+            platform: {
+                state: getattr(counts, state)
+                for state in ("sent", "pending", "failed", "dead", "skipped")
+                if getattr(counts, state)
+            }
+            for platform, counts in status.platforms.items()
+        }
+
+    def start_delivery(self, platforms: Mapping[str, Platform]) -> DeliveryEngine:
+        """Build the delivery engine for the running platforms."""
+        rates: dict[str, float] = {}
+        if "telegram" in platforms:
+            rate = self.settings.telegram_rate
+            rates["telegram"] = 1000.0 if self.settings.telegram_paid_broadcast else rate
+        self.delivery = DeliveryEngine(
+            self.repository.sessions, platforms, self.clock, DeliveryConfig(rates=rates)
+        )
+        return self.delivery
+
+    async def close(self) -> None:
+        """Stop adapters and delivery, release the database."""
+        for adapter in reversed(self.adapters):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        if self.delivery is not None:
+            await self.delivery.stop()
+        await self.engine.dispose()
+
+
+async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Herald:
+    """Connect to the database (migrating SQLite; PostgreSQL must be upgraded explicitly)."""
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    try:
+        is_sqlite = engine.dialect.name == "sqlite"
+        await ensure_schema(engine, auto_upgrade=is_sqlite)
+    except BaseException:
+        await engine.dispose()
+        raise
+    repository = Repository.for_engine(engine)
+    herald: Herald | None = None
+
+    def notify() -> None:
+        if herald is not None:
+            herald.wake_delivery()
+
+    async def stats(announcement_id: int | None) -> Mapping[str, Mapping[str, int]]:
+        assert herald is not None
+        return await herald.delivery_counts(announcement_id)
+
+    announcements = AnnouncementService(
+        repository.announcements, clock, notify, page_size=settings.page_size
+    )
+    anniversaries = AnniversaryService(
+        repository.anniversaries,
+        clock,
+        zone=settings.zone,
+        at=settings.reminder_at,
+        reminder_days=settings.reminder_days,
+        policy=LeapPolicy(settings.leap_day),
+    )
+    services = Services(
+        announcements=announcements,
+        chats=ChatService(repository.chats, clock, settings.language),
+        anniversaries=anniversaries,
+        access=AccessService(settings.owners, repository.admins),
+        zone=settings.zone,
+        clock=clock,
+        delivery_stats=stats,
+    )
+    herald = Herald(
+        settings=settings,
+        engine=engine,
+        repository=repository,
+        clock=clock,
+        services=services,
+        router=CommandRouter(services, repository.state),
+    )
+    return herald
+
+
+def platform_adapters(herald: Herald) -> list[Adapter]:
+    """The chat platforms configured by settings (Telegram, Discord)."""
+    settings = herald.settings
+    adapters: list[Adapter] = []
+    if settings.telegram_token is not None:
+        from adapters.telegram.wiring import telegram_adapter
+
+        adapters.append(telegram_adapter(herald.router, settings))
+    if settings.discord_token is not None:
+        from adapters.discord.wiring import discord_adapter
+
+        adapters.append(discord_adapter(herald.router, settings))
+    return adapters
+
+
+async def run(
+    settings: Settings, *, role: Role = "all", console: bool = False, clock: Clock | None = None
+) -> int:
+    """Run Herald until interrupted (or, for a piped console, until its input ends)."""
+    herald = await open_herald(settings, clock=clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        adapters = platform_adapters(herald)
+        console_adapter = None
+        if role == "all" and (console or not adapters):
+            from adapters.console.adapter import ConsoleAdapter
+
+            console_adapter = ConsoleAdapter(herald.router, on_eof=stop.set)
+            adapters.append(console_adapter)
+        herald.adapters = adapters
+        platforms: dict[str, Platform] = {adapter.name: adapter for adapter in adapters}
+        delivery = herald.start_delivery(platforms)
+        await delivery.start()
+        if role == "all":
+            for adapter in adapters:
+                await adapter.start()
+        names = ", ".join(platforms) or "none"
+        log.info("Herald running (role %s; platforms: %s)", role, names)
+        await stop.wait()
+        if console_adapter is not None and not console_adapter.interactive:
+            # Piped input: let what was just posted go out before leaving.
+            await delivery.run_until_idle(timeout=30)
+    finally:
+        await herald.close()
+    return 0

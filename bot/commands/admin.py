@@ -1,0 +1,388 @@
+"""Admin commands: posting, scheduling, editing, retracting, anniversaries, stats, admins."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands.context import Context
+from bot.commands.parsing import (
+    PostTextError,
+    parse_local_datetime,
+    parse_month_day,
+    parse_post_text,
+)
+from bot.render import hashtag, local_time
+from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.schedule.date_mentions import find_dates
+from bot.schedule.occurrences import local_instant
+from bot.services.anniversaries import AnniversaryFields
+from bot.services.announcements import NotFound, WrongState
+from bot.tags import hashtags
+
+_ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
+_ID_THEN_TEXT = re.compile(r"^#?(\d+)\s*(.*)$", re.DOTALL)
+
+
+def post_error(ctx: Context, error: PostTextError) -> Reply:
+    """A clear answer for a post text that cannot be used."""
+    messages = {
+        "empty": ctx.t("The post is empty. Send the title on the first line, then the text."),
+        "too_long": ctx.t("The post is longer than 100,000 characters."),
+        "no_body": ctx.t("The post needs a text under its title (first line title, then text)."),
+        "title_too_long": ctx.t("The title (first line) is longer than 256 characters."),
+    }
+    return text_reply(messages[error.reason])
+
+
+def _post_source(ctx: Context) -> str:
+    """The post text: the arguments, or the message the command replies to."""
+    return ctx.args if ctx.args.strip() else (ctx.command.reply_to_text or "")
+
+
+async def post(ctx: Context) -> Reply:
+    """Publish an announcement now."""
+    return await _create(ctx, draft=False)
+
+
+async def draft(ctx: Context) -> Reply:
+    """Save an announcement without publishing it."""
+    return await _create(ctx, draft=True)
+
+
+async def _create(ctx: Context, *, draft: bool) -> Reply:
+    try:
+        text = parse_post_text(_post_source(ctx))
+    except PostTextError as error:
+        return post_error(ctx, error)
+    result = await ctx.services.announcements.post(text, actor=ctx.actor, draft=draft)
+    item = result.announcement
+    b = ReplyBuilder()
+    if draft:
+        b.text(ctx.t("Draft #{id} saved. Publish it with /publish {id}.", id=item.id))
+    else:
+        b.text(
+            ctx.t(
+                "Announcement #{id} published; it goes to {count} chats.",
+                id=item.id,
+                count=result.deliveries,
+            )
+        )
+    if item.tags:
+        b.text(" " + " ".join(hashtag(tag) for tag in item.tags))
+    for index, mention in enumerate(find_dates(item.title + "\n" + item.body)[:3]):
+        b.line().text(ctx.t("Keep {date} as an anniversary?", date=mention.on.isoformat()))
+        b.buttons(
+            Button(
+                ctx.t("Keep {date}", date=mention.on.isoformat()),
+                f"/anniversary suggest {item.id} {index}",
+            )
+        )
+    return b.build()
+
+
+def _id_and_rest(args: str) -> tuple[int, str] | None:
+    match = _ID_THEN_TEXT.match(args.strip())
+    if not match:
+        return None
+    return int(match[1]), match[2]
+
+
+async def publish(ctx: Context) -> Reply:
+    """Publish a draft or scheduled announcement now."""
+    parsed = _id_and_rest(ctx.args)
+    if parsed is None or parsed[1]:
+        return text_reply(ctx.t("Usage: /publish ID, for example /publish 12"))
+    try:
+        result = await ctx.services.announcements.publish(parsed[0], actor=ctx.actor)
+    except NotFound:
+        return _no_such(ctx, parsed[0])
+    except WrongState as wrong:
+        return _wrong_state(ctx, parsed[0], wrong)
+    return text_reply(
+        ctx.t(
+            "Announcement #{id} published; it goes to {count} chats.",
+            id=parsed[0],
+            count=result.deliveries,
+        )
+    )
+
+
+async def schedule(ctx: Context) -> Reply:
+    """Publish a draft later: `/schedule ID YYYY-MM-DD HH:MM` in the society's timezone."""
+    usage = ctx.t(
+        "Usage: /schedule ID YYYY-MM-DD HH:MM (time in {zone}), for example "
+        "/schedule 12 2026-08-15 09:00",
+        zone=ctx.services.zone.key,
+    )
+    parts = ctx.args.split()
+    if len(parts) != 3 or not parts[0].lstrip("#").isdigit():
+        return text_reply(usage)
+    try:
+        day, at = parse_local_datetime(parts[1], parts[2])
+    except ValueError:
+        return text_reply(usage)
+    when = local_instant(day, at, ctx.services.zone)
+    if when <= ctx.services.clock.now():
+        return text_reply(ctx.t("That time has already passed."))
+    announcement_id = int(parts[0].lstrip("#"))
+    try:
+        await ctx.services.announcements.schedule(announcement_id, when, actor=ctx.actor)
+    except NotFound:
+        return _no_such(ctx, announcement_id)
+    except WrongState as wrong:
+        return _wrong_state(ctx, announcement_id, wrong)
+    return text_reply(
+        ctx.t(
+            "Announcement #{id} will be published on {when}.",
+            id=announcement_id,
+            when=local_time(when, ctx.services.zone) + f" ({ctx.services.zone.key})",
+        )
+    )
+
+
+async def edit(ctx: Context) -> Reply:
+    """Replace an announcement's text everywhere it was sent: `/edit ID` then the new text."""
+    parsed = _id_and_rest(ctx.args)
+    if parsed is None:
+        return text_reply(ctx.t("Usage: /edit ID, then the new title and text on the next lines"))
+    announcement_id, rest = parsed
+    source = rest if rest.strip() else (ctx.command.reply_to_text or "")
+    try:
+        text = parse_post_text(source)
+    except PostTextError as error:
+        return post_error(ctx, error)
+    try:
+        result = await ctx.services.announcements.edit(
+            announcement_id, text, actor=ctx.actor, keep_tags=not text.tags
+        )
+    except NotFound:
+        return _no_such(ctx, announcement_id)
+    except WrongState as wrong:
+        return _wrong_state(ctx, announcement_id, wrong)
+    return text_reply(
+        ctx.t(
+            "Announcement #{id} edited; {count} sent copies will be updated.",
+            id=announcement_id,
+            count=result.deliveries,
+        )
+    )
+
+
+async def delete(ctx: Context) -> Reply:
+    """Retract an announcement: every sent copy is deleted."""
+    parsed = _id_and_rest(ctx.args)
+    if parsed is None or parsed[1]:
+        return text_reply(ctx.t("Usage: /delete ID, for example /delete 12"))
+    try:
+        result = await ctx.services.announcements.retract(parsed[0], actor=ctx.actor)
+    except NotFound:
+        return _no_such(ctx, parsed[0])
+    except WrongState as wrong:
+        return _wrong_state(ctx, parsed[0], wrong)
+    return text_reply(
+        ctx.t(
+            "Announcement #{id} retracted; {count} sent copies will be removed.",
+            id=parsed[0],
+            count=result.deliveries,
+        )
+    )
+
+
+def _no_such(ctx: Context, announcement_id: int) -> Reply:
+    return text_reply(ctx.t("There is no announcement #{id}.", id=announcement_id))
+
+
+def _wrong_state(ctx: Context, announcement_id: int, wrong: WrongState) -> Reply:
+    status = {
+        "draft": ctx.t("a draft"),
+        "scheduled": ctx.t("scheduled"),
+        "published": ctx.t("already published"),
+        "retracted": ctx.t("retracted"),
+    }[wrong.status.value]
+    return text_reply(
+        ctx.t(
+            "Announcement #{id} is {status}; that cannot be done now.",
+            id=announcement_id,
+            status=status,
+        )
+    )
+
+
+ANNIVERSARY_USAGE = (
+    "Usage: /anniversary add YYYY-MM-DD [HH:MM] TITLE [#tags] (or --MM-DD when the year is "
+    "unknown), /anniversary edit ID YYYY-MM-DD [HH:MM] TITLE [#tags], /anniversary list, "
+    "/anniversary remove ID"
+)
+
+
+async def anniversary(ctx: Context) -> Reply:
+    """`/anniversary add|edit|list|remove|suggest ...`."""
+    action, _, rest = ctx.args.strip().partition(" ")
+    action = action.lower()
+    if action == "add":
+        return await _anniversary_save(ctx, None, rest)
+    if action == "edit":
+        parsed = _id_and_rest(rest)
+        if parsed is None:
+            return text_reply(ctx.t(ANNIVERSARY_USAGE))
+        return await _anniversary_save(ctx, parsed[0], parsed[1])
+    if action == "list":
+        return await _anniversary_list(ctx)
+    if action == "remove":
+        parsed = _id_and_rest(rest)
+        if parsed is None or parsed[1]:
+            return text_reply(ctx.t(ANNIVERSARY_USAGE))
+        if await ctx.services.anniversaries.remove(parsed[0], actor=ctx.actor):
+            return text_reply(ctx.t("Anniversary #{id} removed.", id=parsed[0]))
+        return text_reply(ctx.t("There is no anniversary #{id}.", id=parsed[0]))
+    if action == "suggest":
+        return await _anniversary_suggested(ctx, rest)
+    return text_reply(ctx.t(ANNIVERSARY_USAGE))
+
+
+def parse_anniversary(text: str) -> AnniversaryFields:
+    """`YYYY-MM-DD [HH:MM] TITLE [#tags]` → fields; ValueError with what is wrong."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        raise ValueError("missing")
+    year, month, day = parse_month_day(words[0])
+    rest = words[1] if len(words) > 1 else ""
+    at: str | None = None
+    time_match = re.match(r"^(\d{1,2}):(\d{2})(?:\s+|$)", rest)
+    if time_match:
+        if int(time_match[1]) > 23 or int(time_match[2]) > 59:
+            raise ValueError("time")
+        at = f"{int(time_match[1]):02d}:{time_match[2]}"
+        rest = rest[time_match.end() :]
+    tags = tuple(hashtags(rest))
+    title = re.sub(r"(?<![\w#&])#\w[\w-]*", "", rest).strip()
+    title = " ".join(title.split())
+    if not title:
+        raise ValueError("title")
+    return AnniversaryFields(
+        title=title, month=month, day=day, year=year, time_of_day=at, tags=tags
+    )
+
+
+async def _anniversary_save(ctx: Context, anniversary_id: int | None, text: str) -> Reply:
+    try:
+        fields = parse_anniversary(text)
+    except ValueError:
+        return text_reply(ctx.t(ANNIVERSARY_USAGE))
+    service = ctx.services.anniversaries
+    if anniversary_id is None:
+        saved = await service.add(fields, actor=ctx.actor)
+        return text_reply(
+            ctx.t(
+                "Anniversary #{id} kept: {title}, every {date}.",
+                id=saved.id,
+                title=saved.title,
+                date=f"{saved.month:02d}-{saved.day:02d}",
+            )
+        )
+    updated = await service.update(anniversary_id, fields, actor=ctx.actor)
+    if updated is None:
+        return text_reply(ctx.t("There is no anniversary #{id}.", id=anniversary_id))
+    return text_reply(ctx.t("Anniversary #{id} updated.", id=anniversary_id))
+
+
+async def _anniversary_list(ctx: Context) -> Reply:
+    found = await ctx.services.anniversaries.all()
+    if not found:
+        return text_reply(ctx.t("No anniversaries are kept yet."))
+    b = ReplyBuilder().bold(ctx.t("Anniversaries")).line()
+    for item in found:
+        when = f"{item.year:04d}-" if item.year else "--"
+        when += f"{item.month:02d}-{item.day:02d}"
+        b.code(f"#{item.id}").text(" ").code(when)
+        if item.time_of_day:
+            b.text(" " + item.time_of_day)
+        b.text(" ").bold(item.title)
+        if item.tags:
+            b.text(" " + " ".join(hashtag(tag) for tag in item.tags))
+        b.line()
+    return b.build()
+
+
+async def _anniversary_suggested(ctx: Context, rest: str) -> Reply:
+    parts = rest.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return text_reply(ctx.t(ANNIVERSARY_USAGE))
+    item = await ctx.services.announcements.get(int(parts[0]))
+    if item is None:
+        return _no_such(ctx, int(parts[0]))
+    mentions = find_dates(item.title + "\n" + item.body)
+    index = int(parts[1])
+    if index >= len(mentions):
+        return text_reply(ctx.t(ANNIVERSARY_USAGE))
+    on = mentions[index].on
+    fields = AnniversaryFields(
+        title=item.title,
+        month=on.month,
+        day=on.day,
+        year=on.year,
+        announcement_id=item.id,
+        tags=item.tags,
+    )
+    saved = await ctx.services.anniversaries.add(fields, actor=ctx.actor)
+    return text_reply(
+        ctx.t(
+            "Anniversary #{id} kept: {title}, every {date}.",
+            id=saved.id,
+            title=saved.title,
+            date=f"{on.month:02d}-{on.day:02d}",
+        )
+    )
+
+
+async def stats(ctx: Context) -> Reply:
+    """Numbers: announcements, chats, deliveries; or one announcement's deliveries."""
+    arg = ctx.args.strip().lstrip("#")
+    if arg and not arg.isdigit():
+        return text_reply(ctx.t("Usage: /stats [ID]"))
+    announcement_id = int(arg) if arg else None
+    b = ReplyBuilder()
+    if announcement_id is None:
+        counts = await ctx.services.announcements.counts()
+        chats = await ctx.services.chats.counts()
+        b.bold(ctx.t("Announcements")).line()
+        for status in ("published", "scheduled", "draft", "retracted"):
+            b.line(f"{ctx.t(status)}: {counts.get(status, 0)}")
+        b.bold(ctx.t("Active chats")).line()
+        for platform, count in sorted(chats.items()):
+            b.line(f"{platform}: {count}")
+    else:
+        if await ctx.services.announcements.get(announcement_id) is None:
+            return _no_such(ctx, announcement_id)
+        b.bold(ctx.t("Deliveries of #{id}", id=announcement_id)).line()
+    deliveries = await ctx.services.delivery_stats(announcement_id)
+    if deliveries:
+        b.bold(ctx.t("Deliveries")).line()
+        for platform, states in sorted(deliveries.items()):
+            line = ", ".join(f"{ctx.t(state)} {count}" for state, count in sorted(states.items()))
+            b.line(f"{platform}: {line}")
+    elif announcement_id is not None:
+        b.line(ctx.t("Nothing was sent yet."))
+    return b.build()
+
+
+async def admin(ctx: Context) -> Reply:
+    """Owners add or remove admins: `/admin add telegram:12345`."""
+    action, _, actor = ctx.args.strip().partition(" ")
+    actor = actor.strip()
+    if action == "list":
+        names = await ctx.services.access.admins()
+        return text_reply(", ".join(names) if names else ctx.t("No admins were added."))
+    if action not in ("add", "remove") or not _ACTOR.match(actor):
+        return text_reply(ctx.t("Usage: /admin add|remove PLATFORM:USER_ID, e.g. telegram:12345"))
+    access = ctx.services.access
+    now = ctx.services.clock.now()
+    if action == "add":
+        changed = await access.add_admin(actor, by=ctx.actor, now=now)
+    else:
+        changed = await access.remove_admin(actor, by=ctx.actor, now=now)
+    if action == "add":
+        key = "{actor} is now an admin." if changed else "{actor} already was an admin."
+    else:
+        key = "{actor} is no longer an admin." if changed else "{actor} was not an admin."
+    return text_reply(ctx.t(key, actor=actor))

@@ -1,0 +1,267 @@
+"""Member commands: subscribing, reading, searching, language."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from bot.commands.context import Context
+from bot.commands.parsing import parse_page
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, translate
+from bot.render import announcement_full, announcement_list, hashtag, pager
+from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.schedule.ordinals import is_jubilee, ordinal
+from bot.services.announcements import NotFound, UnknownTag
+from bot.tags import split_tag_list
+
+MAX_SAVED_SEARCHES = 1000
+
+
+def _tag_names(args: str) -> list[str]:
+    """Tags from `#a #b`, `a, b` or a single multi-word name."""
+    if not args.strip():
+        return []
+    if "," in args or ";" in args:
+        return split_tag_list(args)
+    if "#" in args:
+        return split_tag_list(",".join(part for part in args.split("#")))
+    return split_tag_list(args)
+
+
+async def start(ctx: Context) -> Reply:
+    """Greeting with the first steps."""
+    b = ReplyBuilder().bold(ctx.t("Welcome to Herald!")).line().line()
+    b.line(ctx.t("I publish the society's announcements here and remember its anniversaries."))
+    b.line(ctx.t("/subscribe — receive every announcement; /subscribe TAG — only some."))
+    b.line(ctx.t("/latest — the newest announcements; /tags — what they are about."))
+    b.text(ctx.t("/help — every command."))
+    return b.build()
+
+
+MEMBER_HELP = (
+    ("subscribe", "[tags]", "Subscribe this chat to everything, or to tags"),
+    ("unsubscribe", "[tags]", "Unsubscribe from tags, or from everything"),
+    ("subscriptions", "", "Show this chat's subscriptions"),
+    ("latest", "[n]", "The newest announcements"),
+    ("tag", "TAG [page]", "Announcements with a tag"),
+    ("tags", "", "Every tag, with counts"),
+    ("search", "WORDS", "Find announcements by words"),
+    ("show", "ID", "Show one announcement"),
+    ("anniversaries", "", "The next anniversaries"),
+    ("lang", "en|ru|ko", "Change the language"),
+)
+ADMIN_HELP = (
+    ("post", "TITLE\\nBODY", "Publish an announcement (last line: Tags: a, b)"),
+    ("draft", "TITLE\\nBODY", "Save an announcement without publishing"),
+    ("publish", "ID", "Publish a draft now"),
+    ("schedule", "ID YYYY-MM-DD HH:MM", "Publish a draft later (society time)"),
+    ("edit", "ID TITLE\\nBODY", "Replace an announcement's text everywhere"),
+    ("delete", "ID", "Retract an announcement everywhere"),
+    ("anniversary", "add|edit|list|remove", "Manage anniversaries"),
+    ("stats", "[ID]", "Numbers, or one announcement's deliveries"),
+    ("admin", "add|remove PLATFORM:USER", "Manage admins (owners only)"),
+)
+
+
+async def help_(ctx: Context) -> Reply:
+    """Every command the sender may use."""
+    b = ReplyBuilder().bold(ctx.t("Commands")).line()
+    for name, usage, description in MEMBER_HELP:
+        b.code(f"/{name} {usage}".rstrip()).text(" — " + ctx.t(description)).line()
+    if ctx.is_admin:
+        b.line().bold(ctx.t("Admin commands")).line()
+        for name, usage, description in ADMIN_HELP:
+            b.code(f"/{name} {usage}".rstrip()).text(" — " + ctx.t(description)).line()
+    return b.build()
+
+
+async def subscribe(ctx: Context) -> Reply:
+    """Subscribe the chat to everything or to tags."""
+    if not ctx.may_change_chat:
+        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+    names = _tag_names(ctx.args)
+    added = await ctx.services.chats.subscribe(ctx.chat, names)
+    if not names:
+        if added:
+            return text_reply(ctx.t("Subscribed to every announcement."))
+        return text_reply(ctx.t("This chat already receives every announcement."))
+    if not added:
+        return text_reply(ctx.t("Already subscribed to those tags."))
+    tags = " ".join(hashtag(name) for name in added)
+    return text_reply(ctx.t("Subscribed to {tags}.", tags=tags))
+
+
+async def unsubscribe(ctx: Context) -> Reply:
+    """Unsubscribe from tags, or from everything."""
+    if not ctx.may_change_chat:
+        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+    names = _tag_names(ctx.args)
+    removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
+    if not removed:
+        return text_reply(ctx.t("There was no such subscription."))
+    if not names:
+        return text_reply(ctx.t("Unsubscribed: this chat receives nothing now."))
+    tags = " ".join(hashtag(name) for name in names)
+    return text_reply(ctx.t("Unsubscribed from {tags}.", tags=tags))
+
+
+async def subscriptions(ctx: Context) -> Reply:
+    """The chat's subscriptions."""
+    subs = await ctx.services.chats.subscriptions(ctx.chat)
+    if not subs:
+        return text_reply(ctx.t("No subscriptions yet. Try /subscribe."), ephemeral=True)
+    b = ReplyBuilder().bold(ctx.t("This chat receives:")).line()
+    for sub in subs:
+        b.line("• " + (hashtag(sub.tag_name or "") if sub.tag_key else ctx.t("everything")))
+    return b.build(ephemeral=True)
+
+
+async def latest(ctx: Context) -> Reply:
+    """The newest announcements, paged."""
+    page = parse_page(ctx.args.strip())
+    if page is None:
+        return text_reply(ctx.t("Usage: /latest [page]"))
+    found = await ctx.services.announcements.latest(page)
+    if not found.items:
+        return text_reply(ctx.t("No announcements yet."))
+    b = ReplyBuilder().bold(ctx.t("Latest announcements")).line().line()
+    announcement_list(b, found, ctx.services.zone, ctx.t)
+    pager(b, found, lambda p: f"/latest {p}", ctx.t)
+    return b.build()
+
+
+async def tag(ctx: Context) -> Reply:
+    """Announcements with one tag, paged: `/tag Friends of Korea 2`."""
+    words = ctx.args.split()
+    page = 1
+    if len(words) > 1 and words[-1].isdigit():
+        parsed = parse_page(words[-1])
+        page = parsed or 1
+        words = words[:-1]
+    name = " ".join(words).strip().lstrip("#")
+    if not name:
+        return text_reply(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
+    try:
+        tag_count, found = await ctx.services.announcements.by_tag(name, page)
+    except UnknownTag as unknown:
+        return _unknown_tag(ctx, unknown)
+    b = ReplyBuilder().bold(hashtag(tag_count.name)).text(" — ")
+    b.line(ctx.t("announcements: {count}", count=tag_count.count)).line()
+    announcement_list(b, found, ctx.services.zone, ctx.t)
+    action = _tag_action(tag_count.name)
+    pager(b, found, action, ctx.t)
+    return b.build()
+
+
+def _tag_action(name: str) -> Callable[[int], str]:
+    def action(page: int) -> str:
+        text = f"/tag {name} {page}"
+        # Button data is at most 64 bytes on Telegram; long tags are shortened to a key prefix.
+        return text if len(text.encode()) <= 64 else f"/tag {name[:12]} {page}"
+
+    return action
+
+
+def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
+    b = ReplyBuilder().text(
+        ctx.t("No announcements with the tag {tag}.", tag=hashtag(unknown.name))
+    )
+    if unknown.suggestions:
+        b.text(" " + ctx.t("Did you mean:") + " ")
+        b.text(", ".join(hashtag(s) for s in unknown.suggestions))
+        b.buttons(*(Button(hashtag(s), f"/tag {s}"[:60]) for s in unknown.suggestions))
+    else:
+        b.text(" " + ctx.t("See /tags for the tags in use."))
+    return b.build()
+
+
+async def tags(ctx: Context) -> Reply:
+    """Every tag with its count; buttons open a tag."""
+    found = await ctx.services.announcements.tags()
+    if not found:
+        return text_reply(ctx.t("No tags yet."))
+    b = ReplyBuilder().bold(ctx.t("Tags")).line()
+    for item in found[:50]:
+        b.text(f"{hashtag(item.name)} ").italic(f"({item.count})").line()
+    if len(found) > 50:
+        b.italic(ctx.t("…and {count} more.", count=len(found) - 50))
+    rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}"[:60]) for item in found[:6]]
+    b.buttons(*rows[:3]).buttons(*rows[3:6])
+    return b.build()
+
+
+async def search(ctx: Context) -> Reply:
+    """Announcements containing every word: `/search liberation Korea`."""
+    words, page = ctx.args.strip(), 1
+    token_page = words.split()
+    if len(token_page) == 2 and token_page[0].startswith("~") and token_page[1].isdigit():
+        saved = ctx.services.searches.get(token_page[0])
+        if saved is None:
+            return text_reply(ctx.t("This search has expired; run /search again."))
+        words, page = saved, int(token_page[1])
+    if not words:
+        return text_reply(ctx.t("Usage: /search WORDS, for example /search liberation"))
+    found = await ctx.services.announcements.search(words, page)
+    if not found.items:
+        return text_reply(ctx.t("Nothing found for “{words}”.", words=words))
+    token = _save_search(ctx, words)
+    b = ReplyBuilder().bold(ctx.t("Found {count}", count=found.total)).line().line()
+    announcement_list(b, found, ctx.services.zone, ctx.t)
+    pager(b, found, lambda p: f"/search {token} {p}", ctx.t)
+    return b.build()
+
+
+def _save_search(ctx: Context, words: str) -> str:
+    token = "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+    searches = ctx.services.searches
+    if len(searches) >= MAX_SAVED_SEARCHES:
+        searches.pop(next(iter(searches)))
+    searches[token] = words
+    return token
+
+
+async def show(ctx: Context) -> Reply:
+    """One announcement in full; counts a view."""
+    text = ctx.args.strip().lstrip("#")
+    if not text.isdigit():
+        return text_reply(ctx.t("Usage: /show ID, for example /show 12"))
+    try:
+        item = await ctx.services.announcements.show(int(text), count_view=True)
+    except NotFound:
+        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+    if item.status.value != "published" and not ctx.is_admin:
+        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+    return announcement_full(ReplyBuilder(), item, ctx.services.zone, ctx.t).build()
+
+
+async def anniversaries(ctx: Context) -> Reply:
+    """The next anniversaries with days left and the ordinal."""
+    upcoming = await ctx.services.anniversaries.upcoming()
+    if not upcoming:
+        return text_reply(ctx.t("No anniversaries are kept yet."))
+    b = ReplyBuilder().bold(ctx.t("Coming anniversaries")).line()
+    for item in upcoming:
+        occ = item.occurrence
+        b.code(occ.occurs_on.isoformat()).text(" ").bold(item.anniversary.title)
+        if occ.years:
+            b.text(" — " + ctx.t("{ordinal} anniversary", ordinal=ordinal(occ.years, ctx.language)))
+            if is_jubilee(occ.years):
+                b.text(" ★")
+        if item.days_left == 0:
+            b.italic(" (" + ctx.t("today") + ")")
+        else:
+            b.italic(" (" + ctx.t("in {days} days", days=item.days_left) + ")")
+        b.line()
+    return b.build()
+
+
+async def lang(ctx: Context) -> Reply:
+    """Change the chat's language."""
+    code = ctx.args.strip().lower()
+    if code not in LANGUAGES:
+        names = ", ".join(f"{c} ({LANGUAGE_NAMES[c]})" for c in LANGUAGES)
+        return text_reply(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
+    if not ctx.may_change_chat:
+        return text_reply(ctx.t("Only this chat's admins can change its language."))
+    await ctx.services.chats.set_language(ctx.chat, code)
+    return text_reply(translate(code, "Language set to English."))

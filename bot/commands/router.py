@@ -1,0 +1,146 @@
+"""The core adapters talk to: routes commands to handlers and follows chats' lives."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.commands import admin, member
+from bot.commands.context import Context, Handler, Services
+from bot.commands.parsing import MAX_COMMAND_LENGTH, parse_command_line
+from bot.commands.types import Command
+from bot.domain import ChatRef
+from bot.i18n import translate
+from bot.ports import CommandInfo
+from bot.replies import Reply, text_reply
+from storage.chats import StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A command's handler and who may run it."""
+
+    handler: Handler
+    description: str
+    admin_only: bool = False
+    owner_only: bool = False
+
+
+ROUTES: dict[str, Route] = {
+    "start": Route(member.start, "Start here"),
+    "help": Route(member.help_, "Every command"),
+    "subscribe": Route(member.subscribe, "Subscribe this chat to everything, or to tags"),
+    "unsubscribe": Route(member.unsubscribe, "Unsubscribe from tags, or from everything"),
+    "subscriptions": Route(member.subscriptions, "Show this chat's subscriptions"),
+    "latest": Route(member.latest, "The newest announcements"),
+    "tag": Route(member.tag, "Announcements with a tag"),
+    "tags": Route(member.tags, "Every tag, with counts"),
+    "search": Route(member.search, "Find announcements by words"),
+    "show": Route(member.show, "Show one announcement"),
+    "anniversaries": Route(member.anniversaries, "The next anniversaries"),
+    "lang": Route(member.lang, "Change the language"),
+    "post": Route(admin.post, "Publish an announcement", admin_only=True),
+    "draft": Route(admin.draft, "Save an announcement without publishing", admin_only=True),
+    "publish": Route(admin.publish, "Publish a draft now", admin_only=True),
+    "schedule": Route(admin.schedule, "Publish a draft later", admin_only=True),
+    "edit": Route(admin.edit, "Replace an announcement's text everywhere", admin_only=True),
+    "delete": Route(admin.delete, "Retract an announcement everywhere", admin_only=True),
+    "anniversary": Route(admin.anniversary, "Manage anniversaries", admin_only=True),
+    "stats": Route(admin.stats, "Numbers and deliveries", admin_only=True),
+    "admin": Route(admin.admin, "Manage admins", admin_only=True, owner_only=True),
+}
+
+
+class CommandRouter:
+    """Implements the `Core` port: every adapter hands its commands here."""
+
+    def __init__(self, services: Services, state: StateStore) -> None:
+        self.services = services
+        self._state = state
+
+    async def handle(self, command: Command) -> Reply | None:
+        """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
+        parsed = parse_command_line(command.text)
+        if parsed is None:
+            return None
+        services = self.services
+        try:
+            chat = await services.chats.ensure(command.chat)
+            language = services.chats.language_of(chat, command.language_hint)
+            if len(command.text) > MAX_COMMAND_LENGTH and parsed.name not in (
+                "post",
+                "draft",
+                "edit",
+            ):
+                return text_reply(translate(language, "That command is too long."))
+            route = ROUTES.get(parsed.name)
+            if route is None:
+                return text_reply(
+                    translate(
+                        language,
+                        "Unknown command /{name}. Send /help for the list.",
+                        name=parsed.name[:32],
+                    )
+                )
+            is_owner = services.access.is_owner(command.actor)
+            is_admin = is_owner or await services.access.is_admin(command.actor)
+            if route.owner_only and not is_owner:
+                return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
+            if route.admin_only and not is_admin:
+                log.info("refused /%s to non-admin %s", parsed.name, command.actor)
+                return text_reply(
+                    translate(language, "Only Herald admins can use /{name}.", name=parsed.name),
+                    ephemeral=True,
+                )
+            context = Context(
+                command=command,
+                name=parsed.name,
+                args=parsed.args,
+                chat=chat,
+                language=language,
+                is_admin=is_admin,
+                is_owner=is_owner,
+                services=services,
+            )
+            return await route.handler(context)
+        except Exception:
+            log.exception("command /%s from %s failed", parsed.name, command.platform)
+            return text_reply(
+                translate(
+                    services.chats.default_language,
+                    "Something went wrong; the error was logged. Please try again later.",
+                )
+            )
+
+    async def chat_joined(self, chat: ChatRef) -> None:
+        """The bot was added to a chat."""
+        await self.services.chats.joined(chat)
+
+    async def chat_left(self, chat: ChatRef, reason: str) -> None:
+        """The bot was removed or blocked."""
+        await self.services.chats.left(chat, reason)
+
+    async def chat_migrated(self, chat: ChatRef, new_external_id: str) -> None:
+        """The chat moved to a new id."""
+        await self.services.chats.migrated(chat, new_external_id)
+
+    def commands(self, language: str) -> list[CommandInfo]:
+        """Every command with its description in `language`."""
+        return [
+            CommandInfo(name, translate(language, route.description), route.admin_only)
+            for name, route in ROUTES.items()
+        ]
+
+    async def tag_names(self, prefix: str, limit: int = 25) -> list[str]:
+        """Tag names for autocomplete."""
+        return await self.services.announcements.tag_names(prefix, limit)
+
+    async def get_state(self, key: str) -> str | None:
+        """A stored adapter value."""
+        return await self._state.get(key)
+
+    async def set_state(self, key: str, value: str) -> None:
+        """Store an adapter value."""
+        await self._state.set(key, value)

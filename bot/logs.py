@@ -1,0 +1,68 @@
+"""Logging setup: one readable line per event, secrets redacted everywhere."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from bot.settings import Settings
+
+# Bot API URLs carry the token in the path: /bot<token>/method.
+_BOT_URL_TOKEN = re.compile(r"(/bot)\d+:[A-Za-z0-9_-]{20,}")
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every configured secret (and any Bot API token in a URL) with '***'."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """The text with secrets hidden."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _BOT_URL_TOKEN.sub(r"\1***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message (and traceback text) without secrets."""
+        message = record.getMessage()
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value in the settings, including a database password."""
+    from sqlalchemy.engine import make_url
+
+    found = [
+        secret.get_secret_value()
+        for secret in (
+            settings.telegram_token,
+            settings.discord_token,
+            settings.telegram_webhook_secret,
+        )
+        if secret is not None
+    ]
+    password = make_url(settings.database_url).password
+    if password:
+        found.append(str(password))
+    return found
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at HERALD_LOG_LEVEL with secrets redacted on every handler."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets_of(settings)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    # httpx logs every request URL (with the bot token in it) at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

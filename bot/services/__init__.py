@@ -1,0 +1,1 @@
+"""Services: the platform-neutral operations commands and the CLI call."""

@@ -1,0 +1,41 @@
+"""Who may do what: owners from HERALD_ADMINS, admins added by owners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from storage.chats import AdminStore
+
+# The terminal and the shell: their user is the machine's operator.
+LOCAL_PLATFORMS = ("console", "cli")
+
+
+class AccessService:
+    """Answers whether an actor (`platform:user_id`) is an owner or an admin."""
+
+    def __init__(self, owners: Iterable[str], admins: AdminStore) -> None:
+        self._owners = frozenset(owners)
+        self._admins = admins
+
+    def is_owner(self, actor: str) -> bool:
+        """Listed in HERALD_ADMINS; with none listed, the local operator (console, CLI) is one."""
+        if actor in self._owners:
+            return True
+        return not self._owners and actor.split(":", 1)[0] in LOCAL_PLATFORMS
+
+    async def is_admin(self, actor: str) -> bool:
+        """Owners and the admins they added."""
+        return self.is_owner(actor) or await self._admins.is_admin(actor)
+
+    async def add_admin(self, actor: str, *, by: str, now: datetime) -> bool:
+        """Make `actor` an admin; False when it already was one."""
+        return await self._admins.add(actor, by=by, now=now)
+
+    async def remove_admin(self, actor: str, *, by: str, now: datetime) -> bool:
+        """Take admin rights away; False when `actor` was not an admin."""
+        return await self._admins.remove(actor, by=by, now=now)
+
+    async def admins(self) -> list[str]:
+        """Admins added by owners (owners themselves are in HERALD_ADMINS)."""
+        return await self._admins.all()

@@ -1,0 +1,158 @@
+"""Posting, editing, retracting and finding announcements."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from bot.commands.parsing import PostText
+from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
+from bot.ports import Clock
+from bot.tags import tag_key
+from storage.announcements import AnnouncementStore, NotFound, PublishResult, WrongState
+
+__all__ = ["AnnouncementService", "NotFound", "UnknownTag", "WrongState"]
+
+
+class UnknownTag(LookupError):
+    """No published announcement carries the tag; `suggestions` are close matches."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.suggestions = suggestions
+
+
+class AnnouncementService:
+    """The announcement use cases; `notify` wakes the delivery engine after a commit."""
+
+    def __init__(
+        self,
+        store: AnnouncementStore,
+        clock: Clock,
+        notify: Callable[[], None] = lambda: None,
+        page_size: int = 5,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._notify = notify
+        self.page_size = page_size
+
+    async def post(
+        self, text: PostText, *, actor: str, draft: bool = False, signature: str | None = None
+    ) -> PublishResult:
+        """Create an announcement; publish it at once unless `draft`."""
+        new = NewAnnouncement(
+            title=text.title,
+            body=text.body,
+            tags=text.tags,
+            signature=signature,
+            created_by=actor,
+        )
+        status = Status.DRAFT if draft else Status.PUBLISHED
+        result = await self._store.create(new, status=status, now=self._clock.now(), actor=actor)
+        self._wake(result)
+        return result
+
+    async def publish(self, announcement_id: int, *, actor: str) -> PublishResult:
+        """Publish a draft or scheduled announcement now."""
+        result = await self._store.publish(announcement_id, now=self._clock.now(), actor=actor)
+        self._wake(result)
+        return result
+
+    async def schedule(self, announcement_id: int, when: datetime, *, actor: str) -> Announcement:
+        """Publish later, at `when` (aware)."""
+        if when.tzinfo is None:
+            raise ValueError("schedule needs an aware datetime")
+        return await self._store.schedule(
+            announcement_id, when=when, now=self._clock.now(), actor=actor
+        )
+
+    async def publish_due(self) -> list[PublishResult]:
+        """Publish every scheduled announcement whose time has come (once, across processes)."""
+        results = await self._store.publish_due(now=self._clock.now())
+        for result in results:
+            self._wake(result)
+        return results
+
+    async def edit(
+        self, announcement_id: int, text: PostText, *, actor: str, keep_tags: bool = False
+    ) -> PublishResult:
+        """Replace the text; every copy already sent is edited."""
+        result = await self._store.edit(
+            announcement_id,
+            title=text.title,
+            body=text.body,
+            tags=None if keep_tags else text.tags,
+            now=self._clock.now(),
+            actor=actor,
+        )
+        self._wake(result)
+        return result
+
+    async def retract(self, announcement_id: int, *, actor: str) -> PublishResult:
+        """Retract: every copy is deleted (or marked withdrawn where it cannot be)."""
+        result = await self._store.retract(announcement_id, now=self._clock.now(), actor=actor)
+        self._wake(result)
+        return result
+
+    async def show(self, announcement_id: int, *, count_view: bool = True) -> Announcement:
+        """One announcement; members see only published ones. Counts a view."""
+        found = await self._store.get(announcement_id)
+        if found is None:
+            raise NotFound(announcement_id)
+        if count_view and found.status is Status.PUBLISHED:
+            await self._store.count_view(announcement_id)
+        return found
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        """One announcement in any status, without counting a view."""
+        return await self._store.get(announcement_id)
+
+    async def latest(self, page: int = 1) -> Page[Announcement]:
+        """The newest published announcements."""
+        return await self._store.latest(page=page, size=self.page_size)
+
+    async def by_tag(self, name: str, page: int = 1) -> tuple[TagCount, Page[Announcement]]:
+        """Published announcements with a tag; UnknownTag with suggestions when none."""
+        key = tag_key(name)
+        found = await self._store.by_tag(key, page=page, size=self.page_size) if key else None
+        tag = await self._store.tag(key) if found is not None else None
+        if found is None or tag is None or tag.count == 0:
+            raise UnknownTag(name, await self.suggest(name))
+        return tag, found
+
+    async def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Tag names close to `name`."""
+        key = tag_key(name)
+        tags = await self._store.tags()
+        by_key = {tag.key: tag.name for tag in tags}
+        close = difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6)
+        contains = [k for k in by_key if key and key in k and k not in close]
+        return [by_key[k] for k in [*close, *contains][:limit]]
+
+    async def search(self, words: str, page: int = 1) -> Page[Announcement]:
+        """Published announcements containing every word."""
+        return await self._store.search(words, page=page, size=self.page_size)
+
+    async def tags(self) -> list[TagCount]:
+        """Every tag in use with its count."""
+        return await self._store.tags()
+
+    async def tag_names(self, prefix: str, limit: int = 25) -> list[str]:
+        """Tag names for autocompletion."""
+        return await self._store.tag_names(prefix, limit)
+
+    async def counts(self) -> dict[str, int]:
+        """Announcements per status."""
+        return await self._store.counts()
+
+    def _wake(self, result: PublishResult) -> None:
+        if result.deliveries:
+            self._notify()
+
+
+def known_tag_keys(tags: Sequence[TagCount]) -> set[str]:
+    """The keys of the given tags."""
+    return {tag.key for tag in tags}

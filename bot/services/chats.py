@@ -1,0 +1,67 @@
+"""Chats and their subscriptions and languages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.domain import Chat, ChatRef, Subscription
+from bot.i18n import normalize_language
+from bot.ports import Clock
+from bot.tags import display_name, tag_key
+from storage.chats import EVERYTHING, ChatStore
+
+
+class ChatService:
+    """Records chats, follows their life on the platform, and keeps their subscriptions."""
+
+    def __init__(self, store: ChatStore, clock: Clock, default_language: str = "en") -> None:
+        self._store = store
+        self._clock = clock
+        self.default_language = default_language
+
+    async def ensure(self, ref: ChatRef) -> Chat:
+        """The chat a command came from, recorded on first sight."""
+        return await self._store.ensure(ref, now=self._clock.now())
+
+    async def joined(self, ref: ChatRef) -> Chat:
+        """The bot was added or unblocked: record it, reactivate it."""
+        return await self._store.ensure(ref, now=self._clock.now(), reactivate=True)
+
+    async def left(self, ref: ChatRef, reason: str) -> None:
+        """The bot was removed or blocked: deactivate, keep settings."""
+        await self._store.deactivate(ref.platform, ref.external_id, reason, now=self._clock.now())
+
+    async def migrated(self, ref: ChatRef, new_external_id: str) -> None:
+        """The chat has a new id; subscriptions follow it."""
+        await self._store.migrate(
+            ref.platform, ref.external_id, new_external_id, now=self._clock.now()
+        )
+
+    async def subscribe(self, chat: Chat, names: Sequence[str]) -> list[str]:
+        """Subscribe to the tags, or to everything when none are given; return what was added."""
+        if not names:
+            pairs = [(EVERYTHING, "")]
+        else:
+            pairs = [(tag_key(n), display_name(n)) for n in names if tag_key(n)]
+        return await self._store.subscribe(chat.id, pairs, now=self._clock.now())
+
+    async def unsubscribe(self, chat: Chat, names: Sequence[str]) -> int:
+        """Unsubscribe from the tags, or from everything (all subscriptions) when none given."""
+        keys = None if not names else [tag_key(n) for n in names]
+        return await self._store.unsubscribe(chat.id, keys)
+
+    async def subscriptions(self, chat: Chat) -> list[Subscription]:
+        """The chat's subscriptions."""
+        return await self._store.subscriptions(chat.id)
+
+    async def set_language(self, chat: Chat, language: str) -> None:
+        """Set the chat's reply language."""
+        await self._store.set_language(chat.id, language)
+
+    def language_of(self, chat: Chat, hint: str | None = None) -> str:
+        """The chat's language: its own setting, else the user's client language, else default."""
+        return chat.language or normalize_language(hint) or self.default_language
+
+    async def counts(self) -> dict[str, int]:
+        """Active chats per platform."""
+        return await self._store.counts()

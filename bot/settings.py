@@ -1,0 +1,151 @@
+"""Configuration from HERALD_* environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.engine import default_database_url
+
+LANGUAGES = ("en", "ru", "ko")
+_ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
+
+
+class Settings(BaseSettings):
+    """Every HERALD_* setting; the README's configuration table lists the same."""
+
+    model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    admins: str = ""
+    timezone: str = "UTC"
+    language: str = "en"
+    page_size: int = Field(default=5, ge=1, le=20)
+    log_level: str = "INFO"
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # host:port the webhook server binds; behind a reverse proxy use 127.0.0.1:PORT
+    telegram_webhook_listen: str = "0.0.0.0:8443"
+    telegram_rate: float = Field(default=30.0, gt=0)
+    telegram_paid_broadcast: bool = False
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+
+    reminder_time: str = "09:00"
+    reminder_days_before: str = ""
+    reminder_grace: str = "12h"
+    leap_day: str = "feb28"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _actors(cls, value: str) -> str:
+        for actor in _split(value):
+            if not _ACTOR.match(actor):
+                raise ValueError(f"{actor!r} is not platform:user_id (e.g. telegram:12345)")
+        return value
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+    @field_validator("reminder_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("leap_day")
+    @classmethod
+    def _leap(cls, value: str) -> str:
+        if value not in ("feb28", "mar1"):
+            raise ValueError("leap_day must be feb28 or mar1")
+        return value
+
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
+    @property
+    def owners(self) -> frozenset[str]:
+        """The owners named in HERALD_ADMINS."""
+        return frozenset(_split(self.admins))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The society's timezone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def reminder_at(self) -> time:
+        """Default time of day for anniversaries."""
+        return parse_clock(self.reminder_time)
+
+    @property
+    def reminder_days(self) -> tuple[int, ...]:
+        """Default reminder days before an anniversary."""
+        return parse_days(self.reminder_days_before)
+
+    @property
+    def grace(self) -> timedelta:
+        """How late a missed anniversary may still fire after a restart."""
+        return parse_duration(self.reminder_grace)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_clock(value: str) -> time:
+    """`HH:MM` → time; ValueError with the expected format otherwise."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{value!r} is not a time of day in the form HH:MM (e.g. 09:00)")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_days(value: str) -> tuple[int, ...]:
+    """`7,1` → (7, 1); each between 1 and 365."""
+    days: list[int] = []
+    for part in _split(value):
+        if not part.isdigit() or not 1 <= int(part) <= 365:
+            raise ValueError(f"{part!r} is not a number of days between 1 and 365")
+        days.append(int(part))
+    return tuple(sorted(set(days), reverse=True))
+
+
+def parse_duration(value: str) -> timedelta:
+    """`12h`, `30m`, `2d`, `45s` → timedelta."""
+    match = re.fullmatch(r"(\d+)\s*([smhd])", value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 12h, 30m or 2d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
