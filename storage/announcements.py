@@ -13,6 +13,7 @@ from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.tags import display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
+from storage.engine import write_lock
 from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
 from storage.search import search_ids
 
@@ -84,6 +85,7 @@ class AnnouncementStore:
         if not new.source_key:
             raise ValueError("imported announcements need a source key")
         async with self._sessions.begin() as session:
+            await write_lock(session)
             row = await session.scalar(
                 select(AnnouncementRow).where(AnnouncementRow.source_key == new.source_key)
             )
@@ -151,26 +153,31 @@ class AnnouncementStore:
     async def publish_due(self, *, now: datetime, limit: int = 100) -> list[PublishResult]:
         """Publish every scheduled announcement that is due; each is claimed by one process only."""
         results: list[PublishResult] = []
+        # Materialized: PostgreSQL would otherwise rerun a locking subquery per row and claim
+        # more than `limit`; SKIP LOCKED lets a second process take the next rows, not wait.
+        due = (
+            select(AnnouncementRow.id)
+            .where(
+                AnnouncementRow.status == Status.SCHEDULED.value,
+                AnnouncementRow.publish_at <= now,
+            )
+            .order_by(AnnouncementRow.publish_at, AnnouncementRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+            .prefix_with("MATERIALIZED")
+        )
         async with self._sessions.begin() as session:
-            ids = (
-                await session.scalars(
-                    update(AnnouncementRow)
-                    .where(
-                        AnnouncementRow.id.in_(
-                            select(AnnouncementRow.id)
-                            .where(
-                                AnnouncementRow.status == Status.SCHEDULED.value,
-                                AnnouncementRow.publish_at <= now,
-                            )
-                            .limit(limit)
-                            .scalar_subquery()
-                        ),
-                        AnnouncementRow.status == Status.SCHEDULED.value,
-                    )
-                    .values(status=Status.DRAFT.value)
-                    .returning(AnnouncementRow.id)
+            claimed = await session.scalars(
+                update(AnnouncementRow)
+                .where(
+                    AnnouncementRow.id.in_(select(due.c.id)),
+                    AnnouncementRow.status == Status.SCHEDULED.value,
                 )
-            ).all()
+                .values(status=Status.DRAFT.value)
+                .returning(AnnouncementRow.id)
+            )
+            ids = sorted(claimed.all())
             for announcement_id in ids:
                 row = await _row(session, announcement_id)
                 count = await _publish(session, row, now)
@@ -314,6 +321,7 @@ async def _row(
 ) -> AnnouncementRow:
     query = select(AnnouncementRow).where(AnnouncementRow.id == announcement_id)
     if for_update:
+        await write_lock(session)
         query = query.with_for_update()
     row = await session.scalar(query)
     if row is None:

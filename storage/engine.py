@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 
 def default_database_path() -> Path:
@@ -76,3 +76,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+async def write_lock(session: AsyncSession) -> None:
+    """Make the unit of work a writer from its first statement, so what it reads stays true."""
+    # The sqlite3 driver runs SELECTs outside any transaction and only BEGINs before a write,
+    # so read-check-write would race another process; a no-op UPDATE takes the write lock
+    # (waiting out busy_timeout) before anything is read. PostgreSQL uses FOR UPDATE instead.
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("UPDATE kv_state SET value = value WHERE 0"))
