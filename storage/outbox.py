@@ -547,34 +547,36 @@ async def move_chat(
 
 
 async def _merge_chat(session: AsyncSession, *, old: int, new: int, now: datetime) -> None:
-    params = {"old": old, "new": new}
+    # One name per use: PostgreSQL infers one type per parameter and may disagree between uses.
+    params = {"old": old, "new": new, "new2": new, "new3": new}
     await session.execute(
         text(
             "INSERT INTO subscriptions (chat_id, tag_key, tag_name, created_at) "
-            "SELECT :new, s.tag_key, s.tag_name, s.created_at FROM subscriptions s "
+            "SELECT c.id, s.tag_key, s.tag_name, s.created_at "
+            "FROM subscriptions s JOIN chats c ON c.id = :new "
             "WHERE s.chat_id = :old AND NOT EXISTS (SELECT 1 FROM subscriptions t "
-            "WHERE t.chat_id = :new AND t.tag_key = s.tag_key)"
+            "WHERE t.chat_id = :new2 AND t.tag_key = s.tag_key)"
         ),
         params,
     )
     await session.execute(
         text(
             "UPDATE message_copies SET chat_id = :new WHERE chat_id = :old AND announcement_id "
-            "NOT IN (SELECT announcement_id FROM message_copies WHERE chat_id = :new)"
+            "NOT IN (SELECT announcement_id FROM message_copies WHERE chat_id = :new2)"
         ),
         params,
     )
     # A row the surviving chat already has (same content, same action) would be a duplicate.
     await session.execute(
         text(
-            "UPDATE deliveries SET state = 'skipped', error = 'merged into chat ' || :newtext "
+            "UPDATE deliveries SET state = 'skipped', error = :why "
             "WHERE chat_id = :old AND state = 'pending' AND EXISTS (SELECT 1 FROM deliveries e "
             "WHERE e.chat_id = :new AND e.action = deliveries.action "
             "AND COALESCE(e.announcement_id, 0) = COALESCE(deliveries.announcement_id, 0) "
             "AND COALESCE(e.occurrence_id, 0) = COALESCE(deliveries.occurrence_id, 0) "
             "AND e.revision >= deliveries.revision)"
         ),
-        {**params, "newtext": str(new)},
+        {**params, "why": f"merged into chat {new}"},
     )
     await session.execute(
         update(DELIVERIES)

@@ -10,6 +10,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from adapters.telegram.redact import scrub
+
 
 class AiohttpRequest(BaseRequest):
     """A `telegram.request.BaseRequest` over one aiohttp session with a bounded connection pool."""
@@ -90,7 +92,7 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            raise NetworkError(scrub(f"aiohttp.{type(exc).__name__}: {exc}")) from exc
         finally:
             self._slots.release()
 

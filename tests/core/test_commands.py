@@ -152,11 +152,13 @@ async def test_non_admin_is_refused_every_admin_command(session: Session, comman
 
 async def test_group_subscription_needs_chat_admin(session: Session) -> None:
     refused = await session.as_user("/subscribe", kind=ChatKind.GROUP, chat="-100", user="7")
-    assert refused is not None and "Only this chat's admins" in refused.plain()
+    assert refused is not None
+    assert "Only this chat's admins" in refused.plain()
     allowed = await session.as_user(
         "/subscribe", kind=ChatKind.GROUP, chat="-100", user="7", chat_admin=True
     )
-    assert allowed is not None and "Subscribed" in allowed.plain()
+    assert allowed is not None
+    assert "Subscribed" in allowed.plain()
 
 
 @pytest.mark.parametrize(
@@ -222,19 +224,23 @@ async def test_schedule_uses_society_timezone(session: Session, clock: ManualClo
     answer = await session.say("/schedule 1 2026-08-15 09:00")
     assert "2026-08-15 09:00 (Asia/Seoul)" in answer
     announcement = await session.herald.services.announcements.get(1)
-    assert announcement is not None and announcement.publish_at is not None
+    assert announcement is not None
+    assert announcement.publish_at is not None
     assert announcement.publish_at.isoformat() == "2026-08-15T00:00:00+00:00"
     assert "already passed" in await session.say("/schedule 1 2020-01-01 09:00")
 
 
 async def test_language_switch_and_owner_only_admin_management(session: Session) -> None:
     reply = await session.as_user("/lang ru")
-    assert reply is not None and "Русский" not in reply.plain()
+    assert reply is not None
+    assert "Русский" not in reply.plain()
     assert "telegram:5 is now an admin." in await session.say("/admin add telegram:5")
     granted = await session.as_user("/post From five\nText", user="5")
-    assert granted is not None and "published" in granted.plain()
+    assert granted is not None
+    assert "published" in granted.plain()
     refused = await session.as_user("/admin add telegram:6", user="5")
-    assert refused is not None and "Only owners" in refused.plain()
+    assert refused is not None
+    assert "Only owners" in refused.plain()
 
 
 async def test_anniversaries_listing_shows_ordinal_and_days_left(
