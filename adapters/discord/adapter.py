@@ -1,0 +1,216 @@
+"""The Discord adapter: a discord.py client inside Herald's loop, slash commands, the Platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord.commands import CoreTranslator, command_hash, install_commands
+from adapters.discord.config import DiscordConfig
+from adapters.discord.interactions import ActionButton, InteractionRunner
+from adapters.discord.platform import DiscordPlatform
+from adapters.discord.redact import install_redaction, redact
+from bot.domain import ChatKind, ChatRef
+from bot.ports import Core
+
+log = logging.getLogger(__name__)
+
+HASH_KEY = "discord.commands_hash"
+MAX_BACKOFF = 300.0
+
+
+def point_at(config: DiscordConfig) -> None:
+    """Aim discord.py's REST base and gateway at the configured URLs (proxies, tests)."""
+    Route.BASE = config.api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+
+
+class HeraldClient(discord.Client):
+    """discord.py's client with Herald's command tree and event handlers."""
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            intents=intents,
+            guild_ready_timeout=adapter.config.guild_ready_timeout,
+            max_ratelimit_timeout=30.0,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.adapter = adapter
+        self.runner = adapter.runner
+        self.tree: app_commands.CommandTree[HeraldClient] = app_commands.CommandTree(self)
+        install_commands(self.tree, adapter.core, adapter.runner)
+
+    async def setup_hook(self) -> None:
+        """Buttons survive restarts; command descriptions come translated from the core."""
+        self.add_dynamic_items(ActionButton)
+        await self.tree.set_translator(CoreTranslator(self.adapter.core))
+
+    async def on_ready(self) -> None:
+        """Connected and every guild received."""
+        self.adapter.ready.set()
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A guild arrived (GUILD_CREATE): remember its channels."""
+        self.adapter.remember(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """The bot was added to a guild."""
+        self.adapter.remember(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed (not an outage: discord.py reports those as unavailable)."""
+        await self.adapter.guild_removed(guild.id)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A channel was deleted: it cannot receive announcements any more."""
+        await self.adapter.channel_gone(channel.id, "channel deleted")
+
+
+class DiscordAdapter(DiscordPlatform):
+    """Herald on Discord: receives slash commands, delivers announcements (the Adapter port)."""
+
+    def __init__(self, core: Core, config: DiscordConfig, *, defer_after: float = 2.0) -> None:
+        install_redaction(config.token)
+        self.core = core
+        self.config = config
+        self.request_timeout = config.request_timeout
+        self.runner = InteractionRunner(core, defer_after=defer_after)
+        self.client: HeraldClient | None = None
+        self.ready = asyncio.Event()
+        self.guild_channels: dict[int, set[int]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # ----- lifecycle -----
+
+    async def start(self) -> None:
+        """Connect in a background task; return once READY (or after `start_timeout`)."""
+        point_at(self.config)
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="herald-discord")
+        ready = asyncio.create_task(self.ready.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._task},
+            timeout=self.config.start_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if ready not in done:
+            ready.cancel()
+            if self._task not in done:
+                log.warning("Discord is not ready yet; still connecting in the background")
+            return
+        try:
+            await self.maybe_sync_commands()
+        except Exception as exc:
+            log.error("Discord command sync failed: %s", redact(str(exc)))
+
+    async def stop(self) -> None:
+        """Close the gateway and the HTTP session."""
+        self._stopping = True
+        if self.client is not None:
+            await self.client.close()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+            self._task = None
+        self.ready.clear()
+
+    async def _run(self) -> None:
+        """Keep a client connected; retry with backoff; never raise into Herald."""
+        backoff = 1.0
+        reported = False
+        while not self._stopping:
+            client = HeraldClient(self)
+            self.client = client
+            try:
+                async with client:
+                    await client.start(self.config.token, reconnect=True)
+                if self._stopping:
+                    return
+            except discord.LoginFailure:
+                log.error("Discord rejected the bot token (HERALD_DISCORD_TOKEN); Discord is off")
+                return
+            except asyncio.CancelledError:
+                raise
+            except (OSError, TimeoutError, aiohttp.ClientError, discord.DiscordException) as exc:
+                if self._stopping:
+                    return
+                if not reported:
+                    log.error(
+                        "Discord unreachable at %s (%s); retrying in the background",
+                        self.config.api_url,
+                        redact(f"{type(exc).__name__}: {exc}"),
+                    )
+                    reported = True
+                else:
+                    log.debug("Discord still unreachable: %s", redact(str(exc)))
+            except Exception:
+                log.exception("Discord client crashed; restarting it")
+            self.ready.clear()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    # ----- command sync -----
+
+    async def maybe_sync_commands(self) -> bool:
+        """Sync slash commands when the mode says so and their hash changed; True if synced."""
+        mode = self.config.sync_commands
+        if mode == "never" or self.client is None:
+            return False
+        digest = await command_hash(self.client.tree)
+        if mode == "auto" and await self.core.get_state(HASH_KEY) == digest:
+            return False
+        await self._sync(self.client)
+        return True
+
+    async def sync_commands(self) -> int:
+        """Bulk-overwrite the global slash commands now (logging in if needed); how many."""
+        if self.client is not None and self.client.user is not None:
+            return await self._sync(self.client)
+        point_at(self.config)
+        client = HeraldClient(self)
+        async with client:
+            await client.login(self.config.token)
+            return await self._sync(client)
+
+    async def _sync(self, client: HeraldClient) -> int:
+        synced = await client.tree.sync()
+        await self.core.set_state(HASH_KEY, await command_hash(client.tree))
+        log.info("synced %d Discord slash commands", len(synced))
+        return len(synced)
+
+    # ----- guilds -----
+
+    def remember(self, guild: discord.Guild) -> None:
+        """Keep the guild's text and announcement channels, to deactivate them if it leaves."""
+        kinds = (discord.TextChannel,)
+        self.guild_channels[guild.id] = {c.id for c in guild.channels if isinstance(c, kinds)}
+
+    async def guild_removed(self, guild_id: int) -> None:
+        """The bot left or was removed: its channels stop being targets (settings are kept)."""
+        for channel_id in sorted(self.guild_channels.pop(guild_id, set())):
+            await self.channel_gone(channel_id, "removed from the server")
+
+    async def channel_gone(self, channel_id: int, reason: str) -> None:
+        """Tell the core a channel can no longer receive messages."""
+        for channels in self.guild_channels.values():
+            channels.discard(channel_id)
+        chat = ChatRef("discord", str(channel_id), ChatKind.GUILD_CHANNEL)
+        try:
+            await self.core.chat_left(chat, reason)
+        except Exception:
+            log.exception("could not record that Discord channel %s is gone", channel_id)
+
+    def __repr__(self) -> str:
+        return f"DiscordAdapter(api_url={self.config.api_url!r})"

@@ -1,0 +1,297 @@
+"""The slash commands: each turns its options into the core's command line and runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Any, ClassVar
+
+import discord
+from discord import app_commands
+
+from adapters.discord.interactions import InteractionRunner
+from adapters.discord.modals import PostModal
+from bot.ports import Core
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_DEADLINE = 2.5
+CHOICE_LIMIT = 100
+
+# Shown when the core has no description of its own for a command.
+DESCRIPTIONS = {
+    "start": "What Herald is and how to use it",
+    "help": "List the commands",
+    "subscribe": "Subscribe this channel (or your DMs) to everything or to tags",
+    "unsubscribe": "Unsubscribe from everything or from tags",
+    "subscriptions": "What this channel is subscribed to",
+    "latest": "The latest announcements",
+    "tag": "Announcements with a tag",
+    "tags": "Every tag with its count",
+    "search": "Search announcements by words",
+    "show": "Show one announcement",
+    "anniversaries": "The society's anniversaries",
+    "lang": "Choose the language of Herald's answers here",
+    "post": "Publish an announcement (admins)",
+    "draft": "Save an announcement as a draft (admins)",
+    "publish": "Publish a draft (admins)",
+    "schedule": "Schedule a draft for later (admins)",
+    "edit": "Edit an announcement (admins)",
+    "delete": "Retract an announcement (admins)",
+    "anniversary": "Add, list or remove anniversaries (admins)",
+    "stats": "Delivery statistics (admins)",
+    "admin": "Add or remove Herald admins (owners)",
+}
+
+
+def describe(core: Core, name: str) -> str:
+    """The core's English description of `name`, or ours, cut to Discord's 100 characters."""
+    for info in core.commands("en"):
+        if info.name == name and info.description:
+            return info.description[:100]
+    return DESCRIPTIONS[name]
+
+
+def _joined(*parts: object) -> str:
+    return " ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
+
+
+def hashtag_list(tags: str | None) -> str:
+    """`Friends of Korea, DPRK` → `#Friends_of_Korea #DPRK` (how `/anniversary add` takes tags)."""
+    if not tags:
+        return ""
+    names = [t.strip().lstrip("#") for t in tags.replace(";", ",").split(",")]
+    return " ".join("#" + "_".join(n.split()) for n in names if n)
+
+
+class CoreTranslator(app_commands.Translator):
+    """Command descriptions in Russian and Korean, from the core's own catalogs."""
+
+    LANGUAGES: ClassVar[dict[discord.Locale, str]] = {
+        discord.Locale.russian: "ru",
+        discord.Locale.korean: "ko",
+    }
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """The core's description for a top-level command; None leaves the English text."""
+        language = self.LANGUAGES.get(locale)
+        if language is None:
+            return None
+        if context.location is not app_commands.TranslationContextLocation.command_description:
+            return None
+        name = getattr(context.data, "name", None)
+        english = {i.name: i.description for i in self.core.commands("en")}
+        for info in self.core.commands(language):
+            if info.name == name and info.description and info.description != english.get(name):
+                return info.description[:100]
+        return None
+
+
+async def command_hash(tree: app_commands.CommandTree[Any]) -> str:
+    """A stable hash of the command set as it would be synced (with translations)."""
+    translator = tree.translator
+    payload = []
+    for command in sorted(tree.get_commands(), key=lambda c: c.name):
+        if translator is not None:
+            payload.append(await command.get_translated_payload(tree, translator))
+        else:
+            payload.append(command.to_dict(tree))
+    encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def install_commands(
+    tree: app_commands.CommandTree[Any], core: Core, runner: InteractionRunner
+) -> None:
+    """Add every Herald slash command to `tree`."""
+
+    async def tag_choices(current: str) -> list[app_commands.Choice[str]]:
+        try:
+            async with asyncio.timeout(AUTOCOMPLETE_DEADLINE):
+                names = await core.tag_names(current.strip(), 25)
+        except Exception:
+            log.warning("tag autocomplete failed or was too slow", exc_info=True)
+            return []
+        return [
+            app_commands.Choice(name=n[:CHOICE_LIMIT], value=n[:CHOICE_LIMIT]) for n in names[:25]
+        ]
+
+    async def tag_complete(
+        _: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await tag_choices(current)
+
+    async def tag_list_complete(
+        _: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Complete the last item of a comma-separated list, keeping the ones before it.
+        head, _sep, last = current.rpartition(",")
+        prefix = f"{head.strip()}, " if head.strip() else ""
+        choices = await tag_choices(last)
+        full = [(prefix + c.value) for c in choices]
+        return [app_commands.Choice(name=v, value=v) for v in full if len(v) <= CHOICE_LIMIT]
+
+    @tree.command(name="start", description=describe(core, "start"))
+    async def start(interaction: discord.Interaction[Any]) -> None:
+        await runner.run(interaction, "/start")
+
+    @tree.command(name="help", description=describe(core, "help"))
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await runner.run(interaction, "/help")
+
+    @tree.command(name="subscribe", description=describe(core, "subscribe"))
+    @app_commands.describe(tags="Comma-separated tags; leave empty for everything")
+    @app_commands.autocomplete(tags=tag_list_complete)
+    async def subscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
+        await runner.run(interaction, _joined("/subscribe", tags))
+
+    @tree.command(name="unsubscribe", description=describe(core, "unsubscribe"))
+    @app_commands.describe(tags="Comma-separated tags; leave empty for everything")
+    @app_commands.autocomplete(tags=tag_list_complete)
+    async def unsubscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
+        await runner.run(interaction, _joined("/unsubscribe", tags))
+
+    @tree.command(name="subscriptions", description=describe(core, "subscriptions"))
+    async def subscriptions(interaction: discord.Interaction[Any]) -> None:
+        await runner.run(interaction, "/subscriptions")
+
+    @tree.command(name="latest", description=describe(core, "latest"))
+    @app_commands.describe(count="How many (default 5)")
+    async def latest(
+        interaction: discord.Interaction[Any],
+        count: app_commands.Range[int, 1, 50] | None = None,
+    ) -> None:
+        await runner.run(interaction, _joined("/latest", count))
+
+    @tree.command(name="tag", description=describe(core, "tag"))
+    @app_commands.describe(name="The tag", page="Page number")
+    @app_commands.autocomplete(name=tag_complete)
+    async def tag(
+        interaction: discord.Interaction[Any],
+        name: str,
+        page: app_commands.Range[int, 1, 100_000] | None = None,
+    ) -> None:
+        await runner.run(interaction, _joined("/tag", name, page))
+
+    @tree.command(name="tags", description=describe(core, "tags"))
+    @app_commands.describe(page="Page number")
+    async def tags(
+        interaction: discord.Interaction[Any],
+        page: app_commands.Range[int, 1, 100_000] | None = None,
+    ) -> None:
+        await runner.run(interaction, _joined("/tags", page))
+
+    @tree.command(name="search", description=describe(core, "search"))
+    @app_commands.describe(words="What to look for")
+    async def search(interaction: discord.Interaction[Any], words: str) -> None:
+        await runner.run(interaction, _joined("/search", words))
+
+    @tree.command(name="show", description=describe(core, "show"))
+    @app_commands.describe(id="The announcement's number")
+    async def show(interaction: discord.Interaction[Any], id: int) -> None:
+        await runner.run(interaction, f"/show {id}")
+
+    @tree.command(name="anniversaries", description=describe(core, "anniversaries"))
+    async def anniversaries(interaction: discord.Interaction[Any]) -> None:
+        await runner.run(interaction, "/anniversaries")
+
+    @tree.command(name="lang", description=describe(core, "lang"))
+    @app_commands.describe(language="Language of Herald's answers in this chat")
+    @app_commands.choices(
+        language=[
+            app_commands.Choice(name="English", value="en"),
+            app_commands.Choice(name="Русский", value="ru"),
+            app_commands.Choice(name="한국어", value="ko"),
+        ]
+    )
+    async def lang(interaction: discord.Interaction[Any], language: str) -> None:
+        await runner.run(interaction, f"/lang {language}")
+
+    @tree.command(name="post", description=describe(core, "post"))
+    async def post(interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(PostModal(runner, "post"))
+
+    @tree.command(name="draft", description=describe(core, "draft"))
+    async def draft(interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(PostModal(runner, "draft"))
+
+    @tree.command(name="edit", description=describe(core, "edit"))
+    @app_commands.describe(id="The announcement's number")
+    async def edit(interaction: discord.Interaction[Any], id: int) -> None:
+        await interaction.response.send_modal(PostModal(runner, "edit", id))
+
+    @tree.command(name="publish", description=describe(core, "publish"))
+    @app_commands.describe(id="The draft's number")
+    async def publish(interaction: discord.Interaction[Any], id: int) -> None:
+        await runner.run(interaction, f"/publish {id}")
+
+    @tree.command(name="schedule", description=describe(core, "schedule"))
+    @app_commands.describe(
+        id="The draft's number", date="YYYY-MM-DD", time="HH:MM (society's time zone)"
+    )
+    async def schedule(
+        interaction: discord.Interaction[Any],
+        id: int,
+        date: str,
+        time: str,
+    ) -> None:
+        await runner.run(interaction, _joined("/schedule", id, date, time))
+
+    @tree.command(name="delete", description=describe(core, "delete"))
+    @app_commands.describe(id="The announcement's number")
+    async def delete(interaction: discord.Interaction[Any], id: int) -> None:
+        await runner.run(interaction, f"/delete {id}")
+
+    @tree.command(name="stats", description=describe(core, "stats"))
+    @app_commands.describe(id="An announcement's number (optional)")
+    async def stats(interaction: discord.Interaction[Any], id: int | None = None) -> None:
+        await runner.run(interaction, _joined("/stats", id))
+
+    anniversary = app_commands.Group(name="anniversary", description=describe(core, "anniversary"))
+
+    @anniversary.command(name="add", description="Add an anniversary")
+    @app_commands.describe(
+        date="YYYY-MM-DD, or --MM-DD when the year is unknown",
+        title="What happened",
+        tags="Comma-separated tags (optional)",
+    )
+    @app_commands.autocomplete(tags=tag_list_complete)
+    async def anniversary_add(
+        interaction: discord.Interaction[Any], date: str, title: str, tags: str | None = None
+    ) -> None:
+        await runner.run(interaction, _joined("/anniversary add", date, title, hashtag_list(tags)))
+
+    @anniversary.command(name="list", description="List the anniversaries")
+    async def anniversary_list(interaction: discord.Interaction[Any]) -> None:
+        await runner.run(interaction, "/anniversary list")
+
+    @anniversary.command(name="remove", description="Remove an anniversary")
+    @app_commands.describe(id="The anniversary's number")
+    async def anniversary_remove(interaction: discord.Interaction[Any], id: int) -> None:
+        await runner.run(interaction, f"/anniversary remove {id}")
+
+    tree.add_command(anniversary)
+
+    admin = app_commands.Group(name="admin", description=describe(core, "admin"))
+
+    @admin.command(name="add", description="Make someone a Herald admin")
+    @app_commands.describe(who="platform:user_id, e.g. discord:1234 or telegram:5678")
+    async def admin_add(interaction: discord.Interaction[Any], who: str) -> None:
+        await runner.run(interaction, f"/admin add {who.strip()}")
+
+    @admin.command(name="remove", description="Remove a Herald admin")
+    @app_commands.describe(who="platform:user_id")
+    async def admin_remove(interaction: discord.Interaction[Any], who: str) -> None:
+        await runner.run(interaction, f"/admin remove {who.strip()}")
+
+    tree.add_command(admin)

@@ -1,0 +1,175 @@
+"""The Platform port on Discord: send, edit and delete announcements as embeds, errors mapped."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import aiohttp
+import discord
+
+from adapters.discord.redact import redact
+from adapters.discord.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, MessagePart, render_message
+from bot.ports import (
+    BadMessage,
+    DeliveryError,
+    OutboundMessage,
+    PlatformLimits,
+    RetryLater,
+    Target,
+    TargetGone,
+    Transient,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+UNKNOWN_MESSAGE = 10008
+NONCE_LENGTH = 25
+
+LIMITS = PlatformLimits(
+    text_length=CONTENT_LIMIT,
+    caption_length=EMBED_TOTAL_LIMIT,
+    messages_per_second=50.0,
+    # Discord's per-channel buckets are about 5 messages per 5 seconds.
+    private_chat_interval=1.0,
+    group_per_minute=60,
+    delete_window_seconds=None,
+)
+
+
+def nonce_for(key: str, part: int) -> str:
+    """A nonce (Discord allows 25 characters) derived from the delivery key and the part."""
+    return hashlib.sha256(f"{key}#{part}".encode()).hexdigest()[:NONCE_LENGTH]
+
+
+def map_error(exc: BaseException) -> DeliveryError:
+    """A discord.py or network error as the port's neutral error."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, discord.RateLimited):
+        return RetryLater(exc.retry_after)
+    if isinstance(exc, discord.Forbidden | discord.NotFound):
+        return TargetGone(redact(f"discord {exc.status} ({exc.code}): {exc.text}"))
+    if isinstance(exc, discord.DiscordServerError):
+        return Transient(redact(f"discord {exc.status}: {exc.text}"))
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429:
+            # A 429 without Discord's headers: Cloudflare is refusing us; back off globally.
+            return RetryLater(60.0, is_global=True)
+        if exc.status >= 500 or exc.status == 401:
+            return Transient(redact(f"discord {exc.status}: {exc.text}"))
+        return BadMessage(redact(f"discord {exc.status} ({exc.code}): {exc.text}"))
+    if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+        return Transient(redact(f"{type(exc).__name__}: {exc}"))
+    return Transient(redact(f"{type(exc).__name__}: {exc}"))
+
+
+class DiscordPlatform:
+    """send/edit/delete over a logged-in discord.py client."""
+
+    client: discord.Client | None
+    request_timeout: float
+
+    @property
+    def name(self) -> str:
+        """The platform's name."""
+        return "discord"
+
+    @property
+    def limits(self) -> PlatformLimits:
+        """Discord's limits: 2000 content, 6000 per message in embeds, 50 requests/s."""
+        return LIMITS
+
+    def _client(self) -> discord.Client:
+        if self.client is None or self.client.user is None:
+            raise Transient("not connected to Discord yet")
+        return self.client
+
+    async def _call(self, call: Awaitable[T]) -> T:
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await call
+        except Exception as exc:
+            raise map_error(exc) from exc
+
+    def _channel(self, target: Target) -> discord.PartialMessageable:
+        try:
+            channel_id = int(target.external_id)
+        except ValueError:
+            raise TargetGone(f"not a Discord channel id: {target.external_id!r}") from None
+        return self._client().get_partial_messageable(channel_id)
+
+    def _is_announcement_channel(self, channel_id: int) -> bool:
+        channel = self._client().get_channel(channel_id)
+        return isinstance(channel, discord.TextChannel) and channel.is_news()
+
+    async def _send_part(
+        self, channel: discord.PartialMessageable, part: MessagePart, nonce: str
+    ) -> str:
+        sent = await self._call(
+            channel.send(
+                content=part.content or None,
+                embeds=part.embeds,
+                nonce=nonce,
+                allowed_mentions=NO_MENTIONS,
+            )
+        )
+        if self._is_announcement_channel(channel.id) and not sent.flags.crossposted:
+            try:
+                await self._call(sent.publish())
+            except DeliveryError as exc:
+                # The message is delivered in the channel; following servers miss this one.
+                log.warning("could not crosspost message %s: %s", sent.id, exc)
+        return str(sent.id)
+
+    async def send(self, target: Target, message: OutboundMessage, *, key: str) -> list[str]:
+        """Send the announcement as embeds; a resend with the same key returns the same ids."""
+        channel = self._channel(target)
+        ids: list[str] = []
+        for index, part in enumerate(render_message(message)):
+            ids.append(await self._send_part(channel, part, nonce_for(key, index)))
+        return ids
+
+    async def edit(
+        self, target: Target, message_ids: list[str], message: OutboundMessage
+    ) -> list[str]:
+        """Edit the sent parts to show `message`; send or delete parts so the counts match."""
+        channel = self._channel(target)
+        parts = render_message(message)
+        digest = hashlib.sha256(repr((message_ids, message)).encode()).hexdigest()
+        ids: list[str] = []
+        for index, part in enumerate(parts):
+            if index < len(message_ids):
+                partial = channel.get_partial_message(int(message_ids[index]))
+                try:
+                    await self._call(
+                        partial.edit(
+                            content=part.content or None,
+                            embeds=part.embeds,
+                            allowed_mentions=NO_MENTIONS,
+                        )
+                    )
+                except TargetGone as exc:
+                    if getattr(exc.__cause__, "code", None) != UNKNOWN_MESSAGE:
+                        raise
+                    raise BadMessage(f"message {message_ids[index]} no longer exists") from exc
+                ids.append(message_ids[index])
+            else:
+                ids.append(await self._send_part(channel, part, nonce_for(digest, index)))
+        await self.delete(target, message_ids[len(parts) :])
+        return ids
+
+    async def delete(self, target: Target, message_ids: list[str]) -> None:
+        """Delete the sent parts; parts already gone count as deleted."""
+        channel = self._channel(target)
+        for message_id in message_ids:
+            try:
+                await self._call(channel.get_partial_message(int(message_id)).delete())
+            except TargetGone as exc:
+                if getattr(exc.__cause__, "code", None) != UNKNOWN_MESSAGE:
+                    raise

@@ -1,0 +1,235 @@
+"""Slash commands, buttons, autocomplete and modals through the real discord.py client."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from adapters.discord.adapter import HASH_KEY, DiscordAdapter
+from bot.domain import ChatKind
+from tests.discord.conftest import RecordingCore, config_for
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import LOADING, FakeChannel, FakeGuild, FakeUser
+
+
+def society(fake: FakeDiscord) -> tuple[FakeGuild, FakeChannel, FakeUser]:
+    guild = next(iter(fake.guilds.values()))
+    return guild, guild.channel("general"), guild.members[0]
+
+
+async def test_start_syncs_commands_once_per_command_set(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    assert fake.command_syncs == [None]
+    names = {c["name"] for c in fake.commands[None]}
+    assert {"subscribe", "tag", "post", "edit", "anniversary", "stats", "admin"} <= names
+    tags = next(c for c in fake.commands[None] if c["name"] == "tags")
+    assert tags["description_localizations"] == {"ru": "Все теги"}
+    assert HASH_KEY in core.state
+    assert await adapter.maybe_sync_commands() is False
+    assert await adapter.sync_commands() == len(names)
+    assert fake.command_syncs == [None, None]
+
+
+async def test_restart_with_same_commands_does_not_sync(
+    fake: FakeDiscord, core: RecordingCore, adapter: DiscordAdapter
+) -> None:
+    again = DiscordAdapter(core, config_for(fake))
+    await again.start()
+    await again.stop()
+    assert fake.command_syncs == [None]
+
+
+async def test_slash_command_becomes_core_command(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    guild, general, member = society(fake)
+    interaction = await fake.slash(
+        "tag", {"name": "Friends of Korea", "page": 2}, user=member, channel=general, locale="ru"
+    )
+    message = await fake.reply_to(interaction)
+    (command,) = core.seen
+    assert command.text == "/tag Friends of Korea 2"
+    assert command.platform == "discord"
+    assert command.chat_id == str(general.id)
+    assert command.chat_kind is ChatKind.GUILD_CHANNEL
+    assert command.user_id == str(member.id)
+    assert command.is_chat_admin is False
+    assert command.language_hint == "ru"
+    assert command.chat_title == f"{guild.name} #general"
+    assert message.content == "**Friends of Korea, page 2**"
+    assert message.button_ids() == ["/tag Friends of Korea 3"]
+    assert not message.ephemeral
+    assert interaction.callback_times[0] < 3
+
+
+async def test_admin_flag_dm_and_subcommands(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    await fake.reply_to(
+        await fake.slash(
+            "subscribe", {"tags": "DPRK, Korea"}, user=member, channel=general, admin=True
+        )
+    )
+    dm = fake.dm_channel(member)
+    await fake.reply_to(await fake.slash("subscribe", user=member, channel=dm))
+    await fake.reply_to(
+        await fake.slash(
+            "anniversary",
+            {"date": "1945-08-15", "title": "Liberation", "tags": "Korea, Friends of Korea"},
+            subcommand="add",
+            user=member,
+            channel=dm,
+        )
+    )
+    first, second, third = core.seen
+    assert (first.text, first.is_chat_admin) == ("/subscribe DPRK, Korea", True)
+    assert (second.text, second.chat_kind, second.chat_id) == (
+        "/subscribe",
+        ChatKind.DM,
+        str(dm.id),
+    )
+    assert second.is_chat_admin is True
+    assert third.text == "/anniversary add 1945-08-15 Liberation #Korea #Friends_of_Korea"
+
+
+async def test_personal_answers_and_refusals_are_ephemeral(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    mine = await fake.reply_to(await fake.slash("subscriptions", user=member, channel=general))
+    refused = await fake.reply_to(
+        await fake.slash("publish", {"id": 3}, user=member, channel=general)
+    )
+    assert mine.ephemeral
+    assert refused.ephemeral
+    assert refused.content == "This command is for admins."
+
+
+async def test_paging_button_edits_the_message_in_place(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    first = await fake.reply_to(
+        await fake.slash("tag", {"name": "DPRK"}, user=member, channel=general)
+    )
+    press = await fake.answered(await fake.press(first, "/tag DPRK 2", user=member))
+    assert press.callback_type == 7
+    assert first.content == "**DPRK, page 2**"
+    assert first.button_ids() == ["/tag DPRK 3"]
+    assert core.seen[-1].text == "/tag DPRK 2"
+    assert core.seen[-1].from_button is True
+    assert len(fake.channel_messages(general.id)) == 1
+
+
+async def test_autocomplete_offers_core_tags(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    _, general, member = society(fake)
+    single = await fake.answered(
+        await fake.autocomplete("tag", "name", "fri", user=member, channel=general)
+    )
+    listed = await fake.answered(
+        await fake.autocomplete("subscribe", "tags", "DPRK, ko", user=member, channel=general)
+    )
+    assert single.callback_type == 8
+    assert [c["value"] for c in single.choices()] == ["Friends of Korea", "Friends of Russia"]
+    assert [c["value"] for c in listed.choices()] == ["DPRK, Korea"]
+
+
+async def test_post_through_the_modal(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    opened = await fake.answered(await fake.slash("post", user=member, channel=general, admin=True))
+    assert opened.modal()["title"] == "New announcement"
+    submitted = await fake.submit_modal(
+        opened,
+        {
+            "title": "Congratulations",
+            "body": "We cordially congratulate you.",
+            "tags": "Korea, DPRK",
+        },
+        user=member,
+    )
+    reply = await fake.reply_to(submitted)
+    assert (
+        core.seen[-1].text
+        == "/post Congratulations\nWe cordially congratulate you.\nTags: Korea, DPRK"
+    )
+    assert reply.content.startswith("ok: /post Congratulations")
+
+
+async def test_edit_modal_carries_the_id(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    opened = await fake.answered(
+        await fake.slash("edit", {"id": 12}, user=member, channel=general, admin=True)
+    )
+    assert opened.modal()["title"] == "Edit announcement #12"
+    await fake.reply_to(await fake.submit_modal(opened, {"title": "T", "body": "B"}, user=member))
+    assert core.seen[-1].text == "/edit 12\nT\nB"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"title": "", "body": "text"}, "The title is empty (1–256 characters)."),
+        ({"title": "t" * 300, "body": "text"}, "The title is 300 characters long; at most 256."),
+        ({"title": "T", "body": "  "}, "The text is empty (1–4000 characters)."),
+        ({"title": "T", "body": "b" * 4001}, "The text is 4001 characters long; at most 4000."),
+    ],
+)
+async def test_modal_rejects_bad_fields_with_the_limit(
+    adapter: DiscordAdapter,
+    fake: FakeDiscord,
+    core: RecordingCore,
+    values: dict[str, str],
+    expected: str,
+) -> None:
+    _, general, member = society(fake)
+    opened = await fake.answered(await fake.slash("post", user=member, channel=general, admin=True))
+    reply = await fake.reply_to(await fake.submit_modal(opened, values, user=member))
+    assert reply.ephemeral
+    assert reply.content == expected
+    assert core.seen == []
+
+
+async def test_slow_core_is_deferred_then_answered(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    core.delay = 0.8  # the adapter under test defers after 0.5 s
+    public = await fake.slash("latest", {"count": 3}, user=member, channel=general)
+    message = await fake.reply_to(public)
+    assert public.callback_type == 5
+    assert public.callback_times[0] < 3
+    assert message.content == "ok: /latest 3"
+    assert not message.flags & LOADING
+    refused = await fake.slash("delete", {"id": 4}, user=member, channel=general)
+    await fake.wait_until(lambda: bool(refused.followup_ids))
+    placeholder = fake.messages[refused.original_id or 0]
+    followup = fake.messages[refused.followup_ids[0]]
+    assert placeholder.deleted
+    assert followup.ephemeral
+    assert followup.content == "This command is for admins."
+
+
+async def test_core_failure_is_answered_not_left_hanging(
+    adapter: DiscordAdapter,
+    fake: FakeDiscord,
+    core: RecordingCore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, general, member = society(fake)
+
+    async def broken(_: object) -> None:
+        raise RuntimeError("database is down")
+
+    core.handle = broken  # type: ignore[method-assign, assignment]  # simulate a failing core
+    with caplog.at_level(logging.ERROR):
+        reply = await fake.reply_to(await fake.slash("tags", user=member, channel=general))
+    assert reply.ephemeral
+    assert "try again" in reply.content
+    assert "core failed" in caplog.text
