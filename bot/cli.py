@@ -43,12 +43,12 @@ def _settings() -> Settings:
         problems = "; ".join(
             f"HERALD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
-        err.print(f"herald: bad configuration: {problems}")
+        err.print(f"herald: bad configuration: {problems}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"herald: {message}", markup=False)
+    err.print(f"herald: {message}", markup=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -65,7 +65,7 @@ def _guard(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise _fail(str(exc)) from None
     except (OperationalError, DBAPIError, OSError) as exc:
         url = safe_url(_settings().database_url)
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        reason = " ".join(str(getattr(exc, "orig", exc)).split())[:300]
         raise _fail(f"cannot reach the database {url}: {reason}") from None
 
 
