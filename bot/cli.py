@@ -266,7 +266,7 @@ def db_upgrade() -> None:
             revision = await current_revision(engine)
         finally:
             await engine.dispose()
-        out.print(f"{safe_url(settings.database_url)} is at schema {revision}")
+        out.print(f"{safe_url(settings.database_url)} is at schema {revision}", soft_wrap=True)
 
     _guard(work)
 

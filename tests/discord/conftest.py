@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import discord
@@ -59,12 +59,21 @@ class RecordingCore:
         self.state: dict[str, str] = {}
         self.tags = ["Friends of Korea", "Friends of Russia", "DPRK", "Korea"]
         self.delay = 0.0
-        self.handled = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_until(self, predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+        """Wait until `predicate()` holds, re-checked whenever the core is called."""
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(predicate)
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer like the real core would, roughly."""
         self.seen.append(command)
-        self.handled.set()
+        await self._notify()
         if self.delay:
             await asyncio.sleep(self.delay)
         name = command.text.split()[0]
@@ -91,6 +100,7 @@ class RecordingCore:
     async def chat_left(self, chat: ChatRef, reason: str) -> None:
         """Record it."""
         self.left.append((chat, reason))
+        await self._notify()
 
     async def chat_migrated(self, chat: ChatRef, new_external_id: str) -> None:
         """Not used by Discord."""

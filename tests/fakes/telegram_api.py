@@ -202,14 +202,14 @@ class FakeTelegram:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> FakeTelegram:
-        """Listen on a random loopback port; `root` is the API root afterwards."""
+    async def start(self, port: int = 0) -> FakeTelegram:
+        """Listen on loopback (a random port unless given); `root` is the API root afterwards."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/file/bot{token}/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.root = f"http://127.0.0.1:{port}"

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import Status
 from bot.ports import ManualClock
 from storage.announcements import WrongState
-from storage.engine import create_engine
 from storage.repository import Repository
 from tests.storage.util import chat, deliveries, post
-
-
-@pytest.fixture
-async def other_repo(database_url: str, engine: AsyncEngine) -> AsyncIterator[Repository]:
-    """A second repository on its own engine, like a second Herald process."""
-    second = create_engine(database_url)
-    yield Repository.for_engine(second)
-    await second.dispose()
 
 
 async def test_publish_enqueues_one_send_per_subscribed_active_chat(
