@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import aiohttp
@@ -89,6 +90,7 @@ class DiscordAdapter(DiscordPlatform):
         self.guild_channels: dict[int, set[int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
 
     # ----- lifecycle -----
 
@@ -96,6 +98,7 @@ class DiscordAdapter(DiscordPlatform):
         """Connect in a background task; return once READY (or after `start_timeout`)."""
         point_at(self.config)
         self._stopping = False
+        self._stopped.clear()
         self._task = asyncio.create_task(self._run(), name="herald-discord")
         ready = asyncio.create_task(self.ready.wait())
         done, _ = await asyncio.wait(
@@ -116,6 +119,7 @@ class DiscordAdapter(DiscordPlatform):
     async def stop(self) -> None:
         """Close the gateway and the HTTP session."""
         self._stopping = True
+        self._stopped.set()
         if self.client is not None:
             await self.client.close()
         if self._task is not None:
@@ -158,7 +162,8 @@ class DiscordAdapter(DiscordPlatform):
             except Exception:
                 log.exception("Discord client crashed; restarting it")
             self.ready.clear()
-            await asyncio.sleep(backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
     # ----- command sync -----
