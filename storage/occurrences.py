@@ -1,0 +1,131 @@
+"""Anniversary firings: claimed once by a unique row, their deliveries written beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain import Anniversary
+from storage import convert
+from storage.models import AnniversaryRow, OccurrenceRow
+from storage.outbox import enqueue_occurrence
+
+OccurrenceKey = tuple[int, date, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """An anniversary with the instant it was added (nothing before it is due)."""
+
+    anniversary: Anniversary
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """A claimed occurrence row."""
+
+    id: int
+    anniversary_id: int
+    occurs_on: date
+    kind: str
+    fired_at: datetime
+    title: str
+    body: str
+
+
+async def claim_occurrence(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    anniversary_id: int,
+    occurs_on: date,
+    kind: str,
+    title: str,
+    body: str,
+    tag_keys: Sequence[str],
+    now: datetime,
+) -> int | None:
+    """Claim one firing and enqueue its sends in one transaction; None when already claimed."""
+    values = {
+        "anniversary_id": anniversary_id,
+        "occurs_on": occurs_on,
+        "kind": kind,
+        "fired_at": now,
+        "title": title,
+        "body": body,
+    }
+    async with sessions.begin() as session:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # ON CONFLICT DO NOTHING: a second claimer (restart, replica) gets no row back and
+        # writes nothing, instead of failing its transaction on the unique key.
+        statement = (
+            insert(OccurrenceRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["anniversary_id", "occurs_on", "kind"])
+            .returning(OccurrenceRow.id)
+        )
+        occurrence_id = (await session.execute(statement)).scalar_one_or_none()
+        if occurrence_id is None:
+            return None
+        await enqueue_occurrence(
+            session, occurrence_id=int(occurrence_id), tag_keys=tag_keys, now=now
+        )
+        return int(occurrence_id)
+
+
+async def kept_anniversaries(sessions: async_sessionmaker[AsyncSession]) -> list[Kept]:
+    """Every anniversary with its creation instant, by id."""
+    async with sessions() as session:
+        rows = (await session.scalars(select(AnniversaryRow).order_by(AnniversaryRow.id))).all()
+        return [Kept(convert.anniversary(row), row.created_at) for row in rows]
+
+
+async def claimed_keys(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    anniversary_ids: Collection[int],
+    first: date,
+    last: date,
+) -> set[OccurrenceKey]:
+    """The (anniversary, date, kind) already claimed for these anniversaries and dates."""
+    if not anniversary_ids:
+        return set()
+    o = OccurrenceRow
+    async with sessions() as session:
+        rows = await session.execute(
+            select(o.anniversary_id, o.occurs_on, o.kind).where(
+                o.anniversary_id.in_(sorted(anniversary_ids)),
+                o.occurs_on >= first,
+                o.occurs_on <= last,
+            )
+        )
+        return {(int(aid), day, kind) for aid, day, kind in rows}
+
+
+async def fired(
+    sessions: async_sessionmaker[AsyncSession], *, anniversary_id: int | None = None
+) -> list[Fired]:
+    """Claimed occurrences (of one anniversary, or all), oldest first."""
+    o = OccurrenceRow
+    query = select(o).order_by(o.fired_at, o.id)
+    if anniversary_id is not None:
+        query = query.where(o.anniversary_id == anniversary_id)
+    async with sessions() as session:
+        rows = (await session.scalars(query)).all()
+        return [
+            Fired(r.id, r.anniversary_id, r.occurs_on, r.kind, r.fired_at, r.title, r.body)
+            for r in rows
+        ]
+
+
+async def count_fired(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """How many occurrences were ever claimed."""
+    async with sessions() as session:
+        query = select(func.count()).select_from(OccurrenceRow)
+        return int((await session.execute(query)).scalar_one())
