@@ -1,0 +1,381 @@
+"""The scheduler: fires anniversaries and scheduled posts on time, once, on one replica.
+
+The database is the source of truth. APScheduler only wakes Herald at the next instant
+something is due; every wake-up runs the same sweep, `tick()`, which claims each due
+occurrence through a unique row (so restarts and replicas cannot repeat it) and publishes
+due scheduled posts. With PostgreSQL one replica leads, holding a session advisory lock on
+a dedicated connection; the others retry every `lock_retry` seconds and take over when the
+holder's connection dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.ports import Clock
+from bot.schedule.messages import occurrence_message
+from bot.schedule.occurrences import Occurrence, next_occurrence, occurrences_between
+from bot.services.anniversaries import AnniversaryService
+from bot.services.announcements import AnnouncementService
+from bot.tags import tag_key
+from storage.occurrences import Kept, claim_occurrence, claimed_keys, kept_anniversaries
+
+log = logging.getLogger(__name__)
+
+# pg_try_advisory_lock key shared by every replica: the bytes of "HERALD".
+LOCK_KEY = 0x48_45_52_41_4C_44
+SWEEP_JOB = "herald:sweep"
+LEADER_JOB = "herald:leader"
+JOB_PREFIX = "herald:anniversary:"
+# On start, unclaimed occurrences this far behind the grace window are reported as skipped.
+MISSED_LOOKBACK = timedelta(days=7)
+_TICK = timedelta(microseconds=1)
+
+
+def job_id(anniversary_id: int) -> str:
+    """The APScheduler job id of an anniversary's next firing."""
+    return f"{JOB_PREFIX}{anniversary_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    kept: Kept
+    occurrence: Occurrence
+
+
+class HeraldScheduler:
+    """Anniversary and scheduled-post firing; `tick()` is one sweep at the clock's now."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        anniversaries: AnniversaryService,
+        announcements: AnnouncementService,
+        clock: Clock,
+        grace: timedelta,
+        language: str = "en",
+        notify: Callable[[], None] = lambda: None,
+        sweep_seconds: float = 30.0,
+        lock_retry_seconds: float = 15.0,
+        lock_key: int = LOCK_KEY,
+    ) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._anniversaries = anniversaries
+        self._announcements = announcements
+        self._clock = clock
+        self.grace = grace
+        self.language = language
+        self._notify = notify
+        self.sweep_seconds = sweep_seconds
+        self.lock_retry_seconds = lock_retry_seconds
+        self._lock_key = lock_key
+        self._uses_lock = engine.dialect.name == "postgresql"
+        self._lock_conn: AsyncConnection | None = None
+        self._leading = False
+        # Where the last sweep's "too late" window ended, so each miss is reported once.
+        self._reported_until: datetime | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._sweeping = asyncio.Lock()
+        self._electing = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this replica fires (always, once elected, on SQLite)."""
+        return self._leading
+
+    @property
+    def running(self) -> bool:
+        """Whether the APScheduler jobs are running."""
+        return self._scheduler is not None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start APScheduler on the running loop, try to lead, catch up and plan the jobs."""
+        if self._scheduler is not None:
+            return
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+        scheduler.add_job(
+            self._sweep_job,
+            IntervalTrigger(seconds=self.sweep_seconds, timezone=UTC),
+            id=SWEEP_JOB,
+            misfire_grace_time=None,
+            **common,
+        )
+        if self._uses_lock:
+            scheduler.add_job(
+                self._leader_job,
+                IntervalTrigger(seconds=self.lock_retry_seconds, timezone=UTC),
+                id=LEADER_JOB,
+                misfire_grace_time=None,
+                **common,
+            )
+        self._scheduler = scheduler
+        scheduler.start()
+        fired = await self.tick()
+        if fired:
+            log.info("scheduler started: %d caught up", fired)
+        await self.rebuild_jobs()
+
+    async def stop(self) -> None:
+        """Stop the jobs and give up leadership (another replica takes over)."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.resign()
+
+    # --- leadership -----------------------------------------------------------------------
+
+    async def elect(self) -> bool:
+        """Lead if no other replica does (PostgreSQL advisory lock); check a held lock."""
+        if not self._uses_lock:
+            self._leading = True
+            return True
+        async with self._electing:
+            if self._lock_conn is not None:
+                try:
+                    await self._lock_conn.execute(text("SELECT 1"))
+                    return True
+                except (SQLAlchemyError, OSError) as exc:
+                    log.warning("scheduler lock connection lost, no longer leading: %s", exc)
+                    await self._drop_lock()
+            return await self._try_lock()
+
+    async def resign(self) -> None:
+        """Release the lock: the next replica to retry leads."""
+        async with self._electing:
+            await self._drop_lock()
+
+    async def _try_lock(self) -> bool:
+        try:
+            conn = await self._engine.connect()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("scheduler cannot reach the database to lead: %s", exc)
+            return False
+        try:
+            # Autocommit: the lock belongs to the session, not to a transaction left open.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            got = await conn.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}
+            )
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("scheduler lock attempt failed: %s", exc)
+            await conn.invalidate()
+            await conn.close()
+            return False
+        if not got:
+            await conn.close()
+            return False
+        await self._keepalive(conn)
+        self._lock_conn = conn
+        self._leading = True
+        log.info("scheduler: this replica leads (advisory lock %d)", self._lock_key)
+        return True
+
+    async def _keepalive(self, conn: AsyncConnection) -> None:
+        # If this host vanishes without closing the socket, the server notices within ~30 s
+        # and frees the lock, instead of waiting for the kernel's two-hour default.
+        try:
+            for name, value in (("idle", 10), ("interval", 5), ("count", 3)):
+                await conn.execute(text(f"SET tcp_keepalives_{name} = {value}"))
+        except SQLAlchemyError as exc:
+            log.debug("could not set keepalives on the lock connection: %s", exc)
+
+    async def _drop_lock(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if self._uses_lock:
+            self._leading = False
+        if conn is None:
+            return
+        # Closing the real connection ends the session and with it the lock; a pooled
+        # connection handed back would keep holding it.
+        try:
+            await conn.invalidate()
+            await conn.close()
+        except (SQLAlchemyError, OSError) as exc:
+            log.debug("closing the lock connection: %s", exc)
+
+    # --- the sweep ------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """One sweep at the clock's now: fire due occurrences, publish due posts; how many."""
+        async with self._sweeping:
+            if not await self.elect():
+                return 0
+            now = self._clock.now()
+            fired = await self._fire_due(now)
+            posts = len(await self._announcements.publish_due())
+            return fired + posts
+
+    async def _fire_due(self, now: datetime) -> int:
+        due_from = now - self.grace
+        report_from = self._reported_until or due_from - MISSED_LOOKBACK
+        candidates: list[_Due] = []
+        for kept in await kept_anniversaries(self._sessions):
+            start = max(min(report_from, due_from), kept.created_at)
+            if start > now:
+                continue
+            try:
+                rule = self._anniversaries.rule(kept.anniversary)
+            except ValueError as exc:
+                log.error("anniversary %d cannot be scheduled: %s", kept.anniversary.id, exc)
+                continue
+            for occurrence in occurrences_between(
+                rule, start, now + _TICK, self._anniversaries.policy
+            ):
+                candidates.append(_Due(kept, occurrence))
+        self._reported_until = due_from
+        if not candidates:
+            return 0
+        claimed = await claimed_keys(
+            self._sessions,
+            anniversary_ids={d.kept.anniversary.id for d in candidates},
+            first=min(d.occurrence.occurs_on for d in candidates),
+            last=max(d.occurrence.occurs_on for d in candidates),
+        )
+        # A reminder overtaken by a later firing of the same date (both missed) stays silent.
+        latest: dict[tuple[int, date], datetime] = {}
+        for due in candidates:
+            key = (due.kept.anniversary.id, due.occurrence.occurs_on)
+            latest[key] = max(latest.get(key, due.occurrence.fire_at), due.occurrence.fire_at)
+        fired = 0
+        for due in candidates:
+            occurrence = due.occurrence
+            if (occurrence.anniversary_id, occurrence.occurs_on, occurrence.kind) in claimed:
+                continue
+            if occurrence.fire_at < due_from:
+                log.warning(
+                    "anniversary %d %s on %s was due at %s, more than %s ago: skipped",
+                    occurrence.anniversary_id, occurrence.kind, occurrence.occurs_on,
+                    occurrence.fire_at.isoformat(), self.grace,
+                )
+                continue
+            if occurrence.fire_at < latest[(occurrence.anniversary_id, occurrence.occurs_on)]:
+                continue
+            if await self._claim(due, now):
+                fired += 1
+        if fired:
+            self._notify()
+        return fired
+
+    async def _claim(self, due: _Due, now: datetime) -> bool:
+        anniversary, occurrence = due.kept.anniversary, due.occurrence
+        title, body = occurrence_message(anniversary, occurrence, self.language)
+        claimed = await claim_occurrence(
+            self._sessions,
+            anniversary_id=anniversary.id,
+            occurs_on=occurrence.occurs_on,
+            kind=occurrence.kind,
+            title=title,
+            body=body,
+            tag_keys=sorted({k for k in map(tag_key, anniversary.tags) if k}),
+            now=now,
+        )
+        if claimed is None:
+            return False
+        late = now - occurrence.fire_at
+        log.info(
+            "anniversary %d %s on %s fired%s",
+            anniversary.id, occurrence.kind, occurrence.occurs_on,
+            f" {late} late" if late > timedelta(minutes=1) else "",
+        )
+        return True
+
+    # --- planning the APScheduler jobs ----------------------------------------------------
+
+    async def plan(self, after: datetime | None = None) -> dict[int, Occurrence]:
+        """Each anniversary's next firing strictly after `after` (default: now)."""
+        moment = after or self._clock.now()
+        planned: dict[int, Occurrence] = {}
+        for kept in await kept_anniversaries(self._sessions):
+            try:
+                rule = self._anniversaries.rule(kept.anniversary)
+            except ValueError:
+                continue
+            found = next_occurrence(rule, moment, self._anniversaries.policy)
+            if found is not None:
+                planned[kept.anniversary.id] = found
+        return planned
+
+    async def rebuild_jobs(self, after: datetime | None = None) -> None:
+        """Make the jobs match the database: one DateTrigger per anniversary's next firing."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        now = self._clock.now()
+        planned = await self.plan(max(now, after) if after else now)
+        wanted = {job_id(aid): occurrence.fire_at for aid, occurrence in planned.items()}
+        for job in scheduler.get_jobs():
+            if str(job.id).startswith(JOB_PREFIX) and job.id not in wanted:
+                job.remove()
+        misfire = max(60, int(self.grace.total_seconds()))
+        for jid, fire_at in wanted.items():
+            existing = scheduler.get_job(jid)
+            if existing is not None and existing.next_run_time == fire_at:
+                continue
+            scheduler.add_job(
+                self._anniversary_job,
+                DateTrigger(run_date=fire_at, timezone=UTC),
+                id=jid,
+                kwargs={"planned": fire_at},
+                replace_existing=True,
+                coalesce=True,
+                misfire_grace_time=misfire,
+            )
+
+    def rebuild(self) -> None:
+        """Rebuild the jobs soon (the anniversary service calls this after every change)."""
+        if self._scheduler is None:
+            return
+        self._spawn(self.rebuild_jobs())
+
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("scheduler job rebuild failed", exc_info=exc)
+
+    async def _anniversary_job(self, planned: datetime) -> None:
+        await self._guarded(self.tick)
+        await self._guarded(lambda: self.rebuild_jobs(after=planned))
+
+    async def _sweep_job(self) -> None:
+        await self._guarded(self.tick)
+        await self._guarded(self.rebuild_jobs)
+
+    async def _leader_job(self) -> None:
+        if not self._leading:
+            # Becoming the leader includes its catch-up sweep.
+            await self._guarded(self.tick)
+        else:
+            await self._guarded(self.elect)
+
+    async def _guarded(self, work: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await work()
+        except (SQLAlchemyError, OSError):
+            log.exception("scheduler sweep failed; retrying on the next one")
