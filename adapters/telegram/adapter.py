@@ -38,7 +38,9 @@ class TelegramAdapter:
     def __init__(self, core: Core, config: TelegramConfig) -> None:
         self._core = core
         self._config = config
+        # Installed before PTB is built: the Bot logs its URLs, token included, at DEBUG.
         self._redaction = Redaction(config.token)
+        self._redaction.install()
         self._requests = (
             AiohttpRequest(connection_pool_size=config.connection_pool_size),
             AiohttpRequest(connection_pool_size=2),
@@ -103,7 +105,7 @@ class TelegramAdapter:
 
     async def start(self) -> None:
         """Connect (first attempt inline); if the Bot API is down, keep trying in the background."""
-        self._redaction.install()
+        self._redaction.install()  # again, in case stop() ran before a restart
         self._task = asyncio.create_task(self._connect_until_done(), name="telegram-connect")
         await self._first_attempt.wait()
 

@@ -318,12 +318,22 @@ class FakeTelegram:
         reply_to: int | None = None, kind: str | None = None, title: str | None = None,
     ) -> JSON:
         """A user writes `text` in a chat (private if the id is positive); returns the message."""
+        msg = self.text_message(
+            chat_id, text, user_id=user_id, language_code=language_code, reply_to=reply_to,
+            kind=kind, title=title,
+        )
+        self.inject({"message": msg})
+        return msg
+
+    def text_message(
+        self, chat_id: int, text: str, *, user_id: int | None = None, language_code: str = "en",
+        reply_to: int | None = None, kind: str | None = None, title: str | None = None,
+    ) -> JSON:
+        """A user's message as JSON, not yet delivered (for webhooks or custom updates)."""
         if chat_id not in self.chats or kind is not None:
             self.add_chat(chat_id, kind, title=title)
         user = self.user(user_id if user_id is not None else chat_id, language_code)
-        msg = self._user_message_json(chat_id, text, user, reply_to)
-        self.inject({"message": msg})
-        return msg
+        return self._user_message_json(chat_id, text, user, reply_to)
 
     def channel_post(self, chat_id: int, text: str, *, title: str | None = None) -> JSON:
         """An admin posts `text` in a channel (no sender user, as Telegram does)."""
