@@ -1,0 +1,433 @@
+"""The delivery engine: drains the outbox through each Platform at the speed it allows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import random
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.pacing import ChatPacer, RateLimiter
+from bot.delivery.render import (
+    RetractionText,
+    chat_interval,
+    default_retraction_text,
+    render,
+    retraction,
+    target_of,
+)
+from bot.ports import (
+    BadMessage,
+    Clock,
+    DeliveryError,
+    MessageTooOld,
+    OutboundMessage,
+    Platform,
+    RetryLater,
+    Target,
+    TargetGone,
+    TargetMoved,
+    Transient,
+)
+from storage import outbox
+from storage.outbox import Claimed, Outcome
+
+log = logging.getLogger(__name__)
+_jitter = random.SystemRandom()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """How hard the engine pushes and how patiently it retries."""
+
+    concurrency: int = 64  # requests in flight per platform
+    poll_interval: float = 1.0  # seconds between looks for rows written by other processes
+    lease_seconds: float = 120.0  # a claimed row returns to the queue if not finished by then
+    send_timeout: float = 30.0
+    max_attempts: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 900.0
+    # Messages per second per platform, overriding Platform.limits (math.inf: no limit).
+    rates: Mapping[str, float] = field(default_factory=dict)
+    # Stay a little under the platform's published rate so jitter never crosses it.
+    rate_safety: float = 0.985
+    pace_chats: bool = True
+    max_inline_wait: float = 1.0  # longer per-chat waits go back to the queue instead
+    flush_interval: float = 0.05
+    flush_size: int = 256
+    stop_grace: float = 10.0
+    # Copies this close to the platform's delete window are edited, not deleted.
+    delete_window_margin: float = 600.0
+    retraction_text: RetractionText = default_retraction_text
+    owner: str | None = None
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _Lane:
+    """One platform's claim loop, limiter and in-flight accounting."""
+
+    def __init__(self, platform: Platform, config: DeliveryConfig) -> None:
+        self.platform = platform
+        self.name = platform.name
+        rate = config.rates.get(self.name, platform.limits.messages_per_second)
+        if not math.isinf(rate) and rate > 0:
+            rate *= config.rate_safety
+        self.limiter = RateLimiter(rate)
+        self.pacer = ChatPacer()
+        self.slots = asyncio.Semaphore(config.concurrency)
+        self.outstanding = 0
+        self.claiming = False
+        self.room = asyncio.Event()
+        self.wake = asyncio.Event()
+        high = 2 * config.concurrency
+        if not self.limiter.unlimited:
+            # Never hold more rows than the rate can send well within their lease.
+            high = min(high, max(8, int(self.limiter.target * config.lease_seconds / 4)))
+        self.high_water = high
+        self.low_claim = max(1, config.concurrency // 4)
+
+
+class _Writer:
+    """Collects outcomes and writes them in batches, one transaction per batch."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, config: DeliveryConfig
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._config = config
+        self._pending: list[Outcome] = []
+        self._kick = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        if len(self._pending) >= self._config.flush_size:
+            self._kick.set()
+
+    async def run(self, stopping: asyncio.Event, on_flush: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self._config.flush_interval)
+            self._kick.clear()
+            if await self.flush():
+                on_flush.set()
+
+    async def flush(self) -> bool:
+        """Write what is pending; True when something other than a plain send was written."""
+        async with self._lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return False
+            try:
+                async with self._sessions.begin() as session:
+                    await outbox.record(session, batch, self._clock.now())
+            except Exception:
+                # Put them back; if the database stays away, the leases expire and rows resend.
+                log.exception("recording %d delivery results failed; will retry", len(batch))
+                self._pending[:0] = batch
+                await asyncio.sleep(0.5)
+                return False
+            return any(o.kind != outbox.SENT for o in batch)
+
+
+class DeliveryEngine:
+    """Claims due outbox rows, sends them through each Platform, and records the results."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        platforms: Mapping[str, Platform],
+        clock: Clock,
+        config: DeliveryConfig | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._platforms = dict(platforms)
+        self._clock = clock
+        self._config = config or DeliveryConfig()
+        self.owner = self._config.owner or _owner()
+        self._lanes: list[_Lane] = []
+        self._loops: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writer: _Writer | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._flushed = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return bool(self._loops)
+
+    async def start(self) -> None:
+        """Begin draining the outbox in background tasks."""
+        if self.running:
+            return
+        self._stopping = asyncio.Event()
+        self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
+        self._writer = _Writer(self._sessions, self._clock, self._config)
+        self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self._flushed))
+        self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
+        log.info("delivery engine %s started for %s", self.owner, ", ".join(self._platforms))
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight sends finish (or leave their leases to expire), flush."""
+        if not self.running:
+            return
+        self._stopping.set()
+        self.wake()
+        for lane in self._lanes:
+            lane.room.set()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=self._config.stop_grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._writer_task is not None:
+            await asyncio.gather(self._writer_task, return_exceptions=True)
+        if self._writer is not None:
+            await self._writer.flush()
+        self._loops = []
+        self._writer_task = None
+        log.info("delivery engine %s stopped", self.owner)
+
+    def wake(self) -> None:
+        """Look for due rows now (the publisher calls this after committing new rows)."""
+        for lane in self._lanes:
+            lane.wake.set()
+
+    # A plain timeout argument keeps test call sites short; it bounds the whole drain.
+    async def run_until_idle(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Work until no row is claimable now and nothing is in flight (for tests and CLIs)."""
+        started_here = not self.running
+        if started_here:
+            await self.start()
+        try:
+            await asyncio.wait_for(self._until_idle(), timeout)
+        finally:
+            if started_here:
+                await self.stop()
+
+    async def _until_idle(self) -> None:
+        names = list(self._platforms)
+        while True:
+            writer = self._writer
+            assert writer is not None
+            await writer.flush()
+            busy = len(writer) or any(lane.outstanding or lane.claiming for lane in self._lanes)
+            if not busy:
+                async with self._sessions() as session:
+                    due = await outbox.count_claimable(
+                        session, platforms=names, now=self._clock.now()
+                    )
+                if due == 0 and not any(
+                    lane.outstanding or lane.claiming for lane in self._lanes
+                ) and not len(writer):
+                    return
+                self.wake()
+            await asyncio.sleep(0.01)
+
+    # --- the claim loop -------------------------------------------------------------------
+
+    async def _run_lane(self, lane: _Lane) -> None:
+        config = self._config
+        while not self._stopping.is_set():
+            room = lane.high_water - lane.outstanding
+            if room < lane.low_claim:
+                lane.room.clear()
+                await lane.room.wait()
+                continue
+            lane.wake.clear()
+            lane.claiming = True
+            try:
+                async with self._sessions.begin() as session:
+                    rows = await outbox.claim(
+                        session,
+                        platforms=[lane.name],
+                        owner=self.owner,
+                        now=self._clock.now(),
+                        lease_seconds=config.lease_seconds,
+                        limit=room,
+                    )
+            except Exception:
+                log.exception("claiming deliveries for %s failed", lane.name)
+                rows = []
+            finally:
+                lane.claiming = False
+            for row in rows:
+                lane.outstanding += 1
+                task = asyncio.create_task(self._deliver(lane, row))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if len(rows) < room:
+                await self._idle_wait(lane)
+
+    async def _idle_wait(self, lane: _Lane) -> None:
+        wake = asyncio.ensure_future(lane.wake.wait())
+        flushed = asyncio.ensure_future(self._flushed.wait())
+        try:
+            await asyncio.wait(
+                {wake, flushed}, timeout=self._config.poll_interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            wake.cancel()
+            flushed.cancel()
+            self._flushed.clear()
+
+    async def _deliver(self, lane: _Lane, row: Claimed) -> None:
+        try:
+            outcome = await self._carry_out(lane, row)
+        except Exception as exc:  # a bug must not lose the row: retry it like a transient error
+            log.exception("delivery %d failed unexpectedly", row.id)
+            outcome = self._backoff(row, f"internal error: {exc!r}")
+        finally:
+            lane.outstanding -= 1
+            lane.room.set()
+        assert self._writer is not None
+        self._writer.add(outcome)
+
+    # --- one row --------------------------------------------------------------------------
+
+    def _outcome(
+        self,
+        row: Claimed,
+        kind: str,
+        *,
+        message_ids: tuple[str, ...] = (),
+        revision: int = 0,
+        notice: bool = False,
+        due_at: datetime | None = None,
+        counts_attempt: bool = True,
+        reason: str | None = None,
+        new_external_id: str | None = None,
+    ) -> Outcome:
+        return Outcome(
+            delivery_id=row.id, chat_id=row.chat_id, kind=kind, action=row.action,
+            announcement_id=row.announcement_id, message_ids=message_ids, revision=revision,
+            notice=notice, due_at=due_at, counts_attempt=counts_attempt, reason=reason,
+            new_external_id=new_external_id,
+        )
+
+    def _skip(self, row: Claimed) -> str | None:
+        content = row.content
+        if not row.chat_active:
+            return "chat inactive"
+        if content is None:
+            return "content gone"
+        if row.action in ("send", "edit") and content.status == "retracted":
+            return "retracted"
+        if row.action == "edit" and row.revision < content.revision:
+            return f"superseded by revision {content.revision}"
+        if row.action in ("edit", "delete") and not row.copy_ids:
+            return "no copy to change"
+        return None
+
+    async def _carry_out(self, lane: _Lane, row: Claimed) -> Outcome:
+        reason = self._skip(row)
+        if reason is not None:
+            return self._outcome(row, outbox.SKIPPED, reason=reason)
+        assert row.content is not None
+        target = target_of(row)
+        # Per-chat spacing runs on the engine's clock so that it agrees with due_at in the rows.
+        stamp = self._clock.now().timestamp()
+        if self._config.pace_chats:
+            interval = chat_interval(lane.platform.limits, target.kind)
+            wait = lane.pacer.reserve(row.chat_id, interval, stamp, self._config.max_inline_wait)
+            if wait is None:
+                later = lane.pacer.ready_in(row.chat_id, stamp)
+                return self._retry_at(row, later, counts_attempt=False)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        async with lane.slots:
+            await lane.limiter.acquire()
+            try:
+                return await asyncio.wait_for(
+                    self._call(lane, row, target), self._config.send_timeout
+                )
+            except RetryLater as exc:
+                if exc.is_global:
+                    lane.limiter.pause(exc.seconds)
+                else:
+                    lane.pacer.hold(row.chat_id, exc.seconds, self._clock.now().timestamp())
+                lane.limiter.slow()
+                return self._retry_at(row, exc.seconds, counts_attempt=False)
+            except TargetGone as exc:
+                return self._outcome(row, outbox.CHAT_GONE, reason=str(exc) or "target gone")
+            except TargetMoved as exc:
+                lane.pacer.forget(row.chat_id)
+                return self._outcome(
+                    row, outbox.CHAT_MOVED, new_external_id=exc.new_external_id
+                )
+            except BadMessage as exc:
+                return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
+            except (Transient, TimeoutError, OSError) as exc:
+                return self._backoff(row, f"{type(exc).__name__}: {exc}")
+            except DeliveryError as exc:
+                return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
+
+    async def _call(self, lane: _Lane, row: Claimed, target: Target) -> Outcome:
+        assert row.content is not None
+        platform = lane.platform
+        if row.action == "send":
+            ids = await platform.send(target, render(row, row.content), key=f"herald-{row.id}")
+            return self._outcome(
+                row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
+            )
+        if row.action == "edit":
+            ids = await platform.edit(target, list(row.copy_ids), render(row, row.content))
+            return self._outcome(
+                row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
+            )
+        if row.action == "delete":
+            if self._too_old(platform, row):
+                return await self._notice(platform, row, target)
+            try:
+                await platform.delete(target, list(row.copy_ids))
+            except MessageTooOld:
+                return await self._notice(platform, row, target)
+            return self._outcome(row, outbox.SENT)
+        return self._outcome(row, outbox.DEAD, reason=f"unknown action {row.action!r}")
+
+    def _too_old(self, platform: Platform, row: Claimed) -> bool:
+        window = platform.limits.delete_window_seconds
+        if window is None or row.copy_sent_at is None:
+            return False
+        age = (self._clock.now() - row.copy_sent_at).total_seconds()
+        return age >= window - self._config.delete_window_margin
+
+    async def _notice(self, platform: Platform, row: Claimed, target: Target) -> Outcome:
+        notice: OutboundMessage = retraction(row, self._config.retraction_text)
+        ids = await platform.edit(target, list(row.copy_ids), notice)
+        return self._outcome(row, outbox.SENT, message_ids=tuple(ids), notice=True)
+
+    def _retry_at(self, row: Claimed, seconds: float, *, counts_attempt: bool) -> Outcome:
+        due = self._clock.now() + timedelta(seconds=max(0.0, seconds))
+        return self._outcome(row, outbox.RETRY, due_at=due, counts_attempt=counts_attempt)
+
+    def _backoff(self, row: Claimed, reason: str) -> Outcome:
+        config = self._config
+        if row.attempts >= config.max_attempts:
+            return self._outcome(
+                row, outbox.DEAD, reason=f"gave up after {row.attempts} attempts: {reason}"
+            )
+        delay = min(config.backoff_cap, config.backoff_base * 2 ** (row.attempts - 1))
+        delay *= _jitter.uniform(0.5, 1.0)
+        due = self._clock.now() + timedelta(seconds=delay)
+        return self._outcome(row, outbox.RETRY, due_at=due, reason=reason)

@@ -1,0 +1,106 @@
+"""Pacing: a global rate limiter per platform and per-chat spacing, both on the loop's clock."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+# After a 429 the rate drops to this share and climbs back to the target over RECOVERY seconds.
+_SLOW_FACTOR = 0.7
+_FLOOR = 0.25
+_RECOVERY = 20.0
+
+
+class RateLimiter:
+    """Spaces requests evenly at `rate` per second (GCRA); can be paused and slowed by 429s."""
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self.target = rate
+        self._rate = rate
+        self._burst = max(1, burst)
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._updated = 0.0
+
+    @property
+    def rate(self) -> float:
+        """The rate in force now (below the target for a while after a 429)."""
+        return self._rate
+
+    @property
+    def unlimited(self) -> bool:
+        """True when the limiter never waits (benchmarks, console)."""
+        return math.isinf(self.target) or self.target <= 0
+
+    def _recover(self, now: float) -> None:
+        if self._rate < self.target:
+            regained = self.target * (now - self._updated) / _RECOVERY
+            self._rate = min(self.target, self._rate + regained)
+        self._updated = now
+
+    async def acquire(self) -> None:
+        """Wait for this request's slot."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self.unlimited:
+                if now >= self._paused_until:
+                    return
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            self._recover(now)
+            interval = 1.0 / self._rate
+            slot = max(self._next, now - (self._burst - 1) * interval, self._paused_until)
+            self._next = slot + interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            # A global pause that began while we waited moves us behind it.
+            if loop.time() >= self._paused_until:
+                return
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for `seconds` (the platform said the limit is global)."""
+        now = asyncio.get_running_loop().time()
+        self._paused_until = max(self._paused_until, now + seconds)
+
+    def slow(self) -> None:
+        """Lower the rate after a 429; it climbs back by itself."""
+        if self.unlimited:
+            return
+        now = asyncio.get_running_loop().time()
+        self._recover(now)
+        self._rate = max(self.target * _FLOOR, self._rate * _SLOW_FACTOR)
+
+
+class ChatPacer:
+    """Keeps messages to one chat an interval apart (Telegram: 1/s private, 20/min group)."""
+
+    def __init__(self) -> None:
+        self._next: dict[int, float] = {}
+
+    def reserve(self, chat_id: int, interval: float, now: float, max_wait: float) -> float | None:
+        """Seconds to wait before sending to `chat_id`, or None (no slot taken) if over max_wait."""
+        ready = self._next.get(chat_id, 0.0)
+        wait = max(0.0, ready - now)
+        if wait > max_wait:
+            return None
+        if interval > 0 or ready > now:
+            self._next[chat_id] = max(now, ready) + interval
+        if len(self._next) > 50_000:
+            self._prune(now)
+        return wait
+
+    def ready_in(self, chat_id: int, now: float) -> float:
+        """Seconds until `chat_id` may get another message."""
+        return max(0.0, self._next.get(chat_id, 0.0) - now)
+
+    def hold(self, chat_id: int, seconds: float, now: float) -> None:
+        """The platform asked for a pause in this chat."""
+        self._next[chat_id] = max(self._next.get(chat_id, 0.0), now + seconds)
+
+    def forget(self, chat_id: int) -> None:
+        """Drop the chat's spacing (it moved: the platform sees a new chat)."""
+        self._next.pop(chat_id, None)
+
+    def _prune(self, now: float) -> None:
+        self._next = {chat: t for chat, t in self._next.items() if t > now}

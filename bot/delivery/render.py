@@ -1,0 +1,74 @@
+"""Turn a claimed outbox row into the neutral message an adapter renders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.domain import ChatKind
+from bot.ports import MessageKind, OutboundMessage, PlatformLimits, Target
+from storage.outbox import Claimed, Content
+
+RetractionText = Callable[[str], str]
+
+
+def default_retraction_text(language: str) -> str:
+    """The notice a copy that can no longer be deleted is edited into (English)."""
+    return "This announcement was withdrawn."
+
+
+def language_of(row: Claimed) -> str:
+    """The language the chat reads."""
+    return row.chat_language or "en"
+
+
+def target_of(row: Claimed) -> Target:
+    """Where the row goes; unknown kinds are paced like private chats."""
+    try:
+        kind = ChatKind(row.chat_kind)
+    except ValueError:
+        kind = ChatKind.PRIVATE
+    return Target(external_id=row.external_id, kind=kind)
+
+
+def _kind_of(content: Content) -> MessageKind:
+    if content.kind == "announcement":
+        return MessageKind.ANNOUNCEMENT
+    if content.kind.startswith("before"):
+        return MessageKind.REMINDER
+    return MessageKind.ANNIVERSARY
+
+
+def render(row: Claimed, content: Content) -> OutboundMessage:
+    """The announcement or anniversary message the row carries, in the chat's language."""
+    return OutboundMessage(
+        kind=_kind_of(content),
+        title=content.title,
+        body=content.body,
+        tags=content.tags,
+        signature=content.signature,
+        category=content.category,
+        announcement_id=row.announcement_id,
+        published_at=content.published_at,
+        language=language_of(row),
+    )
+
+
+def retraction(row: Claimed, text: RetractionText) -> OutboundMessage:
+    """The short notice that replaces a copy too old to delete."""
+    language = language_of(row)
+    return OutboundMessage(
+        kind=MessageKind.RETRACTION,
+        title="",
+        body=text(language),
+        announcement_id=row.announcement_id,
+        language=language,
+    )
+
+
+def chat_interval(limits: PlatformLimits, kind: ChatKind) -> float:
+    """The least time between two messages to one chat of this kind."""
+    if kind in (ChatKind.PRIVATE, ChatKind.DM):
+        return max(0.0, limits.private_chat_interval)
+    if kind in (ChatKind.GROUP, ChatKind.CHANNEL, ChatKind.GUILD_CHANNEL):
+        return 60.0 / limits.group_per_minute if limits.group_per_minute > 0 else 0.0
+    return 0.0
