@@ -1,0 +1,237 @@
+"""End to end: the real core on a real database, the delivery engine, discord.py and the fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.render import EMBED_TOTAL_LIMIT
+from adapters.discord.wiring import discord_config
+from bot.app import Herald, open_herald
+from bot.commands.types import Command
+from bot.domain import ChatKind
+from bot.settings import Settings
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import (
+    FakeChannel,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+)
+
+
+@dataclass
+class World:
+    """Herald running with Discord only, and the fake it talks to."""
+
+    fake: FakeDiscord
+    herald: Herald
+    adapter: DiscordAdapter
+    guild: FakeGuild
+    general: FakeChannel
+    news: FakeChannel
+    admin: FakeUser
+    member: FakeUser
+
+    async def run(
+        self,
+        name: str,
+        options: dict[str, object] | None = None,
+        *,
+        user: FakeUser,
+        channel: FakeChannel,
+        manage: bool = False,
+        subcommand: str | None = None,
+    ) -> FakeMessage:
+        interaction = await self.fake.slash(
+            name, options, user=user, channel=channel, admin=manage, subcommand=subcommand
+        )
+        return await self.fake.reply_to(interaction)
+
+    async def modal(self, verb: str, values: dict[str, str], *, user: FakeUser) -> FakeMessage:
+        opened = await self.fake.answered(
+            await self.fake.slash(verb, user=user, channel=self.general)
+        )
+        return await self.fake.reply_to(await self.fake.submit_modal(opened, values, user=user))
+
+    async def post_as_admin(self, text: str) -> None:
+        reply = await self.herald.router.handle(
+            Command(
+                platform="discord",
+                chat_id=str(self.fake.dm_channel(self.admin).id),
+                chat_kind=ChatKind.DM,
+                user_id=str(self.admin.id),
+                text=text,
+            )
+        )
+        assert reply is not None
+        assert "published" in reply.plain(), reply.plain()
+
+    def delivered(self, channel: FakeChannel) -> list[FakeMessage]:
+        """Announcements (not interaction answers) in a channel."""
+        return [m for m in self.fake.channel_messages(channel.id) if m.interaction_id is None]
+
+
+@pytest.fixture
+async def world(fake: FakeDiscord, database_url: str) -> AsyncIterator[World]:
+    from storage.engine import create_engine
+    from storage.migrate import upgrade
+
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    await engine.dispose()
+    guild = next(iter(fake.guilds.values()))
+    admin, member = guild.members
+    settings = Settings(
+        database_url=database_url,
+        admins=f"discord:{admin.id}",
+        discord_token=fake.token,
+        discord_api_url=fake.api_url,
+        discord_gateway_url=fake.gateway_url,
+    )
+    old = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    herald = await open_herald(settings)
+    config = replace(discord_config(settings), guild_ready_timeout=0.05, start_timeout=5.0)
+    adapter = DiscordAdapter(herald.router, config, defer_after=1.5)
+    herald.adapters = [adapter]
+    delivery = herald.start_delivery({"discord": adapter})
+    await delivery.start()
+    await adapter.start()
+    try:
+        yield World(
+            fake,
+            herald,
+            adapter,
+            guild,
+            guild.channel("general"),
+            guild.channel("news"),
+            admin,
+            member,
+        )
+    finally:
+        await herald.close()
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
+
+
+async def test_post_from_the_modal_reaches_channels_and_dms(world: World) -> None:
+    fake, member = world.fake, world.member
+    dm = fake.dm_channel(member)
+    assert (
+        await world.run("subscribe", user=member, channel=world.general, manage=True)
+    ).content == ("Subscribed to every announcement.")
+    korea = await world.run(
+        "subscribe", {"tags": "Korea"}, user=member, channel=world.news, manage=True
+    )
+    assert korea.content == "Subscribed to #Korea."
+    await world.run("subscribe", user=member, channel=dm)
+    mine = await world.run("subscriptions", user=member, channel=world.news, manage=True)
+    assert mine.ephemeral
+    assert "#Korea" in mine.content
+
+    done = await world.modal(
+        "post",
+        {
+            "title": "Liberation Day",
+            "body": "We remember August 15, 1945. @everyone",
+            "tags": "Korea",
+        },
+        user=world.admin,
+    )
+    assert "published; it goes to 3 chats" in done.content
+    assert done.button_ids() == ["/anniversary suggest 1 0"]
+    await fake.wait_until(
+        lambda: all(len(world.delivered(c)) == 1 for c in (world.general, world.news, dm))
+    )
+    for channel in (world.general, world.news, dm):
+        (message,) = world.delivered(channel)
+        (embed,) = message.embeds
+        assert embed["title"] == "Liberation Day"
+        assert embed["description"] == "We remember August 15, 1945. @everyone"
+        assert "#Korea" in embed["footer"]["text"]
+        assert message.allowed_mentions == {"parse": []}
+    await fake.wait_until(lambda: world.delivered(world.news)[0].crossposted)
+    assert not world.delivered(world.general)[0].crossposted
+
+    await world.modal(
+        "post", {"title": "Moscow news", "body": "Elsewhere.", "tags": "Russia"}, user=world.admin
+    )
+    await fake.wait_until(
+        lambda: len(world.delivered(world.general)) == 2 and len(world.delivered(dm)) == 2
+    )
+    assert len(world.delivered(world.news)) == 1
+
+
+async def test_non_admins_are_refused_privately(world: World) -> None:
+    refused = await world.modal("post", {"title": "Mine", "body": "Text"}, user=world.member)
+    assert refused.ephemeral
+    assert refused.content == "Only Herald admins can use /post."
+    publish = await world.run(
+        "publish", {"id": 1}, user=world.member, channel=world.general, manage=True
+    )
+    assert publish.ephemeral
+    unsubscribe = await world.run("unsubscribe", user=world.member, channel=world.general)
+    assert "Only this chat's admins" in unsubscribe.content
+    assert world.delivered(world.general) == []
+
+
+async def test_paging_buttons_and_autocomplete(world: World) -> None:
+    for i in range(7):
+        await world.post_as_admin(f"/post Korea news {i}\nBody {i}.\nTags: Korea, Friends of Korea")
+    choices = await world.fake.answered(
+        await world.fake.autocomplete(
+            "tag", "name", "fri", user=world.member, channel=world.general
+        )
+    )
+    assert [c["value"] for c in choices.choices()] == ["Friends of Korea"]
+    first = await world.run("tag", {"name": "Korea"}, user=world.member, channel=world.general)
+    assert "Korea news 6" in first.content
+    assert "Korea news 0" not in first.content
+    (next_page,) = first.button_ids()
+    assert next_page == "/tag Korea 2"
+    pressed: FakeInteraction = await world.fake.answered(
+        await world.fake.press(first, next_page, user=world.member)
+    )
+    assert pressed.callback_type == 7
+    assert "Korea news 0" in first.content
+    assert "Korea news 6" not in first.content
+    assert first.button_ids() == ["/tag Korea 1"]
+
+
+async def test_deleted_channel_disables_the_target(world: World) -> None:
+    await world.run("subscribe", user=world.member, channel=world.general, manage=True)
+    await world.run("subscribe", user=world.member, channel=world.news, manage=True)
+    world.general.deleted = True
+    await world.post_as_admin("/post First\nAfter the channel went away.")
+    assert world.herald.delivery is not None
+    await world.herald.delivery.run_until_idle(timeout=5)
+    assert len(world.delivered(world.news)) == 1
+    chat = await world.herald.repository.chats.get("discord", str(world.general.id))
+    assert chat is not None
+    assert not chat.active
+    assert chat.inactive_reason is not None
+    assert "10003" in chat.inactive_reason
+    requests = [r for r in world.fake.requests if f"/channels/{world.general.id}/" in r[1]]
+    await world.post_as_admin("/post Second\nNot sent to a gone channel.")
+    await world.fake.wait_until(lambda: len(world.delivered(world.news)) == 2)
+    assert [r for r in world.fake.requests if f"/channels/{world.general.id}/" in r[1]] == requests
+
+
+async def test_nine_thousand_character_post(world: World) -> None:
+    await world.run("subscribe", user=world.member, channel=world.general, manage=True)
+    body = "\n\n".join(f"Paragraph {i}. " + "friendship " * 80 for i in range(11))
+    assert len(body) >= 9000
+    await world.post_as_admin(f"/post A long letter\n{body}")
+    await world.fake.wait_until(lambda: len(world.delivered(world.general)) >= 2)
+    messages = world.delivered(world.general)
+    assert all(
+        sum(len(e.get("description", "")) for e in m.embeds) <= EMBED_TOTAL_LIMIT for m in messages
+    )
+    text = "\n".join(m.text() for m in messages)
+    assert text.count("Paragraph") == 11
+    assert messages[0].embeds[0]["title"] == "A long letter"
