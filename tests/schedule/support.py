@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,12 +80,15 @@ class Herald:
     wakes: Wakes
     grace: timedelta = GRACE
     language: str = "en"
+    # Called after every anniversary change (what the composition root wires to rebuild()).
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+    schedulers: list[HeraldScheduler] = field(default_factory=list)
 
     def scheduler(
         self, *, sweep_seconds: float = 30.0, lock_retry_seconds: float = 15.0
     ) -> HeraldScheduler:
-        """A fresh scheduler instance (a "restart") over the same database."""
-        return HeraldScheduler(
+        """Another scheduler instance over the same database (a second replica)."""
+        scheduler = HeraldScheduler(
             engine=self.engine,
             sessions=self.repo.sessions,
             anniversaries=self.anniversaries,
@@ -97,6 +100,18 @@ class Herald:
             sweep_seconds=sweep_seconds,
             lock_retry_seconds=lock_retry_seconds,
         )
+        self.schedulers.append(scheduler)
+        return scheduler
+
+    async def restart(self) -> HeraldScheduler:
+        """Stop every scheduler (releasing the lock) and start a fresh instance."""
+        await self.close()
+        return self.scheduler()
+
+    async def close(self) -> None:
+        """Stop every scheduler this test made."""
+        while self.schedulers:
+            await self.schedulers.pop().stop()
 
     async def add(
         self,
@@ -161,9 +176,17 @@ def build(
 ) -> Herald:
     """Services and a wake counter over the test database."""
     wakes = Wakes()
+    listeners: list[Callable[[], None]] = []
+
+    def changed() -> None:
+        for listener in listeners:
+            listener()
+
     anniversaries = AnniversaryService(
         repo.anniversaries, clock, zone=ZoneInfo(zone), at=at, reminder_days=reminder_days,
-        policy=policy,
+        policy=policy, changed=changed,
     )
     announcements = AnnouncementService(repo.announcements, clock, notify=wakes)
-    return Herald(repo, engine, clock, anniversaries, announcements, wakes, grace, language)
+    return Herald(
+        repo, engine, clock, anniversaries, announcements, wakes, grace, language, listeners
+    )
