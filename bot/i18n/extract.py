@@ -1,0 +1,268 @@
+"""Find every translatable message in the source (with `ast`), for catalog checks and updates."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from bot.i18n import LANGUAGES, LOCALES
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DIRS = ("bot", "adapters")
+
+# Messages passed to ctx.t() as variables the source does not spell out: delivery states.
+# Announcement states are found from the `for status in (...)` loop in /stats.
+RUNTIME_MESSAGES = ("sent", "pending", "failed", "dead", "skipped")
+
+# Calls whose first argument is a message: ctx.t("..."), t("..."), N_("...").
+_FIRST_ARG = frozenset({"t", "N_"})
+# Calls whose second argument is a message: translate(language, "..."), t(language, "...").
+_SECOND_ARG = frozenset({"translate"})
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where something was found: `path:line`."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(slots=True)
+class Extraction:
+    """Messages found, and translate calls whose message could not be worked out statically."""
+
+    messages: dict[str, list[Site]] = field(default_factory=dict)
+    dynamic: list[tuple[Site, str]] = field(default_factory=list)
+
+    def add(self, message: str, site: Site) -> None:
+        """Record one occurrence of a message."""
+        self.messages.setdefault(message, []).append(site)
+
+
+def _call_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _string(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+class _Scope:
+    """Names bound to message strings in one function (or the module), for `t(name)` calls."""
+
+    def __init__(self, body: Iterable[ast.AST], parent: _Scope | None) -> None:
+        self.parent = parent
+        self.bindings: dict[str, list[ast.expr]] = {}
+        for node in body:
+            for sub in _walk_scope(node):
+                self._bind(sub)
+
+    def _bind(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.bindings.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                self.bindings.setdefault(node.target.id, []).append(node.value)
+        elif (
+            isinstance(node, ast.For | ast.comprehension)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.iter, ast.Tuple | ast.List)
+        ):
+            self.bindings.setdefault(node.target.id, []).extend(node.iter.elts)
+
+    def lookup(self, name: str) -> list[ast.expr] | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            if name in scope.bindings:
+                return scope.bindings[name]
+            scope = scope.parent
+        return None
+
+
+def _walk_scope(node: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of one scope, not descending into nested functions or classes."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        yield from _walk_scope(child)
+
+
+def _resolve(node: ast.expr, scope: _Scope, seen: frozenset[str] = frozenset()) -> list[str] | None:
+    """The message strings an expression can be, or None when it is not static."""
+    text = _string(node)
+    if text is not None:
+        return [text]
+    if isinstance(node, ast.IfExp):
+        body, orelse = _resolve(node.body, scope, seen), _resolve(node.orelse, scope, seen)
+        return None if body is None or orelse is None else body + orelse
+    if isinstance(node, ast.Call) and _call_name(node.func) == "N_" and node.args:
+        return _resolve(node.args[0], scope, seen)
+    if isinstance(node, ast.Name) and node.id not in seen:
+        values = scope.lookup(node.id)
+        if not values:
+            return None
+        found: list[str] = []
+        for value in values:
+            resolved = _resolve(value, scope, seen | {node.id})
+            if resolved is None:
+                return None
+            found.extend(resolved)
+        return found
+    return None
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self, path: str, result: Extraction, module: ast.Module) -> None:
+        self.path = path
+        self.result = result
+        self.scope = _Scope(module.body, None)
+
+    def _site(self, node: ast.AST) -> Site:
+        return Site(self.path, getattr(node, "lineno", 0))
+
+    def _enter(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        outer = self.scope
+        body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
+        self.scope = _Scope(body, outer)
+        self.generic_visit(node)
+        self.scope = outer
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._enter(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._enter(node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._enter(node)
+
+    def _message(self, node: ast.expr, call: ast.Call) -> None:
+        resolved = _resolve(node, self.scope)
+        if resolved is None:
+            self.result.dynamic.append((self._site(call), ast.unparse(node)))
+            return
+        for text in resolved:
+            self.result.add(text, self._site(node if _string(node) is not None else call))
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _call_name(node.func)
+        args = node.args
+        if name in _FIRST_ARG and len(args) == 1:
+            self._message(args[0], node)
+        elif (name in _SECOND_ARG or name in _FIRST_ARG) and len(args) == 2:
+            self._message(args[1], node)
+        elif name == "Route":
+            description = args[1] if len(args) > 1 else None
+            for keyword in node.keywords:
+                if keyword.arg == "description":
+                    description = keyword.value
+            if description is not None:
+                self._message(description, node)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self._constant(target.id, node.value)
+        self.generic_visit(node)
+
+    def _constant(self, name: str, value: ast.expr) -> None:
+        if name.endswith("_USAGE"):
+            text = _string(value)
+            if text is not None:
+                self.result.add(text, self._site(value))
+        elif name.endswith("_HELP") and isinstance(value, ast.Tuple | ast.List):
+            # (command, usage, description) rows: only the description is prose.
+            for row in value.elts:
+                if isinstance(row, ast.Tuple) and len(row.elts) == 3:
+                    text = _string(row.elts[2])
+                    if text is not None:
+                        self.result.add(text, self._site(row.elts[2]))
+
+
+def python_files(root: Path = ROOT, dirs: Iterable[str] = SOURCE_DIRS) -> list[Path]:
+    """Every .py file under the scanned folders, sorted."""
+    return sorted(path for name in dirs for path in (root / name).rglob("*.py"))
+
+
+def extract(files: Iterable[Path], root: Path = ROOT) -> Extraction:
+    """Messages and dynamic translate calls in `files`."""
+    result = Extraction()
+    for path in files:
+        module = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        _Visitor(relative, result, module).visit(module)
+    return result
+
+
+def template(messages: Mapping[str, Iterable[Site]]) -> Catalog:
+    """A catalog of `messages` with their source locations and no translations."""
+    catalog = Catalog(project="Herald", charset="utf-8")
+    for message, sites in sorted(messages.items()):
+        catalog.add(message, locations=sorted({(site.path, site.line) for site in sites}))
+    return catalog
+
+
+def update_catalog(path: Path, language: str, messages: Mapping[str, Iterable[Site]]) -> None:
+    """Add new messages to a .po file, drop unused ones, keep existing translations."""
+    if path.exists():
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+    else:
+        catalog = Catalog(
+            locale=language,
+            project="Herald",
+            version="0.1.0",
+            header_comment=f"# {Locale.parse(language).english_name} translations for Herald.",
+            last_translator="Herald maintainers",
+            language_team=f"Herald {language}",
+            charset="utf-8",
+        )
+    catalog.fuzzy = False
+    # No fuzzy matching: a guessed translation of a changed text is worse than none.
+    catalog.update(template(messages), no_fuzzy_matching=True)
+    catalog.obsolete.clear()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True)
+
+
+def main(argv: list[str]) -> int:
+    """List every message (`--update` also refreshes the .po files); dynamic calls to stderr."""
+    result = extract(python_files())
+    if "--update" in argv:
+        for language in LANGUAGES[1:]:
+            path = LOCALES / language / "LC_MESSAGES" / "herald.po"
+            update_catalog(path, language, {
+                **{message: [] for message in RUNTIME_MESSAGES},
+                **result.messages,
+            })
+    for message, sites in sorted(result.messages.items()):
+        sys.stdout.write(f"{message!r}\n    {', '.join(map(str, sites))}\n")
+    for site, expression in result.dynamic:
+        sys.stderr.write(f"dynamic: {site}: {expression}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

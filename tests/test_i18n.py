@@ -1,0 +1,273 @@
+"""The Russian and Korean catalogs cover every message the code shows, and keep its placeholders."""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import cache
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from bot.i18n import LOCALES, catalog, normalize_language, translate
+from bot.i18n.extract import (
+    RUNTIME_MESSAGES,
+    Extraction,
+    Site,
+    extract,
+    python_files,
+    update_catalog,
+)
+
+LANGUAGES = ("ru", "ko")
+PLURAL_COUNTS = {"ru": 3, "ko": 1}
+SCRIPTS = {"ru": re.compile("[А-Яа-яЁё]"), "ko": re.compile("[가-힣]")}
+
+# Announcement and delivery states /stats shows through ctx.t(status) and ctx.t(state).
+STATE_WORDS = (
+    "published",
+    "scheduled",
+    "draft",
+    "retracted",
+    "sent",
+    "pending",
+    "failed",
+    "dead",
+    "skipped",
+)
+
+# Messages other helpers are adding; translated ahead, not obsolete while the code lacks them.
+PENDING = {
+    "This announcement was withdrawn.": "bot/delivery: the retraction notice",
+}
+
+# translate calls with a variable message, and where that variable's messages come from.
+DYNAMIC_CALLS = {
+    ("bot/commands/context.py", "message"): "Context.t itself",
+    ("bot/commands/member.py", "description"): "MEMBER_HELP / ADMIN_HELP rows",
+    ("bot/commands/router.py", "route.description"): "Route(...) descriptions in ROUTES",
+    ("bot/commands/admin.py", "state"): "STATE_WORDS (delivery states)",
+}
+
+# Translations that rightly have no letters of their own script.
+NO_SCRIPT = {("ko", "{ordinal} anniversary")}  # the Korean ordinal is the whole "81주년"
+
+_TOKENS = re.compile(r"/[a-z]+|YYYY-MM-DD|HH:MM|--MM-DD|PLATFORM:USER_ID|\bID\b")
+
+
+@cache
+def extraction() -> Extraction:
+    return extract(python_files())
+
+
+def expected() -> set[str]:
+    return set(extraction().messages) | set(STATE_WORDS)
+
+
+@cache
+def po(language: str) -> Catalog:
+    with (LOCALES / language / "LC_MESSAGES" / "herald.po").open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def translations(language: str) -> dict[str, str]:
+    return {
+        str(m.id): m.string
+        for m in po(language)
+        if m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+    }
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_extraction_finds_the_known_kinds_of_message() -> None:
+    found = set(extraction().messages)
+    assert "Unknown command /{name}. Send /help for the list." in found  # translate(lang, ...)
+    assert "Welcome to Herald!" in found  # ctx.t(...)
+    assert "Page {page} of {pages}" in found  # t(...) in bot/render.py
+    assert "Start here" in found  # Route(handler, "...")
+    assert "Manage admins (owners only)" in found  # ADMIN_HELP description
+    assert any(m.startswith("Usage: /anniversary add") for m in found)  # ANNIVERSARY_USAGE
+    assert "{actor} was not an admin." in found  # key = ... if ... else ...; ctx.t(key)
+    assert {"published", "scheduled", "draft", "retracted"} <= found  # for status in (...)
+    assert "a draft" in found  # _wrong_state's dict values
+
+
+def test_extractor_rules_on_a_small_module(tmp_path: Path) -> None:
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "from bot.i18n import N_, translate\n"
+        'X_USAGE = "usage"\n'
+        'X_HELP = (("cmd", "ARG", "help row"),)\n'
+        'MARKED = N_("marked")\n'
+        'R = Route(handler, "route")\n'
+        "def f(ctx, t, flag, variable):\n"
+        '    ctx.t("first")\n'
+        '    t("render")\n'
+        '    translate("ru", "second")\n'
+        '    t("ru", MARKED if flag else "inline")\n'
+        '    key = "yes" if flag else "no"\n'
+        "    ctx.t(key)\n"
+        '    for word in ("one", "two"):\n'
+        "        ctx.t(word)\n"
+        '    ctx.t(f"{variable}")\n'
+        "    ctx.t(variable)\n"
+        '    "x".translate({})\n'
+    )
+    result = extract([source], root=tmp_path)
+    assert set(result.messages) == {
+        "usage",
+        "help row",
+        "marked",
+        "route",
+        "first",
+        "render",
+        "second",
+        "inline",
+        "yes",
+        "no",
+        "one",
+        "two",
+    }
+    assert [expression for _, expression in result.dynamic] == ["f'{variable}'", "variable"]
+    assert result.messages["first"] == [Site("sample.py", 7)]
+
+
+def test_every_dynamic_translate_call_is_accounted_for() -> None:
+    unknown = [
+        f"{site}: {expression}"
+        for site, expression in extraction().dynamic
+        if (site.path, expression) not in DYNAMIC_CALLS
+    ]
+    assert unknown == []
+
+
+def test_runtime_messages_are_the_delivery_states() -> None:
+    assert set(RUNTIME_MESSAGES) <= set(STATE_WORDS)
+    assert set(STATE_WORDS) - set(RUNTIME_MESSAGES) <= set(extraction().messages)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_header(language: str) -> None:
+    catalog_ = po(language)
+    assert str(catalog_.locale) == language
+    assert catalog_.charset == "utf-8"
+    assert catalog_.num_plurals == PLURAL_COUNTS[language]
+    assert not catalog_.fuzzy
+    header = catalog_.mime_headers
+    assert ("Language", language) in header
+    assert any(k == "Plural-Forms" and "nplurals=" in v for k, v in header)
+    assert ("Content-Type", "text/plain; charset=utf-8") in header
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated(language: str) -> None:
+    done = translations(language)
+    assert sorted(expected() - set(done)) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_fuzzy_entries(language: str) -> None:
+    assert [str(m.id) for m in po(language) if m.id and m.fuzzy] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_obsolete_messages(language: str) -> None:
+    ids = {str(m.id) for m in po(language) if m.id}
+    assert sorted(ids - expected() - set(PENDING)) == []
+    assert not po(language).obsolete
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_placeholders_and_format(language: str) -> None:
+    wrong = []
+    for message, text in translations(language).items():
+        names = fields(message)
+        if fields(text) != names:
+            wrong.append((message, text))
+            continue
+        values = dict.fromkeys(names, "X")
+        assert text.format(**values)
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_commands_formats_and_edges(language: str) -> None:
+    wrong = []
+    for message, text in translations(language).items():
+        kept = set(_TOKENS.findall(message)) <= set(_TOKENS.findall(text))
+        edges = (message[:1].isspace(), message[-1:].isspace()) == (
+            text[:1].isspace(),
+            text[-1:].isspace(),
+        )
+        if not kept or not edges:
+            wrong.append((message, text))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_are_in_the_language(language: str) -> None:
+    script = SCRIPTS[language]
+    untranslated = [
+        message
+        for message, text in translations(language).items()
+        if not script.search(text) and (language, message) not in NO_SCRIPT
+    ]
+    assert untranslated == []
+
+
+def test_russian_addresses_the_reader_as_vy() -> None:
+    informal = re.compile(r"\b(ты|тебя|тебе|твой|твои|твоя|твоё)\b", re.IGNORECASE)
+    assert [text for text in translations("ru").values() if informal.search(text)] == []
+
+
+def test_korean_uses_polite_endings() -> None:
+    plain = re.compile(r"(한다|했다|된다|없다|있다|이다|해라)[.!?]?$")
+    assert [text for text in translations("ko").values() if plain.search(text)] == []
+
+
+def test_translate_uses_the_catalogs() -> None:
+    text = translate("ru", "Unknown command /{name}. Send /help for the list.", name="x")
+    assert text == "Неизвестная команда /x. Список команд: /help."
+    assert translate("ko", "Language set to English.") == "언어: 한국어."
+    assert translate("ru", "Language set to English.") == "Язык: русский."
+    assert translate("ko", "in {days} days", days=3) == "3일 후"
+    assert translate("ru", "in {days} days", days=3) == "через 3 дн."
+
+
+def test_translate_falls_back_to_english() -> None:
+    assert translate("xx", "Found {count}", count=2) == "Found 2"
+    assert translate("en", "Found {count}", count=2) == "Found 2"
+    assert translate("ru", "A message no catalog has") == "A message no catalog has"
+    assert catalog("xx") == {}
+
+
+def test_normalize_language() -> None:
+    assert normalize_language("ru-RU") == "ru"
+    assert normalize_language("ko_KR") == "ko"
+    assert normalize_language("EN") == "en"
+    assert normalize_language("de") is None
+    assert normalize_language(None) is None
+
+
+def test_update_catalog_adds_new_drops_unused_and_keeps_translations(tmp_path: Path) -> None:
+    path = tmp_path / "ru" / "LC_MESSAGES" / "herald.po"
+    site = Site("bot/x.py", 1)
+    update_catalog(path, "ru", {"Kept": [site], "Dropped": [site]})
+    with path.open("rb") as handle:
+        first = read_po(handle, locale="ru")
+    first["Kept"].string = "Сохранено"
+    first["Dropped"].string = "Удалено"
+    with path.open("wb") as handle:
+        write_po(handle, first)
+    update_catalog(path, "ru", {"Kept": [site], "New {name}": [site]})
+    with path.open("rb") as handle:
+        second = read_po(handle, locale="ru")
+    assert {str(m.id): m.string for m in second if m.id} == {"Kept": "Сохранено", "New {name}": ""}
+    assert not second.obsolete
+    assert second.num_plurals == 3
+    assert "Language: ru" in path.read_text(encoding="utf-8")
