@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 
-import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -16,6 +15,7 @@ from discord.http import Route
 from adapters.discord.commands import CoreTranslator, command_hash, install_commands
 from adapters.discord.config import DiscordConfig
 from adapters.discord.interactions import ActionButton, InteractionRunner
+from adapters.discord.logs import NOISE, quiet_discord_logs
 from adapters.discord.platform import DiscordPlatform
 from adapters.discord.redact import install_redaction, redact
 from bot.domain import ChatKind, ChatRef
@@ -57,6 +57,7 @@ class HeraldClient(discord.Client):
 
     async def on_ready(self) -> None:
         """Connected and every guild received."""
+        NOISE.connected()
         self.adapter.ready.set()
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
@@ -81,6 +82,7 @@ class DiscordAdapter(DiscordPlatform):
 
     def __init__(self, core: Core, config: DiscordConfig, *, defer_after: float = 2.0) -> None:
         install_redaction(config.token)
+        quiet_discord_logs()
         self.core = core
         self.config = config
         self.request_timeout = config.request_timeout
@@ -97,6 +99,7 @@ class DiscordAdapter(DiscordPlatform):
     async def start(self) -> None:
         """Connect in a background task; return once READY (or after `start_timeout`)."""
         point_at(self.config)
+        NOISE.connected()
         self._stopping = False
         self._stopped.clear()
         self._task = asyncio.create_task(self._run(), name="herald-discord")
@@ -108,7 +111,7 @@ class DiscordAdapter(DiscordPlatform):
         )
         if ready not in done:
             ready.cancel()
-            if self._task not in done:
+            if self._task not in done and not NOISE.reported:
                 log.warning("Discord is not ready yet; still connecting in the background")
             return
         try:
@@ -123,44 +126,44 @@ class DiscordAdapter(DiscordPlatform):
         if self.client is not None:
             await self.client.close()
         if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
+            # A client still sleeping between reconnects is cancelled rather than awaited.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 1.0)
             self._task = None
         self.ready.clear()
 
     async def _run(self) -> None:
         """Keep a client connected; retry with backoff; never raise into Herald."""
         backoff = 1.0
-        reported = False
         while not self._stopping:
             client = HeraldClient(self)
             self.client = client
             try:
                 async with client:
                     await client.start(self.config.token, reconnect=True)
-                if self._stopping:
-                    return
             except discord.LoginFailure:
                 log.error("Discord rejected the bot token (HERALD_DISCORD_TOKEN); Discord is off")
                 return
             except asyncio.CancelledError:
                 raise
-            except (OSError, TimeoutError, aiohttp.ClientError, discord.DiscordException) as exc:
+            except Exception as exc:
+                # discord.py gives up on a gateway it never reached with an AttributeError,
+                # so every failure here is treated alike: one line per outage, then retries.
                 if self._stopping:
                     return
-                if not reported:
+                if self.ready.is_set():
+                    NOISE.connected()
+                    backoff = 1.0
+                if not NOISE.reported:
+                    NOISE.reported = True
                     log.error(
                         "Discord unreachable at %s (%s); retrying in the background",
                         self.config.api_url,
                         redact(f"{type(exc).__name__}: {exc}"),
                     )
-                    reported = True
-                else:
-                    log.debug("Discord still unreachable: %s", redact(str(exc)))
-            except Exception:
-                log.exception("Discord client crashed; restarting it")
+                log.debug("Discord connection attempt failed", exc_info=True)
+            if self._stopping:
+                return
             self.ready.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), backoff)

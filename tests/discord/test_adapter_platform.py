@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter
-from adapters.discord.config import DiscordConfig
 from bot.domain import ChatKind
 from bot.ports import (
     BadMessage,
@@ -194,21 +193,26 @@ async def test_token_never_logged(
     assert all(fake.token not in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("broken", ["rest", "gateway"])
 async def test_unreachable_discord_does_not_crash_herald(
-    caplog: pytest.LogCaptureFixture, core: RecordingCore
+    caplog: pytest.LogCaptureFixture, fake: FakeDiscord, core: RecordingCore, broken: str
 ) -> None:
-    dead = "http://127.0.0.1:9/api/v10"
-    config = DiscordConfig(
-        "secret-token-x", api_url=dead, gateway_url="ws://127.0.0.1:9/ws", start_timeout=0.2
-    )
+    dead = "127.0.0.1:9"
+    if broken == "rest":
+        config = config_for(fake, api_url=f"http://{dead}/api/v10", start_timeout=0.3)
+    else:
+        config = config_for(fake, gateway_url=f"ws://{dead}/ws", start_timeout=0.3)
     adapter = DiscordAdapter(core, config)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.DEBUG, logger="discord"), caplog.at_level(logging.INFO):
         await adapter.start()
-        await asyncio.sleep(0)
+        await adapter.stop()
     assert not adapter.ready.is_set()
-    errors = [r for r in caplog.records if "unreachable" in r.getMessage()]
-    assert len(errors) == 1
-    assert "secret-token-x" not in caplog.text
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    unreachable = [r for r in shown if "unreachable" in r.getMessage()]
+    assert len(unreachable) == 1
+    assert dead in unreachable[0].getMessage()
+    assert all(r.exc_info is None for r in shown)
+    assert not [r for r in shown if "PyNaCl" in r.getMessage()]
+    assert fake.token not in caplog.text
     with pytest.raises(Transient):
         await adapter.send(Target("1", ChatKind.GUILD_CHANNEL), announcement(), key="k")
-    await adapter.stop()
