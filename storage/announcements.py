@@ -13,7 +13,7 @@ from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.tags import display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
-from storage.engine import write_lock
+from storage.engine import insert_new, write_lock
 from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
 from storage.search import search_ids
 
@@ -384,13 +384,13 @@ async def _set_tags(session: AsyncSession, announcement_id: int, names: Sequence
         if not key or key in seen:
             continue
         seen.add(key)
-        tag = await session.scalar(select(TagRow).where(TagRow.key == key))
-        if tag is None:
-            tag = TagRow(key=key, name=name, published_count=0)
-            session.add(tag)
-            await session.flush()
+        tag_id = await session.scalar(select(TagRow.id).where(TagRow.key == key))
+        if tag_id is None:
+            values = {"key": key, "name": name, "published_count": 0}
+            await insert_new(session, TagRow, values, ["key"])
+            tag_id = await session.scalar(select(TagRow.id).where(TagRow.key == key))
         session.add(
-            AnnouncementTagRow(announcement_id=announcement_id, tag_id=tag.id, position=position)
+            AnnouncementTagRow(announcement_id=announcement_id, tag_id=tag_id, position=position)
         )
     await session.flush()
     if published:

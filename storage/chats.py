@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import Chat, ChatRef, Subscription
 from storage import convert
 from storage.audit import record
+from storage.engine import dialect_insert, insert_new
 from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
 
 EVERYTHING = ""
@@ -27,16 +28,22 @@ class ChatStore:
         async with self._sessions.begin() as session:
             row = await _find(session, ref.platform, ref.external_id)
             if row is None:
-                row = ChatRow(
-                    platform=ref.platform,
-                    external_id=ref.external_id,
-                    kind=ref.kind.value,
-                    title=ref.title,
-                    active=True,
-                    created_at=now,
-                    updated_at=now,
+                await insert_new(
+                    session,
+                    ChatRow,
+                    {
+                        "platform": ref.platform,
+                        "external_id": ref.external_id,
+                        "kind": ref.kind.value,
+                        "title": ref.title,
+                        "active": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                    ["platform", "external_id"],
                 )
-                session.add(row)
+                row = await _find(session, ref.platform, ref.external_id)
+                assert row is not None
             else:
                 if ref.title and ref.title != row.title:
                     row.title = ref.title
@@ -106,22 +113,15 @@ class ChatStore:
     ) -> list[str]:
         """Add subscriptions (key, name); an empty key means everything. Returns the new names."""
         added: list[str] = []
+        seen: set[str] = set()
         async with self._sessions.begin() as session:
-            have = set(
-                (
-                    await session.scalars(
-                        select(SubscriptionRow.tag_key).where(SubscriptionRow.chat_id == chat_id)
-                    )
-                ).all()
-            )
             for key, name in tags:
-                if key in have:
+                if key in seen:
                     continue
-                have.add(key)
-                session.add(
-                    SubscriptionRow(chat_id=chat_id, tag_key=key, tag_name=name, created_at=now)
-                )
-                added.append(name)
+                seen.add(key)
+                values = {"chat_id": chat_id, "tag_key": key, "tag_name": name, "created_at": now}
+                if await insert_new(session, SubscriptionRow, values, ["chat_id", "tag_key"]):
+                    added.append(name)
         return added
 
     async def unsubscribe(self, chat_id: int, keys: Sequence[str] | None) -> int:
@@ -174,9 +174,9 @@ class AdminStore:
     async def add(self, actor: str, *, by: str, now: datetime) -> bool:
         """Make `actor` an admin; False when it already was."""
         async with self._sessions.begin() as session:
-            if await session.scalar(select(AdminRow.id).where(AdminRow.actor == actor)) is not None:
+            values = {"actor": actor, "added_by": by, "created_at": now}
+            if not await insert_new(session, AdminRow, values, ["actor"]):
                 return False
-            session.add(AdminRow(actor=actor, added_by=by, created_at=now))
             await record(session, by, "admin_add", actor, now)
             return True
 
@@ -211,11 +211,11 @@ class StateStore:
     async def set(self, key: str, value: str) -> None:
         """Store `value` under `key`."""
         async with self._sessions.begin() as session:
-            row = await session.get(StateRow, key)
-            if row is None:
-                session.add(StateRow(key=key, value=value))
-            else:
-                row.value = value
+            await session.execute(
+                dialect_insert(session, StateRow)
+                .values(key=key, value=value)
+                .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+            )
 
 
 async def _find(session: AsyncSession, platform: str, external_id: str) -> ChatRow | None:

@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, literal_column, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
 
 
 def default_database_path() -> Path:
@@ -85,3 +87,24 @@ async def write_lock(session: AsyncSession) -> None:
     # (waiting out busy_timeout) before anything is read. PostgreSQL uses FOR UPDATE instead.
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("UPDATE kv_state SET value = value WHERE 0"))
+
+
+def dialect_insert(
+    session: AsyncSession, model: type[DeclarativeBase]
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for the session's database, with its ON CONFLICT clauses available."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite.insert(model)
+    return postgresql.insert(model)
+
+
+async def insert_new(
+    session: AsyncSession, model: type[DeclarativeBase], values: dict[str, Any], unique: list[str]
+) -> bool:
+    """Insert a row unless one with the same `unique` columns exists; True when inserted."""
+    # A check-then-insert would race another process into a unique violation.
+    query = (
+        dialect_insert(session, model).values(values).on_conflict_do_nothing(index_elements=unique)
+    )
+    # RETURNING, not rowcount: an ORM-enabled INSERT does not report psycopg's rowcount.
+    return await session.scalar(query.returning(literal_column("1"))) is not None

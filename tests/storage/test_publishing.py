@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-
 from bot.domain import Status
 from bot.ports import ManualClock
 from storage.announcements import WrongState
@@ -140,3 +139,13 @@ async def test_edits_race_without_losing_revisions(
     got = await repo.announcements.get(a.id)
     assert got is not None
     assert got.revision == 7
+
+
+async def test_posts_racing_on_a_new_tag_share_it(
+    repo: Repository, other_repo: Repository, clock: ManualClock
+) -> None:
+    await asyncio.gather(
+        *(post(r, clock, tags=["Brand New", "other"]) for r in (repo, other_repo) * 3)
+    )
+    counts = {t.key: t.count for t in await repo.announcements.tags()}
+    assert counts == {"brand new": 6, "other": 6}
