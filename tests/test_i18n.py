@@ -225,9 +225,15 @@ def test_russian_addresses_the_reader_as_vy() -> None:
     assert [text for text in translations("ru").values() if informal.search(text)] == []
 
 
-def test_korean_uses_polite_endings() -> None:
+def test_korean_uses_plain_polite_endings() -> None:
     plain = re.compile(r"(한다|했다|된다|없다|있다|이다|해라)[.!?]?$")
     assert [text for text in translations("ko").values() if plain.search(text)] == []
+
+
+def test_korean_keeps_to_the_formal_style() -> None:
+    # 합니다 style throughout: requests end in 주십시오, not the 해요 style's 주세요.
+    casual = re.compile(r"요[.!?]?(\s|$)")
+    assert [text for text in translations("ko").values() if casual.search(text)] == []
 
 
 def test_translate_uses_the_catalogs() -> None:
