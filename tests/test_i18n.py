@@ -232,7 +232,7 @@ def test_korean_uses_plain_polite_endings() -> None:
 
 def test_korean_keeps_to_the_formal_style() -> None:
     # 합니다 style throughout: requests end in 주십시오, not the 해요 style's 주세요.
-    casual = re.compile(r"요[.!?]?(\s|$)")
+    casual = re.compile(r"요[.!?:]?(\s|$)")
     assert [text for text in translations("ko").values() if casual.search(text)] == []
 
 
