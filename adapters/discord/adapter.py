@@ -90,6 +90,7 @@ class DiscordAdapter(DiscordPlatform):
         self.client: HeraldClient | None = None
         self.ready = asyncio.Event()
         self.guild_channels: dict[int, set[int]] = {}
+        self._channel_types: dict[int, discord.ChannelType] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._stopped = asyncio.Event()

@@ -17,8 +17,9 @@ class DiscordConfig:
     gateway_url: str = "wss://gateway.discord.gg/"
     # "auto": sync slash commands on start only when their hash changed; "always"; "never".
     sync_commands: str = "auto"
-    # How long discord.py waits after the last GUILD_CREATE before it calls itself ready.
-    guild_ready_timeout: float = 2.0
+    # How long discord.py waits after the last GUILD_CREATE before it calls itself ready
+    # (guilds arriving later are still handled; nothing in Herald needs them all at once).
+    guild_ready_timeout: float = 0.5
     # How long start() waits for READY before it returns and keeps retrying in the background.
     start_timeout: float = 30.0
     # Cap on one REST call made for the delivery engine; past it the call counts as transient.

@@ -74,6 +74,7 @@ class DiscordPlatform:
 
     client: discord.Client | None
     request_timeout: float
+    _channel_types: dict[int, discord.ChannelType]
 
     @property
     def name(self) -> str:
@@ -104,9 +105,23 @@ class DiscordPlatform:
             raise TargetGone(f"not a Discord channel id: {target.external_id!r}") from None
         return self._client().get_partial_messageable(channel_id)
 
-    def _is_announcement_channel(self, channel_id: int) -> bool:
-        channel = self._client().get_channel(channel_id)
-        return isinstance(channel, discord.TextChannel) and channel.is_news()
+    async def _is_announcement_channel(self, channel_id: int) -> bool:
+        """From the guild cache, else asked once (a send may come before GUILD_CREATE)."""
+        client = self._client()
+        channel = client.get_channel(channel_id)
+        if channel is not None:
+            return isinstance(channel, discord.TextChannel) and channel.is_news()
+        known = self._channel_types.get(channel_id)
+        if known is None:
+            try:
+                fetched = await self._call(client.fetch_channel(channel_id))
+            except DeliveryError as exc:
+                log.debug("could not look up channel %s: %s", channel_id, exc)
+                return False
+            kind = getattr(fetched, "type", None)
+            known = kind if isinstance(kind, discord.ChannelType) else discord.ChannelType.text
+            self._channel_types[channel_id] = known
+        return known is discord.ChannelType.news
 
     async def _send_part(
         self, channel: discord.PartialMessageable, part: MessagePart, nonce: str
@@ -119,7 +134,7 @@ class DiscordPlatform:
                 allowed_mentions=NO_MENTIONS,
             )
         )
-        if self._is_announcement_channel(channel.id) and not sent.flags.crossposted:
+        if not sent.flags.crossposted and await self._is_announcement_channel(channel.id):
             try:
                 await self._call(sent.publish())
             except DeliveryError as exc:

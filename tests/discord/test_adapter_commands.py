@@ -233,3 +233,16 @@ async def test_core_failure_is_answered_not_left_hanging(
     assert reply.ephemeral
     assert "try again" in reply.content
     assert "core failed" in caplog.text
+
+
+async def test_gateway_drop_is_resumed(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    session_id = fake.sessions[0].session_id
+    await fake.drop_gateway(4000)
+    await fake.wait_until(lambda: bool(fake.resumes) and bool(fake.sessions))
+    assert fake.resumes[0]["session_id"] == session_id
+    assert fake.resumes[0]["token"] == fake.token
+    reply = await fake.reply_to(await fake.slash("tags", user=member, channel=general))
+    assert reply.content == "ok: /tags"

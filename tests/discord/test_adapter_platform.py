@@ -216,3 +216,17 @@ async def test_unreachable_discord_does_not_crash_herald(
     assert fake.token not in caplog.text
     with pytest.raises(Transient):
         await adapter.send(Target("1", ChatKind.GUILD_CHANNEL), announcement(), key="k")
+
+
+async def test_crosspost_decided_even_before_the_guild_is_cached(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    news = channel(fake, "news")
+    late = fake.add_guild("Late", channels=[("late-news", 5)])
+    late_news = late.channel("late-news")
+    ids = await adapter.send(target(late_news), announcement(), key="late-1")
+    await adapter.send(target(late_news), announcement(), key="late-2")
+    assert fake.messages[int(ids[0])].crossposted
+    lookups = [r for r in fake.requests if r[:2] == ("GET", f"/channels/{late_news.id}")]
+    assert len(lookups) == 1
+    assert not [r for r in fake.requests if r[:2] == ("GET", f"/channels/{news.id}")]

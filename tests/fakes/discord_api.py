@@ -91,6 +91,7 @@ class FakeDiscord:
         self.faults: list[Fault] = []
         self.sessions: list[GatewaySession] = []
         self.gateway_queries: list[dict[str, str]] = []
+        self.resumes: list[JSON] = []
         self.latency = 0.0
         self.interaction_deadline = 3.0
         self.bucket_limit = bucket_limit
@@ -205,6 +206,11 @@ class FakeDiscord:
         """Send a dispatch event to every connected client."""
         for session in list(self.sessions):
             await session.dispatch(event, data)
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close every gateway connection with `code` (4000: the client should resume)."""
+        for session in list(self.sessions):
+            await session.ws.close(code=code)
 
     async def remove_guild(self, guild: FakeGuild, *, unavailable: bool) -> None:
         """GUILD_DELETE: an outage (`unavailable`) or the bot being removed."""

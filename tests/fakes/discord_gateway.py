@@ -63,6 +63,7 @@ async def serve_gateway(
                 fake.sessions.append(session)
                 await _ready(fake, session)
             elif op == 6:
+                fake.resumes.append(frame["d"])
                 fake.sessions.append(session)
                 await session.dispatch("RESUMED", {})
             on_change()

@@ -130,6 +130,9 @@ def install_routes(fake: FakeDiscord, app: web.Application) -> None:
         message.flags |= 1
         return json_response(message.payload())
 
+    async def get_channel(request: web.Request) -> web.Response:
+        return json_response(fake.channel_for_write(snowflake(request, "channel_id")).payload())
+
     async def open_dm(request: web.Request) -> web.Response:
         body = await body_of(request)
         recipient_id = int(body["recipient_id"])
@@ -190,6 +193,7 @@ def install_routes(fake: FakeDiscord, app: web.Application) -> None:
     r.add_get(app_cmds, get_commands)
     r.add_put(guild_cmds, put_commands)
     r.add_get(guild_cmds, get_commands)
+    r.add_get(base + "/channels/{channel_id}", get_channel)
     r.add_post(base + "/channels/{channel_id}/messages", post_message)
     r.add_patch(msg, patch_message)
     r.add_delete(msg, delete_message)
