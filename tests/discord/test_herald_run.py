@@ -1,82 +1,48 @@
-"""`herald run` (bot.app.run) with Discord configured: sync once per command set, serve, deliver."""
+"""`herald run` with Discord (and Telegram): sync once per command set, serve, deliver."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
-from bot.app import run
 from bot.settings import Settings
+from tests.discord.support import Running, herald_run, migrated, watching_herald
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
 
-
-class Running(logging.Handler):
-    """Sets an event when Herald logs that it is running."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.event = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("Herald running"):
-            self.event.set()
+TELEGRAM_TOKEN = "123456:TEST-token"
+TELEGRAM_ADMIN = 1
+TELEGRAM_READER = 42
 
 
 @pytest.fixture
 def running() -> Iterator[Running]:
-    handler = Running()
-    logger = logging.getLogger("herald")
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    old = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    try:
+    with watching_herald() as handler:
         yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
 
 
-@contextlib.asynccontextmanager
-async def herald_run(settings: Settings, running: Running) -> AsyncIterator[None]:
-    running.event.clear()
-    task = asyncio.create_task(run(settings))
-    try:
-        async with asyncio.timeout(10):
-            await running.event.wait()
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def settings_for(database_url: str, fake: FakeDiscord, **more: object) -> Settings:
+    admin = next(iter(fake.guilds.values())).members[0]
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "admins": f"discord:{admin.id},telegram:{TELEGRAM_ADMIN}",
+        "discord_token": fake.token,
+        "discord_api_url": fake.api_url,
+        "discord_gateway_url": fake.gateway_url,
+        **more,
+    }
+    return Settings(**values)  # type: ignore[arg-type]  # pydantic coerces the str token
 
 
 async def test_herald_run_serves_discord_and_syncs_only_on_change(
     fake: FakeDiscord, database_url: str, running: Running
 ) -> None:
-    from storage.engine import create_engine
-    from storage.migrate import upgrade
-
-    engine = create_engine(database_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await migrated(database_url)
     guild = next(iter(fake.guilds.values()))
     admin, member = guild.members
     general = guild.channel("general")
-    settings = Settings(
-        database_url=database_url,
-        admins=f"discord:{admin.id}",
-        discord_token=fake.token,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
+    settings = settings_for(database_url, fake)
     async with herald_run(settings, running):
         assert fake.command_syncs == [None]
         subscribed = await fake.reply_to(
@@ -94,3 +60,50 @@ async def test_herald_run_serves_discord_and_syncs_only_on_change(
     async with herald_run(settings, running):
         assert len(fake.sessions) == 1
     assert fake.command_syncs == [None]
+
+
+async def test_posts_cross_between_telegram_and_discord(
+    fake: FakeDiscord, database_url: str, running: Running
+) -> None:
+    await migrated(database_url)
+    guild = next(iter(fake.guilds.values()))
+    admin, member = guild.members
+    general = guild.channel("general")
+    async with FakeTelegram(TELEGRAM_TOKEN) as telegram:
+        settings = settings_for(
+            database_url, fake, telegram_token=TELEGRAM_TOKEN, telegram_api_url=telegram.root
+        )
+        async with herald_run(settings, running):
+            telegram.send_text(TELEGRAM_READER, "/subscribe")
+            assert "every announcement" in (await telegram.next_message(TELEGRAM_READER)).text
+            await fake.reply_to(
+                await fake.slash("subscribe", user=member, channel=general, admin=True)
+            )
+
+            telegram.send_text(
+                TELEGRAM_ADMIN, "/post Written on Telegram\nIt reaches Discord too.\nTags: Korea"
+            )
+            assert "published" in (await telegram.next_message(TELEGRAM_ADMIN)).text
+            await fake.wait_until(
+                lambda: any(
+                    m.embeds and m.embeds[0].get("title") == "Written on Telegram"
+                    for m in fake.channel_messages(general.id)
+                ),
+                seconds=10,
+            )
+            (copy,) = [m for m in fake.channel_messages(general.id) if m.embeds]
+            assert copy.embeds[0]["description"] == "It reaches Discord too."
+
+            opened = await fake.answered(await fake.slash("post", user=admin, channel=general))
+            values = {"title": "Written on Discord", "body": "It reaches Telegram too."}
+            await fake.reply_to(await fake.submit_modal(opened, values, user=admin))
+            await telegram.wait_until(
+                lambda: any(
+                    "Written on Discord" in m.text for m in telegram.sent_to(TELEGRAM_READER)
+                ),
+                within=10,
+            )
+            (received,) = [
+                m for m in telegram.sent_to(TELEGRAM_READER) if "Written on Discord" in m.text
+            ]
+            assert "It reaches Telegram too." in received.text
