@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Anniversary
 from storage import convert
-from storage.models import AnniversaryRow, OccurrenceRow
+from storage.models import AnniversaryRow, AnnouncementRow, OccurrenceRow
 from storage.outbox import enqueue_occurrence
 
 OccurrenceKey = tuple[int, date, str]
@@ -129,3 +129,13 @@ async def count_fired(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
         query = select(func.count()).select_from(OccurrenceRow)
         return int((await session.execute(query)).scalar_one())
+
+
+async def posts_due(sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> bool:
+    """Whether a scheduled announcement is due: a cheap read before the claiming write."""
+    a = AnnouncementRow
+    async with sessions() as session:
+        found = await session.execute(
+            select(a.id).where(a.status == "scheduled", a.publish_at <= now).limit(1)
+        )
+        return found.first() is not None

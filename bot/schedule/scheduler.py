@@ -29,7 +29,13 @@ from bot.schedule.occurrences import Occurrence, next_occurrence, occurrences_be
 from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
 from bot.tags import tag_key
-from storage.occurrences import Kept, claim_occurrence, claimed_keys, kept_anniversaries
+from storage.occurrences import (
+    Kept,
+    claim_occurrence,
+    claimed_keys,
+    kept_anniversaries,
+    posts_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +226,16 @@ class HeraldScheduler:
     async def tick(self) -> int:
         """One sweep at the clock's now: fire due occurrences, publish due posts; how many."""
         async with self._sweeping:
-            if not await self.elect():
+            # A held lock is checked by the leader job; a lost one is caught there (and the
+            # unique rows stop any repeat meanwhile).
+            if not self._leading and not await self.elect():
                 return 0
             now = self._clock.now()
             fired = await self._fire_due(now)
-            posts = len(await self._announcements.publish_due())
+            posts = 0
+            # Most sweeps find nothing: a read spares SQLite a write lock every time.
+            if await posts_due(self._sessions, now=now):
+                posts = len(await self._announcements.publish_due())
             return fired + posts
 
     async def _fire_due(self, now: datetime) -> int:
