@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base
@@ -171,13 +171,17 @@ class Claimed:
     copy_sent_at: datetime | None = None
 
 
-def _claimable(now: datetime, platforms: Collection[str]) -> list[object]:
+def _claimable(now: datetime, platforms: Collection[str]) -> list[ColumnElement[bool]]:
     d = DELIVERIES.c
+    # A correlated scalar lookup, not a join: PostgreSQL then walks ix_deliveries_claim in
+    # due order and stops at LIMIT, whatever its statistics say right after a bulk insert
+    # (with stale statistics a join turned one claim into a rows x chats nested loop).
+    platform = select(CHATS.c.platform).where(CHATS.c.id == d.chat_id).scalar_subquery()
     return [
         d.state == "pending",
         d.due_at <= now,
         or_(d.lease_until.is_(None), d.lease_until < now),
-        CHATS.c.platform.in_(list(platforms)),
+        platform.in_(list(platforms)),
     ]
 
 
@@ -194,15 +198,17 @@ async def claim(
     d = DELIVERIES.c
     chosen = (
         select(d.id)
-        .select_from(DELIVERIES.join(CHATS, CHATS.c.id == d.chat_id))
-        .where(*_claimable(now, platforms))  # type: ignore[arg-type]  # Core clauses
-        .order_by(d.due_at, d.id)
+        .where(*_claimable(now, platforms))
+        .order_by(d.due_at)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=DELIVERIES)
+        .with_for_update(skip_locked=True)
+        # Materialized: chosen once, then joined by primary key, never rescanned per row.
+        .cte("chosen")
+        .prefix_with("MATERIALIZED")
     )
     leased = await session.execute(
         update(DELIVERIES)
-        .where(d.id.in_(chosen.scalar_subquery()))
+        .where(d.id == chosen.c.id)
         .values(
             lease_until=now + timedelta(seconds=lease_seconds),
             lease_owner=owner,
@@ -286,11 +292,7 @@ async def count_claimable(
     session: AsyncSession, *, platforms: Collection[str], now: datetime
 ) -> int:
     """How many rows for `platforms` a worker could claim right now."""
-    query = (
-        select(func.count())
-        .select_from(DELIVERIES.join(CHATS, CHATS.c.id == DELIVERIES.c.chat_id))
-        .where(*_claimable(now, platforms))  # type: ignore[arg-type]  # Core clauses
-    )
+    query = select(func.count()).select_from(DELIVERIES).where(*_claimable(now, platforms))
     return int((await session.execute(query)).scalar_one())
 
 
