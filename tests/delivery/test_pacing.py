@@ -1,0 +1,93 @@
+"""The rate limiter and per-chat spacing, and a graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
+from bot.delivery.pacing import ChatPacer, RateLimiter
+from bot.ports import ManualClock
+from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
+
+
+async def test_rate_limiter_spaces_requests_evenly() -> None:
+    limiter = RateLimiter(200.0)
+    started = time.monotonic()
+    for _ in range(41):
+        await limiter.acquire()
+    elapsed = time.monotonic() - started
+    assert 0.19 <= elapsed < 0.5  # 40 intervals of 5 ms, never a burst
+
+
+async def test_rate_limiter_pause_and_slow_down() -> None:
+    limiter = RateLimiter(100.0)
+    await limiter.acquire()
+    limiter.pause(0.15)
+    started = time.monotonic()
+    await limiter.acquire()
+    assert time.monotonic() - started >= 0.14
+    limiter.slow()
+    assert limiter.rate < 100.0
+    assert limiter.rate >= 25.0
+    unlimited = RateLimiter(float("inf"))
+    assert unlimited.unlimited
+    started = time.monotonic()
+    for _ in range(1000):
+        await unlimited.acquire()
+    assert time.monotonic() - started < 0.1
+
+
+def test_chat_pacer() -> None:
+    pacer = ChatPacer()
+    assert pacer.reserve(1, 3.0, now=100.0, max_wait=1.0) == 0.0
+    assert pacer.reserve(1, 3.0, now=101.0, max_wait=1.0) is None  # 2 s away: back to queue
+    assert pacer.ready_in(1, 101.0) == 2.0
+    assert pacer.reserve(1, 3.0, now=102.5, max_wait=1.0) == 0.5
+    assert pacer.reserve(2, 3.0, now=102.5, max_wait=1.0) == 0.0  # other chats unaffected
+    pacer.hold(2, 30.0, now=103.0)
+    assert pacer.ready_in(2, 103.0) == 30.0
+    pacer.forget(2)
+    assert pacer.ready_in(2, 103.0) == 0.0
+
+
+async def test_stop_lets_in_flight_sends_finish(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock, config: DeliveryConfig
+) -> None:
+    platform = RecordingPlatform(clock, latency=0.2)
+    await add_chats(sessions, clock.now(), [str(i) for i in range(10)])
+    aid, _ = await publish(sessions, clock.now())
+    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    await engine.start()
+    await asyncio.wait_for(platform.entered.wait(), 5)
+    await engine.stop()
+    assert len(platform.sends) == 10
+    assert (await delivery_status(sessions, aid)).platforms["telegram"].sent == 10
+
+
+async def test_a_send_cut_off_by_stop_is_claimed_again_after_its_lease(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    platform = RecordingPlatform(clock)
+    platform.script("1", HANG)
+    await add_chats(sessions, clock.now(), ["1"])
+    await publish(sessions, clock.now())
+    config = DeliveryConfig(
+        rates={"telegram": float("inf")}, stop_grace=0.1, send_timeout=60, lease_seconds=30
+    )
+    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    await engine.start()
+    await asyncio.wait_for(platform.entered.wait(), 5)
+    await engine.stop()
+    assert platform.sends == []
+    (row,) = await rows(sessions)
+    assert row["state"] == "pending"
+    assert row["lease_owner"] == engine.owner
+    other = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    await other.run_until_idle(timeout=5)
+    assert platform.sends == []  # still leased by the first engine
+    clock.advance(31)
+    await other.run_until_idle(timeout=5)
+    assert platform.send_counts() == {"1": 1}
