@@ -16,7 +16,7 @@ from adapters.discord.commands import CoreTranslator, command_hash, install_comm
 from adapters.discord.config import DiscordConfig
 from adapters.discord.interactions import ActionButton, InteractionRunner
 from adapters.discord.logs import NOISE, quiet_discord_logs
-from adapters.discord.platform import DiscordPlatform
+from adapters.discord.platform import GLOBAL_REQUESTS_PER_SECOND, DiscordPlatform, RequestPacer
 from adapters.discord.redact import install_redaction, redact
 from bot.domain import ChatKind, ChatRef
 from bot.ports import Core
@@ -86,6 +86,7 @@ class DiscordAdapter(DiscordPlatform):
         self.core = core
         self.config = config
         self.request_timeout = config.request_timeout
+        self.pacer = RequestPacer(GLOBAL_REQUESTS_PER_SECOND)
         self.runner = InteractionRunner(core, defer_after=defer_after)
         self.client: HeraldClient | None = None
         self.ready = asyncio.Event()
@@ -129,7 +130,7 @@ class DiscordAdapter(DiscordPlatform):
         if self._task is not None:
             # A client still sleeping between reconnects is cancelled rather than awaited.
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(self._task, 1.0)
+                await asyncio.wait_for(self._task, 0.5)
             self._task = None
         self.ready.clear()
 

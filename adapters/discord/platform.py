@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -30,6 +30,8 @@ T = TypeVar("T")
 NO_MENTIONS = discord.AllowedMentions.none()
 UNKNOWN_MESSAGE = 10008
 NONCE_LENGTH = 25
+# Discord allows 50 requests per second per bot; a crosspost or a long post takes several.
+GLOBAL_REQUESTS_PER_SECOND = 50.0 * 0.95
 
 LIMITS = PlatformLimits(
     text_length=CONTENT_LIMIT,
@@ -40,6 +42,22 @@ LIMITS = PlatformLimits(
     group_per_minute=60,
     delete_window_seconds=None,
 )
+
+
+class RequestPacer:
+    """Spaces request starts evenly so Herald stays under Discord's global requests per second."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Wait for this request's slot."""
+        now = asyncio.get_running_loop().time()
+        start = max(now, self._next)
+        self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
 
 
 def nonce_for(key: str, part: int) -> str:
@@ -74,6 +92,7 @@ class DiscordPlatform:
 
     client: discord.Client | None
     request_timeout: float
+    pacer: RequestPacer
     _channel_types: dict[int, discord.ChannelType]
 
     @property
@@ -91,7 +110,12 @@ class DiscordPlatform:
             raise Transient("not connected to Discord yet")
         return self.client
 
-    async def _call(self, call: Awaitable[T]) -> T:
+    async def _call(self, call: Coroutine[Any, Any, T]) -> T:
+        try:
+            await self.pacer.wait()
+        except BaseException:
+            call.close()
+            raise
         try:
             async with asyncio.timeout(self.request_timeout):
                 return await call

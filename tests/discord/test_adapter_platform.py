@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.platform import RequestPacer
 from bot.domain import ChatKind
 from bot.ports import (
     BadMessage,
@@ -230,3 +231,23 @@ async def test_crosspost_decided_even_before_the_guild_is_cached(
     lookups = [r for r in fake.requests if r[:2] == ("GET", f"/channels/{late_news.id}")]
     assert len(lookups) == 1
     assert not [r for r in fake.requests if r[:2] == ("GET", f"/channels/{news.id}")]
+
+
+async def test_pacer_spaces_requests() -> None:
+    pacer = RequestPacer(200.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*(pacer.wait() for _ in range(21)))
+    assert loop.time() - started >= 0.099
+
+
+async def test_bucket_headers_are_obeyed_without_429(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    general = channel(fake, "general")
+    fake.bucket_limit, fake.bucket_window, fake.enforce_buckets = 4, 0.1, True
+    sent = await asyncio.gather(
+        *(adapter.send(target(general), announcement(), key=f"b{i}") for i in range(16))
+    )
+    assert len({ids[0] for ids in sent}) == 16
+    assert fake.rate_limited == 0
