@@ -1,0 +1,189 @@
+"""`herald status [ID] [--follow]`, `herald deliveries dead|retry`: the outbox from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.delivery.status import DeliveryStatus, dead_letters, delivery_status, retry_dead_letters
+from bot.ports import SystemClock
+from storage.engine import create_engine
+
+T = TypeVar("T")
+Database = Callable[[], "str | AsyncEngine"]
+out = Console(highlight=False)
+
+
+def _settings_url() -> str:
+    from bot.settings import Settings
+
+    return Settings().database_url
+
+
+def sessions_for(
+    database: str | AsyncEngine,
+) -> tuple[async_sessionmaker[AsyncSession], AsyncEngine]:
+    """Sessions over a database URL (a new engine) or over an existing engine."""
+    engine = create_engine(database) if isinstance(database, str) else database
+    return async_sessionmaker(engine, expire_on_commit=False), engine
+
+
+def _run(database: Database, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    target = database()
+
+    async def main() -> T:
+        sessions, engine = sessions_for(target)
+        try:
+            return await work(sessions)
+        finally:
+            if isinstance(target, str):
+                await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def status_table(status: DeliveryStatus) -> Table:
+    """Sent, pending, failed, dead and skipped per platform, with a total row."""
+    title = (
+        f"Announcement {status.announcement_id}" if status.announcement_id else "All deliveries"
+    )
+    table = Table(title=title)
+    for column in ("platform", "sent", "pending", "failed", "dead", "skipped", "total"):
+        table.add_column(column, justify="left" if column == "platform" else "right")
+    rows = [*status.platforms.items(), ("all", status.total)]
+    for name, c in rows:
+        table.add_row(
+            name, *(str(v) for v in (c.sent, c.pending, c.failed, c.dead, c.skipped, c.total))
+        )
+    return table
+
+
+class _RateColumn(ProgressColumn):
+    """Messages per second, from Rich's own speed estimate."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} msg/s" if speed else "– msg/s")
+
+
+async def follow(
+    read: Callable[[], Awaitable[DeliveryStatus]],
+    *,
+    interval: float = 0.5,
+    console: Console = out,
+) -> DeliveryStatus:
+    """Show a live progress bar with rate and time left until nothing is left to send."""
+    status = await read()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        _RateColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[detail]}"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("delivering", total=max(1, status.total.total), detail="")
+        while True:
+            total = status.total
+            progress.update(
+                task,
+                total=max(1, total.total),
+                completed=total.total - total.open,
+                detail=f"failed {total.failed}, dead {total.dead}, skipped {total.skipped}",
+            )
+            if status.finished:
+                break
+            await asyncio.sleep(interval)
+            status = await read()
+    return status
+
+
+def status_command(database: Database | None = None) -> Callable[..., None]:
+    """The `status` command, reading the database that `database()` names."""
+    db = database or _settings_url
+
+    def status(
+        announcement_id: Annotated[
+            int | None, typer.Argument(help="Announcement id; all deliveries when omitted.")
+        ] = None,
+        watch: Annotated[
+            bool, typer.Option("--follow", "-f", help="Live progress until done.")
+        ] = False,
+    ) -> None:
+        """Sent, pending, failed and dead deliveries per platform."""
+
+        async def work(sessions: async_sessionmaker[AsyncSession]) -> DeliveryStatus:
+            if watch:
+                return await follow(lambda: delivery_status(sessions, announcement_id))
+            return await delivery_status(sessions, announcement_id)
+
+        out.print(status_table(_run(db, work)))
+
+    return status
+
+
+def deliveries_app(database: Database | None = None) -> typer.Typer:
+    """The `deliveries` command group: list and retry dead letters."""
+    db = database or _settings_url
+    app = typer.Typer(help="Dead-lettered deliveries.", no_args_is_help=True)
+
+    @app.command("dead")
+    def dead(
+        limit: Annotated[int, typer.Option(help="How many rows, newest first.")] = 50,
+    ) -> None:
+        """List dead-lettered deliveries with their reasons."""
+        found = _run(db, lambda s: dead_letters(s, limit=limit))
+        if not found:
+            out.print("No dead deliveries.")
+            return
+        table = Table(title="Dead deliveries")
+        for column in ("id", "platform", "chat", "action", "what", "tries", "when", "reason"):
+            table.add_column(column)
+        for row in found:
+            what = (
+                f"announcement {row.announcement_id}"
+                if row.announcement_id is not None
+                else f"anniversary {row.occurrence_id}"
+            )
+            table.add_row(
+                str(row.id), row.platform, row.external_id, row.action, what, str(row.attempts),
+                row.updated_at.strftime("%Y-%m-%d %H:%M UTC"), row.error or "",
+            )
+        out.print(table)
+
+    @app.command("retry")
+    def retry(
+        ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids to retry.")] = None,
+        every: Annotated[bool, typer.Option("--all", help="Retry every dead delivery.")] = False,
+    ) -> None:
+        """Put dead deliveries back in the queue."""
+        if not ids and not every:
+            out.print("Name delivery ids, or pass --all.")
+            raise typer.Exit(2)
+        chosen = None if every else list(ids or [])
+        count = _run(db, lambda s: retry_dead_letters(s, SystemClock(), chosen))
+        out.print(f"Queued {count} deliveries again.")
+
+    return app
+
+
+def register(app: typer.Typer, database: Database | None = None) -> None:
+    """Mount `status` and `deliveries` on the `herald` app."""
+    app.command("status")(status_command(database))
+    app.add_typer(deliveries_app(database), name="deliveries")
+
+
+def make_app(database: Database | None = None) -> typer.Typer:
+    """A stand-alone app with the delivery commands (for tests and embedding)."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False)
+    register(app, database)
+    return app
