@@ -19,7 +19,11 @@ from storage.engine import create_engine
 
 T = TypeVar("T")
 Database = Callable[[], "str | AsyncEngine"]
-out = Console(highlight=False)
+
+
+def _console() -> Console:
+    # Made per command, so the terminal's width (COLUMNS) is read when the command runs.
+    return Console(highlight=False)
 
 
 def _settings_url() -> str:
@@ -78,7 +82,7 @@ async def follow(
     read: Callable[[], Awaitable[DeliveryStatus]],
     *,
     interval: float = 0.5,
-    console: Console = out,
+    console: Console | None = None,
 ) -> DeliveryStatus:
     """Show a live progress bar with rate and time left until nothing is left to send."""
     status = await read()
@@ -89,7 +93,7 @@ async def follow(
         _RateColumn(),
         TimeRemainingColumn(),
         TextColumn("{task.fields[detail]}"),
-        console=console,
+        console=console or _console(),
     ) as progress:
         task = progress.add_task("delivering", total=max(1, status.total.total), detail="")
         while True:
@@ -126,7 +130,7 @@ def status_command(database: Database | None = None) -> Callable[..., None]:
                 return await follow(lambda: delivery_status(sessions, announcement_id))
             return await delivery_status(sessions, announcement_id)
 
-        out.print(status_table(_run(db, work)))
+        _console().print(status_table(_run(db, work)))
 
     return status
 
@@ -143,7 +147,7 @@ def deliveries_app(database: Database | None = None) -> typer.Typer:
         """List dead-lettered deliveries with their reasons."""
         found = _run(db, lambda s: dead_letters(s, limit=limit))
         if not found:
-            out.print("No dead deliveries.")
+            _console().print("No dead deliveries.")
             return
         table = Table(title="Dead deliveries")
         for column in ("id", "platform", "chat", "action", "what", "tries", "when", "reason"):
@@ -158,7 +162,7 @@ def deliveries_app(database: Database | None = None) -> typer.Typer:
                 str(row.id), row.platform, row.external_id, row.action, what, str(row.attempts),
                 row.updated_at.strftime("%Y-%m-%d %H:%M UTC"), row.error or "",
             )
-        out.print(table)
+        _console().print(table)
 
     @app.command("retry")
     def retry(
@@ -167,11 +171,11 @@ def deliveries_app(database: Database | None = None) -> typer.Typer:
     ) -> None:
         """Put dead deliveries back in the queue."""
         if not ids and not every:
-            out.print("Name delivery ids, or pass --all.")
+            _console().print("Name delivery ids, or pass --all.")
             raise typer.Exit(2)
         chosen = None if every else list(ids or [])
         count = _run(db, lambda s: retry_dead_letters(s, SystemClock(), chosen))
-        out.print(f"Queued {count} deliveries again.")
+        _console().print(f"Queued {count} deliveries again.")
 
     return app
 

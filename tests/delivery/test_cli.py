@@ -42,7 +42,7 @@ def database(tmp_path: Path, clock: ManualClock) -> str:
 
 def test_status_and_dead_letters(database: str) -> None:
     app = make_app(lambda: database)
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "200"})
     shown = runner.invoke(app, ["status", "1"])
     assert shown.exit_code == 0, shown.output
     telegram = next(line for line in shown.output.splitlines() if "telegram" in line)
