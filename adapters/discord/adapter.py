@@ -58,7 +58,7 @@ class HeraldClient(discord.Client):
     async def on_ready(self) -> None:
         """Connected and every guild received."""
         NOISE.connected()
-        self.adapter.ready.set()
+        self.adapter.connected()
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         """A guild arrived (GUILD_CREATE): remember its channels."""
@@ -95,6 +95,7 @@ class DiscordAdapter(DiscordPlatform):
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._stopped = asyncio.Event()
+        self._sync_task: asyncio.Task[None] | None = None
 
     # ----- lifecycle -----
 
@@ -104,6 +105,7 @@ class DiscordAdapter(DiscordPlatform):
         NOISE.connected()
         self._stopping = False
         self._stopped.clear()
+        self._sync_task = None
         self._task = asyncio.create_task(self._run(), name="herald-discord")
         ready = asyncio.create_task(self.ready.wait())
         done, _ = await asyncio.wait(
@@ -116,15 +118,27 @@ class DiscordAdapter(DiscordPlatform):
             if self._task not in done and not NOISE.reported:
                 log.warning("Discord is not ready yet; still connecting in the background")
             return
+        if self._sync_task is not None:
+            await self._sync_task
+
+    def connected(self) -> None:
+        """READY and the guilds arrived; check the slash commands once per run."""
+        self.ready.set()
+        if self._sync_task is None:
+            self._sync_task = asyncio.create_task(self._sync_once(), name="herald-discord-sync")
+
+    async def _sync_once(self) -> None:
         try:
             await self.maybe_sync_commands()
         except Exception as exc:
-            log.error("Discord command sync failed: %s", redact(str(exc)))
+            log.error("Discord command sync failed: %s", redact(f"{type(exc).__name__}: {exc}"))
 
     async def stop(self) -> None:
         """Close the gateway and the HTTP session."""
         self._stopping = True
         self._stopped.set()
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()
         if self.client is not None:
             await self.client.close()
         if self._task is not None:

@@ -246,3 +246,19 @@ async def test_gateway_drop_is_resumed(
     assert fake.resumes[0]["token"] == fake.token
     reply = await fake.reply_to(await fake.slash("tags", user=member, channel=general))
     assert reply.content == "ok: /tags"
+
+
+async def test_late_ready_still_syncs_and_cli_sync_needs_no_gateway(
+    fake: FakeDiscord, core: RecordingCore, seams: FakeDiscord
+) -> None:
+    fake.latency = 0.2
+    late = DiscordAdapter(core, config_for(fake, start_timeout=0.05))
+    await late.start()
+    assert not late.ready.is_set()
+    fake.latency = 0.0
+    await fake.wait_until(lambda: fake.command_syncs == [None])
+    await late.stop()
+    offline = DiscordAdapter(core, config_for(fake))
+    assert await offline.sync_commands() == len(fake.commands[None])
+    assert fake.command_syncs == [None, None]
+    assert not fake.sessions
