@@ -92,6 +92,7 @@ class HeraldScheduler:
         self._uses_lock = engine.dialect.name == "postgresql"
         self._lock_conn: AsyncConnection | None = None
         self._leading = False
+        self._led = asyncio.Event()
         # Where the last sweep's "too late" window ended, so each miss is reported once.
         self._reported_until: datetime | None = None
         self._scheduler: AsyncIOScheduler | None = None
@@ -103,6 +104,20 @@ class HeraldScheduler:
     def leading(self) -> bool:
         """Whether this replica fires (always, once elected, on SQLite)."""
         return self._leading
+
+    def jobs(self) -> dict[str, datetime]:
+        """Job id → next run time (UTC), for status pages and tests."""
+        if self._scheduler is None:
+            return {}
+        return {
+            str(job.id): job.next_run_time.astimezone(UTC)
+            for job in self._scheduler.get_jobs()
+            if job.next_run_time is not None
+        }
+
+    async def wait_until_leading(self) -> None:
+        """Return once this replica leads (at once on SQLite after the first sweep)."""
+        await self._led.wait()
 
     @property
     def running(self) -> bool:
@@ -156,6 +171,7 @@ class HeraldScheduler:
         """Lead if no other replica does (PostgreSQL advisory lock); check a held lock."""
         if not self._uses_lock:
             self._leading = True
+            self._led.set()
             return True
         async with self._electing:
             if self._lock_conn is not None:
@@ -195,6 +211,7 @@ class HeraldScheduler:
         await self._keepalive(conn)
         self._lock_conn = conn
         self._leading = True
+        self._led.set()
         log.info("scheduler: this replica leads (advisory lock %d)", self._lock_key)
         return True
 
@@ -211,6 +228,7 @@ class HeraldScheduler:
         conn, self._lock_conn = self._lock_conn, None
         if self._uses_lock:
             self._leading = False
+            self._led.clear()
         if conn is None:
             return
         # Closing the real connection ends the session and with it the lock; a pooled
@@ -359,6 +377,11 @@ class HeraldScheduler:
         if self._scheduler is None:
             return
         self._spawn(self.rebuild_jobs())
+
+    async def settle(self) -> None:
+        """Wait for rebuilds already asked for."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _spawn(self, work: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

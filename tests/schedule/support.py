@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time, timedelta
@@ -63,9 +64,11 @@ class Wakes:
     """Counts the delivery engine's wake-ups."""
 
     count: int = 0
+    event: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __call__(self) -> None:
         self.count += 1
+        self.event.set()
 
 
 @dataclass
