@@ -251,3 +251,16 @@ async def test_bucket_headers_are_obeyed_without_429(
     )
     assert len({ids[0] for ids in sent}) == 16
     assert fake.rate_limited == 0
+
+
+async def test_channel_deleted_event_deactivates_it(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    news = channel(fake, "news")
+    await fake.delete_channel(news)
+    await core.wait_until(lambda: bool(core.left))
+    ((chat, reason),) = core.left
+    assert chat.external_id == str(news.id)
+    assert reason == "channel deleted"
+    guild = next(iter(fake.guilds.values()))
+    assert news.id not in adapter.guild_channels[guild.id]

@@ -212,6 +212,11 @@ class FakeDiscord:
         for session in list(self.sessions):
             await session.ws.close(code=code)
 
+    async def delete_channel(self, channel: FakeChannel) -> None:
+        """A guild channel is deleted: later requests get 404 Unknown Channel."""
+        channel.deleted = True
+        await self.dispatch("CHANNEL_DELETE", channel.payload())
+
     async def remove_guild(self, guild: FakeGuild, *, unavailable: bool) -> None:
         """GUILD_DELETE: an outage (`unavailable`) or the bot being removed."""
         data: JSON = {"id": str(guild.id)}
