@@ -22,6 +22,7 @@ CUSTOM_ID_LIMIT = 100
 LABEL_LIMIT = 80
 # Commands whose answers concern only the person asking.
 PERSONAL = frozenset({"subscriptions", "stats"})
+ANSWER_WITHIN = 600.0
 
 
 def command_name(text: str) -> str:
@@ -137,7 +138,8 @@ class InteractionRunner:
             await defer()
         except discord.HTTPException:
             log.warning("could not defer a slow interaction in time")
-        return await task, True
+        # The interaction token lives 15 minutes; give up well before.
+        return await asyncio.wait_for(task, ANSWER_WITHIN), True
 
     async def run(self, interaction: discord.Interaction[Any], text: str) -> None:
         """Answer a slash command or modal submit with the core's reply for `text`."""
@@ -150,7 +152,7 @@ class InteractionRunner:
         try:
             reply, deferred = await self._within_deadline(interaction, command, defer)
         except Exception:
-            await self._apologize(interaction)
+            await self._apologize(interaction, placeholder=True)
             return
         if reply is None:
             if deferred:
@@ -173,7 +175,7 @@ class InteractionRunner:
         try:
             reply, deferred = await self._within_deadline(interaction, command, defer)
         except Exception:
-            await self._apologize(interaction)
+            await self._apologize(interaction, placeholder=False)
             return
         if reply is None:
             if not deferred:
@@ -252,12 +254,15 @@ class InteractionRunner:
                     content, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
                 )
 
-    async def _apologize(self, interaction: discord.Interaction[Any]) -> None:
+    async def _apologize(self, interaction: discord.Interaction[Any], *, placeholder: bool) -> None:
+        """Tell the user it failed; a deferred "thinking" placeholder is replaced, not left."""
         text = "Something went wrong; please try again later."
         try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
+            if not interaction.response.is_done():
                 await interaction.response.send_message(text, ephemeral=True)
+            elif placeholder:
+                await interaction.edit_original_response(content=text)
+            else:
+                await interaction.followup.send(text, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not report a failure to the user")

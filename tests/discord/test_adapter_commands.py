@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -262,3 +263,19 @@ async def test_late_ready_still_syncs_and_cli_sync_needs_no_gateway(
     assert await offline.sync_commands() == len(fake.commands[None])
     assert fake.command_syncs == [None, None]
     assert not fake.sessions
+
+
+async def test_core_failure_after_deferring_replaces_the_placeholder(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+
+    async def slow_then_broken(_: object) -> None:
+        await asyncio.sleep(0.7)
+        raise RuntimeError("database is down")
+
+    core.handle = slow_then_broken  # type: ignore[method-assign, assignment]  # a failing core
+    interaction = await fake.slash("latest", user=member, channel=general)
+    reply = await fake.reply_to(interaction)
+    assert interaction.callback_type == 5
+    assert "try again" in reply.content
