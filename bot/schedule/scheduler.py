@@ -231,8 +231,13 @@ class HeraldScheduler:
             self._led.clear()
         if conn is None:
             return
-        # Closing the real connection ends the session and with it the lock; a pooled
-        # connection handed back would keep holding it.
+        # Unlock first: the server ends a closed session's locks only a moment later, and a
+        # replica asking in that moment would wait a whole retry. Then close the real
+        # connection (a pooled one handed back could keep the lock).
+        try:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._lock_key})
+        except (SQLAlchemyError, OSError) as exc:
+            log.debug("unlocking: %s", exc)
         try:
             await conn.invalidate()
             await conn.close()

@@ -98,6 +98,7 @@ async def test_ten_years_fire_every_occurrence_exactly_once_on_time(
             clock.set(up)
             scheduler = await herald.restart()
             await scheduler.tick()
+            assert scheduler.leading, "the lock was handed over at the restart"
             continue
         if wake >= END:
             break
