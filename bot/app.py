@@ -17,6 +17,7 @@ from bot.commands.router import CommandRouter
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.ports import Adapter, Clock, Platform, SystemClock
 from bot.schedule.occurrences import LeapPolicy
+from bot.schedule.scheduler import HeraldScheduler
 from bot.services.access import AccessService
 from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
@@ -43,6 +44,7 @@ class Herald:
     router: CommandRouter
     adapters: list[Adapter] = field(default_factory=list)
     delivery: DeliveryEngine | None = None
+    scheduler: HeraldScheduler | None = None
 
     def wake_delivery(self) -> None:
         """Tell the delivery engine there are new rows (after a commit)."""
@@ -79,6 +81,8 @@ class Herald:
         for adapter in reversed(self.adapters):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self.delivery is not None:
             await self.delivery.stop()
         await self.engine.dispose()
@@ -101,6 +105,10 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         if herald is not None:
             herald.wake_delivery()
 
+    def anniversaries_changed() -> None:
+        if herald is not None and herald.scheduler is not None:
+            herald.scheduler.rebuild()
+
     async def stats(announcement_id: int | None) -> Mapping[str, Mapping[str, int]]:
         assert herald is not None
         return await herald.delivery_counts(announcement_id)
@@ -115,6 +123,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         at=settings.reminder_at,
         reminder_days=settings.reminder_days,
         policy=LeapPolicy(settings.leap_day),
+        changed=anniversaries_changed,
     )
     services = Services(
         announcements=announcements,
@@ -132,6 +141,16 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         clock=clock,
         services=services,
         router=CommandRouter(services, repository.state),
+        scheduler=HeraldScheduler(
+            engine=engine,
+            sessions=repository.sessions,
+            anniversaries=anniversaries,
+            announcements=announcements,
+            clock=clock,
+            grace=settings.grace,
+            language=settings.language,
+            notify=notify,
+        ),
     )
     return herald
 
@@ -173,6 +192,8 @@ async def run(
         platforms: dict[str, Platform] = {adapter.name: adapter for adapter in adapters}
         delivery = herald.start_delivery(platforms)
         await delivery.start()
+        if herald.scheduler is not None:
+            await herald.scheduler.start()
         if role == "all":
             for adapter in adapters:
                 await adapter.start()
