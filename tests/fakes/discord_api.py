@@ -38,7 +38,10 @@ NONCE_WINDOW_SECONDS = 300.0
 
 @dataclass
 class Fault:
-    """An injected failure for requests matching `method` and `path` (a regex searched)."""
+    """An injected failure for requests matching `method` and `path` (a regex searched).
+
+    Status 200 with a delay means the request succeeds but its answer comes `delay` late.
+    """
 
     status: int
     method: str | None = None
@@ -351,11 +354,16 @@ class FakeDiscord:
         fault = next(
             (f for f in self.faults if f.times > 0 and f.matches(request.method, path)), None
         )
+        slow = 0.0
         if fault is not None:
             fault.times -= 1
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            return self._fault_response(fault)
+            if fault.status == 200:
+                # Done, but answered late: the client may time out and send again.
+                slow = fault.delay
+            else:
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                return self._fault_response(fault)
         bucket = self._bucket_key(request, path)
         headers, limited = self._take(bucket)
         if limited is not None:
@@ -372,6 +380,8 @@ class FakeDiscord:
         finally:
             self.changed()
         response.headers.update(headers)
+        if slow:
+            await asyncio.sleep(slow)
         return response
 
     def _fault_response(self, fault: Fault) -> web.Response:
