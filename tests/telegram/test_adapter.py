@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -9,8 +10,10 @@ import pytest
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import GENERIC_ERROR
+from bot.commands.types import Command
 from bot.domain import ChatKind
 from bot.ports import MessageKind, OutboundMessage, Target, Transient
+from bot.replies import Reply
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.recording_core import RecordingCore
 
@@ -179,3 +182,37 @@ async def test_platform_before_connection_is_transient(fake: FakeTelegram) -> No
     await telegram.start()
     assert await telegram.send(Target("1", ChatKind.PRIVATE), message, key="k") == ["1"]
     await telegram.stop()
+
+
+class GatedCore(RecordingCore):
+    """Holds `/slow` until released, to show per-chat ordering and cross-chat concurrency."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.order: list[str] = []
+
+    async def handle(self, command: Command) -> Reply | None:
+        """`/slow` waits for the test; everything is recorded in the order it finished."""
+        if command.text == "/slow":
+            await self.release.wait()
+        self.order.append(f"{command.chat_id}{command.text}")
+        return await super().handle(command)
+
+
+async def test_updates_ordered_within_a_chat_concurrent_across_chats(fake: FakeTelegram) -> None:
+    core = GatedCore()
+    telegram = TelegramAdapter(core, TelegramConfig(token=fake.token, api_url=fake.root))
+    await telegram.start()
+    try:
+        fake.send_text(1, "/slow")
+        fake.send_text(1, "/ping")
+        fake.send_text(2, "/ping")
+        assert (await fake.next_message(2)).text == "pong <&>"  # chat 2 is not held up
+        assert core.order == ["2/ping"]
+        core.release.set()
+        await fake.next_message(1)
+        await fake.next_message(1)
+        assert core.order == ["2/ping", "1/slow", "1/ping"]
+    finally:
+        await telegram.stop()

@@ -125,6 +125,14 @@ async def test_blocked_users_are_deactivated_and_others_still_served(world: Worl
     assert chat13 is not None
     assert chat13[0] is False
     assert await world.chat(10) == (True, None)
+    world.fake.blocked.discard(12)
+    world.fake.member_update(12, "member", old_status="kicked")  # unblocked: back again
+
+    async def twelve_back() -> bool:
+        return await world.chat(12) == (True, None)
+
+    await world.core.until(twelve_back)
+    assert "everything" in (await world.say(12, "/subscriptions")).text  # settings were kept
 
 
 async def test_migrated_groups_keep_their_subscriptions(world: World) -> None:
