@@ -9,7 +9,7 @@ import pytest
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.handlers import GENERIC_ERROR
+from adapters.telegram.handlers import GENERIC_ERROR, command_text
 from bot.commands.types import Command
 from bot.domain import ChatKind
 from bot.ports import MessageKind, OutboundMessage, Target, Transient
@@ -216,3 +216,20 @@ async def test_updates_ordered_within_a_chat_concurrent_across_chats(fake: FakeT
         assert core.order == ["2/ping", "1/slow", "1/ping"]
     finally:
         await telegram.stop()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/ping", "/ping"),
+        ("/post Title\nBody", "/post Title\nBody"),
+        ("/tag@herald_test_bot Korea 2", "/tag Korea 2"),
+        ("/tag@HERALD_TEST_BOT", "/tag"),
+        ("/tag@other_bot Korea", None),
+        ("/", None),
+        ("   ", None),
+        ("hello /ping", None),
+    ],
+)
+def test_command_text(text: str, expected: str | None) -> None:
+    assert command_text(text, "herald_test_bot") == expected
