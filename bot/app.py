@@ -192,11 +192,12 @@ async def run(
         platforms: dict[str, Platform] = {adapter.name: adapter for adapter in adapters}
         delivery = herald.start_delivery(platforms)
         await delivery.start()
-        if herald.scheduler is not None:
-            await herald.scheduler.start()
         if role == "all":
             for adapter in adapters:
                 await adapter.start()
+        if herald.scheduler is not None:
+            # After the adapters: its catch-up sweep may fire at once.
+            await herald.scheduler.start()
         names = ", ".join(platforms) or "none"
         log.info("Herald running (role %s; platforms: %s)", role, names)
         await stop.wait()
