@@ -271,7 +271,7 @@ class HeraldScheduler:
                 continue
             try:
                 rule = self._anniversaries.rule(kept.anniversary)
-            except ValueError as exc:
+            except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
                 log.error("anniversary %d cannot be scheduled: %s", kept.anniversary.id, exc)
                 continue
             for occurrence in occurrences_between(
@@ -344,7 +344,7 @@ class HeraldScheduler:
         for kept in await kept_anniversaries(self._sessions):
             try:
                 rule = self._anniversaries.rule(kept.anniversary)
-            except ValueError:
+            except (ValueError, KeyError):
                 continue
             found = next_occurrence(rule, moment, self._anniversaries.policy)
             if found is not None:

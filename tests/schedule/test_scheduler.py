@@ -6,10 +6,12 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.domain import NewAnnouncement, Status
 from bot.ports import ManualClock
 from bot.schedule.occurrences import LeapPolicy
+from storage.models import AnniversaryRow
 from storage.repository import Repository
 
 from .conftest import Make
@@ -216,3 +218,25 @@ async def test_scheduled_posts_are_published_once(
 
     assert await herald.deliveries() == [(subscriber, None, created.announcement.id)]
     assert herald.wakes.count == 1
+
+
+async def test_a_broken_anniversary_is_logged_and_the_others_still_fire(
+    repo: Repository, make: Make, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    herald = make()
+    await herald.chat("1", everything=True)
+    broken = await herald.add("Broken", 8, 15, 1945, zone="Asia/Seoul")
+    await herald.add("the liberation of Korea", 8, 15, 1945, zone="Asia/Seoul")
+    async with repo.sessions.begin() as session:
+        await session.execute(
+            update(AnniversaryRow)
+            .where(AnniversaryRow.id == broken.id)
+            .values(timezone="Mars/Base")
+        )
+
+    clock.set(SEOUL_NINE)
+    scheduler = await herald.restart()
+    with caplog.at_level(logging.ERROR, logger="bot.schedule.scheduler"):
+        assert await scheduler.tick() == 1
+    assert f"anniversary {broken.id} cannot be scheduled" in caplog.text
+    assert list((await scheduler.plan()).keys()) == [broken.id + 1]
