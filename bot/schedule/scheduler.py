@@ -99,6 +99,7 @@ class HeraldScheduler:
         self._sweeping = asyncio.Lock()
         self._electing = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._broken: set[int] = set()
 
     @property
     def leading(self) -> bool:
@@ -272,7 +273,9 @@ class HeraldScheduler:
             try:
                 rule = self._anniversaries.rule(kept.anniversary)
             except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-                log.error("anniversary %d cannot be scheduled: %s", kept.anniversary.id, exc)
+                if kept.anniversary.id not in self._broken:
+                    self._broken.add(kept.anniversary.id)
+                    log.error("anniversary %d cannot be scheduled: %s", kept.anniversary.id, exc)
                 continue
             for occurrence in occurrences_between(
                 rule, start, now + _TICK, self._anniversaries.policy
