@@ -140,6 +140,14 @@ async def test_ten_years_fire_every_occurrence_exactly_once_on_time(
     else:
         assert late == 0
 
+    # The DST nights of 2030 (New York and Berlin spring forward and fall back that Sunday).
+    fired_at = {
+        (by_id[r.anniversary_id].anniversary.title, r.occurs_on.isoformat(), r.kind): r.fired_at
+        for r in rows
+    }
+    if not downtime:
+        _dst_nights(fired_at)
+
     sends = await herald.deliveries()
     per_occurrence = Counter(o for _, o, _ in sends)
     for row in rows:
@@ -159,3 +167,11 @@ def _on_time(k: Kept, local: datetime) -> bool:
         tzinfo=None
     )
     return not exists and local.time() == time(3, 0)
+
+
+def _dst_nights(fired_at: dict[tuple[str, str, str], datetime]) -> None:
+    """02:30 in a gap fires when the clocks jump; 01:30/02:30 in an overlap at the first."""
+    assert fired_at[("Spring forward", "2030-03-10", DAY)] == datetime(2030, 3, 10, 7, tzinfo=UTC)
+    assert fired_at[("Fall back", "2030-11-03", DAY)] == datetime(2030, 11, 3, 5, 30, tzinfo=UTC)
+    assert fired_at[("Sommerzeit", "2030-03-31", DAY)] == datetime(2030, 3, 31, 1, tzinfo=UTC)
+    assert fired_at[("Winterzeit", "2030-10-27", DAY)] == datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
