@@ -279,3 +279,49 @@ async def test_core_failure_after_deferring_replaces_the_placeholder(
     reply = await fake.reply_to(interaction)
     assert interaction.callback_type == 5
     assert "try again" in reply.content
+
+
+COMMAND_LINES: list[tuple[str, dict[str, object], str | None, str]] = [
+    ("start", {}, None, "/start"),
+    ("help", {}, None, "/help"),
+    ("subscribe", {}, None, "/subscribe"),
+    ("unsubscribe", {"tags": "Korea"}, None, "/unsubscribe Korea"),
+    ("subscriptions", {}, None, "/subscriptions"),
+    ("latest", {}, None, "/latest"),
+    ("latest", {"count": 10}, None, "/latest 10"),
+    ("tag", {"name": "DPRK"}, None, "/tag DPRK"),
+    ("tags", {"page": 3}, None, "/tags 3"),
+    ("search", {"words": "friendship Moscow"}, None, "/search friendship Moscow"),
+    ("show", {"id": 7}, None, "/show 7"),
+    ("anniversaries", {}, None, "/anniversaries"),
+    ("lang", {"language": "ko"}, None, "/lang ko"),
+    ("publish", {"id": 7}, None, "/publish 7"),
+    (
+        "schedule",
+        {"id": 7, "date": "2026-08-15", "time": "09:00"},
+        None,
+        "/schedule 7 2026-08-15 09:00",
+    ),
+    ("delete", {"id": 7}, None, "/delete 7"),
+    ("stats", {}, None, "/stats"),
+    ("stats", {"id": 7}, None, "/stats 7"),
+    ("anniversary", {}, "list", "/anniversary list"),
+    ("anniversary", {"id": 2}, "remove", "/anniversary remove 2"),
+    ("anniversary", {"date": "--02-29", "title": "Leap"}, "add", "/anniversary add --02-29 Leap"),
+    ("admin", {"who": "telegram:5"}, "add", "/admin add telegram:5"),
+    ("admin", {"who": "discord:6"}, "remove", "/admin remove discord:6"),
+]
+
+
+async def test_every_slash_command_becomes_its_command_line(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    for name, options, subcommand, _ in COMMAND_LINES:
+        interaction = await fake.slash(
+            name, options, user=member, channel=general, admin=True, subcommand=subcommand
+        )
+        await fake.reply_to(interaction)
+    assert [c.text for c in core.seen] == [line for *_, line in COMMAND_LINES]
+    synced = {c["name"] for c in fake.commands[None]}
+    assert {name for name, *_ in COMMAND_LINES} | {"post", "draft", "edit"} == synced

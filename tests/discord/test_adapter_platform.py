@@ -10,6 +10,7 @@ import pytest
 
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.platform import RequestPacer
+from adapters.discord.redact import TokenRedactor
 from bot.domain import ChatKind
 from bot.ports import (
     BadMessage,
@@ -192,6 +193,9 @@ async def test_token_never_logged(
     assert "connecting with [redacted]" in caplog.text
     assert fake.token not in caplog.text
     assert all(fake.token not in r.getMessage() for r in caplog.records)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "token=%s", (fake.token,), None)
+    assert TokenRedactor().filter(record)
+    assert record.getMessage() == "token=[redacted]"
 
 
 @pytest.mark.parametrize("broken", ["rest", "gateway"])

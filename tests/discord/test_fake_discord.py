@@ -105,6 +105,11 @@ async def test_command_sync_and_dm(bot: Bot, fake: FakeDiscord) -> None:
     synced = await bot.tree.sync()
     assert [c.name for c in synced] == ["echo"]
     assert fake.command_syncs == [None]
+    guild = discord.Object(next(iter(fake.guilds)))
+    bot.tree.copy_global_to(guild=guild)
+    await bot.tree.sync(guild=guild)
+    assert [c.name for c in await bot.tree.fetch_commands(guild=guild)] == ["echo"]
+    assert fake.command_syncs == [None, guild.id]
     member = next(iter(fake.guilds.values())).members[0]
     dm = await bot.http.start_private_message(member.id)
     assert fake.channels[int(dm["id"])].recipient == member
