@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -23,6 +24,8 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DELETE_WINDOW = 48 * 3600
 _BLOCKED = "Forbidden: bot was blocked by the user"
+# What Telegram marks as a bot_command entity at the start of a message.
+_BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,64})?(?![^\s])")
 # Counted against the rate limits when enforcement is on.
 _MESSAGING = {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "copyMessage"}
 _JSON_FIELDS = {
@@ -302,9 +305,9 @@ class FakeTelegram:
             msg["from"] = user
         if text is not None:
             msg["text"] = text
-            if text.startswith("/"):
-                command = text.split(maxsplit=1)[0]
-                length = utf16_len(command)
+            command = _BOT_COMMAND.match(text)
+            if command is not None:
+                length = utf16_len(command.group(0))
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         if reply_to is not None:
             original = self.messages[chat_id].get(reply_to)

@@ -205,3 +205,22 @@ async def test_composition_root_builds_the_telegram_adapter(tmp_path: Path) -> N
         await adapter.stop()  # never started: closes cleanly
     finally:
         await herald.close()
+
+
+async def test_bad_input_gets_a_polite_reply_or_silence(world: World) -> None:
+    fake = world.fake
+    fake.sticker(30)
+    fake.send_text(30, "just chatting")
+    fake.edit_user_message(30, 1, "/subscribe")
+    fake.send_text(30, "/" + "x" * 10_000)  # not a command name at all: silence
+    fake.send_text(30, "/search " + "word " * 2_000)
+    assert "too long" in (await fake.next_message(30)).text
+    fake.send_text(30, "/подписка", language_code="xx")  # Telegram sees no command: silence
+    unknown = await world.say(30, "/frobnicate", language_code="xx")
+    assert unknown.text.startswith("Unknown command /frobnicate")
+    help_ru = await world.say(31, "/help", language_code="ru")
+    assert "/subscribe" in help_ru.text
+    for message in fake.sent_to(30) + fake.sent_to(31):
+        assert "Traceback" not in message.text
+    assert len(fake.sent_to(30)) == 2  # sticker, chatter and the edit got no answer
+    assert await world.scalar("SELECT count(*) FROM subscriptions") == 0
