@@ -200,7 +200,11 @@ async def test_token_never_logged(
 
 @pytest.mark.parametrize("broken", ["rest", "gateway"])
 async def test_unreachable_discord_does_not_crash_herald(
-    caplog: pytest.LogCaptureFixture, fake: FakeDiscord, core: RecordingCore, broken: str
+    caplog: pytest.LogCaptureFixture,
+    fake: FakeDiscord,
+    seams: FakeDiscord,
+    core: RecordingCore,
+    broken: str,
 ) -> None:
     dead = "127.0.0.1:9"
     if broken == "rest":
