@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.domain import Status
 from bot.ports import ManualClock
+from storage import search as search_module
 from storage.repository import Repository
 from tests.storage.util import chat, deliveries, post
 
@@ -137,3 +141,25 @@ async def test_hostile_text_stored_verbatim_and_findable(
         x.id for x in (await repo.announcements.search("back slash", page=1, size=5)).items
     ] == [a.id]
     assert (await repo.announcements.latest(page=1, size=5)).total == 1
+
+
+async def test_search_orders_by_publication_and_caps_totals(
+    repo: Repository, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    late = (await post(repo, clock, "congress draft", status=Status.DRAFT)).announcement
+    hidden = (await post(repo, clock, "congress hidden", status=Status.DRAFT)).announcement
+    posts = [(await post(repo, clock, f"congress {i}")).announcement.id for i in range(6)]
+    gone = (await post(repo, clock, "congress retracted")).announcement
+    await repo.announcements.retract(gone.id, now=clock.now(), actor="c:o")
+    await repo.announcements.publish(late.id, now=clock.now(), actor="c:o")
+    newest_first = [late.id, *posts[::-1]]
+    found = await repo.announcements.search("congress", page=1, size=10)
+    assert [a.id for a in found.items] == newest_first
+    assert found.total == 7
+    assert hidden.id not in [a.id for a in found.items]
+    monkeypatch.setattr(search_module, "TOTAL_CAP", 3)
+    for page in (1, 2, 3):
+        capped = await repo.announcements.search("congress", page=page, size=2)
+        assert [a.id for a in capped.items] == newest_first[(page - 1) * 2 : page * 2]
+        assert capped.total == max(3, page * 2)
+    assert (await repo.announcements.search("congress", page=1, size=2)).pages == 2
