@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.domain import Anniversary
+from bot.i18n import catalog
 from bot.schedule.messages import MSGIDS, days_before, format_day, headline, occurrence_message
 from bot.schedule.occurrences import DAY, Occurrence, kind_before
 
@@ -120,11 +121,27 @@ def test_kinds_and_dates() -> None:
 
 
 def test_every_msgid_has_a_proposed_translation_with_the_same_placeholders() -> None:
-    for language, catalog in PROPOSED.items():
-        assert set(catalog) == set(MSGIDS), language
-        for msgid, text in catalog.items():
+    for language, proposals in PROPOSED.items():
+        assert set(proposals) == set(MSGIDS), language
+        for msgid, text in proposals.items():
             assert _fields(msgid) == _fields(text), (language, msgid)
 
 
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("language", ["ru", "ko"])
+def test_the_shipped_catalogs_translate_every_message_with_its_placeholders(
+    language: str,
+) -> None:
+    shipped = catalog(language)
+    for msgid in MSGIDS:
+        assert msgid in shipped, (language, msgid)
+        assert _fields(shipped[msgid]) == _fields(msgid), (language, msgid)
+
+
+def test_the_shipped_catalogs_read_as_the_issue_asks() -> None:
+    assert headline(LIBERATION, occ(), "ru").startswith("Сегодня 81-я годовщина")
+    assert headline("광복", occ(), "ko") == "오늘은 광복 81주년입니다"
+    assert headline("광복", occ(years=80), "ko").startswith("★ 오늘은 광복 80주년입니다")
