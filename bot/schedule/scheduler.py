@@ -150,10 +150,14 @@ class HeraldScheduler:
             )
         self._scheduler = scheduler
         scheduler.start()
+        # A database hiccup here must not stop Herald starting: the sweep job retries.
+        await self._guarded(self._catch_up)
+        await self._guarded(self.rebuild_jobs)
+
+    async def _catch_up(self) -> None:
         fired = await self.tick()
         if fired:
             log.info("scheduler started: %d caught up", fired)
-        await self.rebuild_jobs()
 
     async def stop(self) -> None:
         """Stop the jobs and give up leadership (another replica takes over)."""
