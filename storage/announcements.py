@@ -240,39 +240,41 @@ class AnnouncementStore:
                 .select_from(AnnouncementRow)
                 .where(AnnouncementRow.status == Status.PUBLISHED.value)
             )
-            ids = (
-                await session.scalars(
-                    select(AnnouncementRow.id)
-                    .where(AnnouncementRow.status == Status.PUBLISHED.value)
-                    .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
-                    .limit(size)
-                    .offset((page - 1) * size)
-                )
-            ).all()
-            return await _page(session, list(ids), page, size, int(total or 0))
+            rows = await session.scalars(
+                select(AnnouncementRow)
+                .where(AnnouncementRow.status == Status.PUBLISHED.value)
+                .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
+                .limit(size)
+                .offset((page - 1) * size)
+            )
+            return await _page_of_rows(session, list(rows), page, size, int(total or 0))
 
     async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
         """Published announcements with the tag, newest first; None for an unknown tag."""
         async with self._sessions() as session:
-            tag = await session.scalar(select(TagRow).where(TagRow.key == key))
+            tag = (
+                await session.execute(
+                    select(TagRow.id, TagRow.published_count).where(TagRow.key == key)
+                )
+            ).first()
             if tag is None:
                 return None
-            ids = (
-                await session.scalars(
-                    select(AnnouncementTagRow.announcement_id)
-                    .where(
-                        AnnouncementTagRow.tag_id == tag.id,
-                        AnnouncementTagRow.published_at.is_not(None),
-                    )
-                    .order_by(
-                        AnnouncementTagRow.published_at.desc(),
-                        AnnouncementTagRow.announcement_id.desc(),
-                    )
-                    .limit(size)
-                    .offset((page - 1) * size)
+            # Driven by ix_announcement_tags_page, newest first, then one lookup per row.
+            rows = await session.scalars(
+                select(AnnouncementRow)
+                .join(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+                .where(
+                    AnnouncementTagRow.tag_id == tag.id,
+                    AnnouncementTagRow.published_at.is_not(None),
                 )
-            ).all()
-            return await _page(session, list(ids), page, size, tag.published_count)
+                .order_by(
+                    AnnouncementTagRow.published_at.desc(),
+                    AnnouncementTagRow.announcement_id.desc(),
+                )
+                .limit(size)
+                .offset((page - 1) * size)
+            )
+            return await _page_of_rows(session, list(rows), page, size, tag.published_count)
 
     async def search(self, words: str, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements matching every word, newest first."""
@@ -414,6 +416,15 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
     row = await _row(session, announcement_id)
     tags = await _tags_of(session, [announcement_id])
     return convert.announcement(row, tags.get(announcement_id, ()))
+
+
+async def _page_of_rows(
+    session: AsyncSession, rows: list[AnnouncementRow], page: int, size: int, total: int
+) -> Page[Announcement]:
+    pages = max(1, -(-total // size))
+    tags = await _tags_of(session, [row.id for row in rows]) if rows else {}
+    items = tuple(convert.announcement(row, tags.get(row.id, ())) for row in rows)
+    return Page(items, page, pages, total)
 
 
 async def _page(
