@@ -193,8 +193,12 @@ async def claim(
     now: datetime,
     lease_seconds: float,
     limit: int,
+    tag_cache: dict[tuple[int, int], tuple[str, ...]] | None = None,
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows for `platforms` in one statement and load what they show."""
+    """Lease up to `limit` due rows for `platforms` in one statement and load what they show.
+
+    `tag_cache` maps (announcement id, revision) to tag names across calls.
+    """
     d = DELIVERIES.c
     chosen = (
         select(d.id)
@@ -220,10 +224,15 @@ async def claim(
     ids = [int(row[0]) for row in leased]
     if not ids:
         return []
-    return await load(session, ids)
+    return await load(session, ids, tag_cache=tag_cache)
 
 
-async def load(session: AsyncSession, ids: Sequence[int]) -> list[Claimed]:
+async def load(
+    session: AsyncSession,
+    ids: Sequence[int],
+    *,
+    tag_cache: dict[tuple[int, int], tuple[str, ...]] | None = None,
+) -> list[Claimed]:
     """Load delivery rows with their chat, content and current copy, in id order."""
     d, c, a, o, m = DELIVERIES.c, CHATS.c, ANNOUNCEMENTS.c, OCCURRENCES.c, COPIES.c
     query = (
@@ -243,7 +252,15 @@ async def load(session: AsyncSession, ids: Sequence[int]) -> list[Claimed]:
         .order_by(d.id)
     )
     rows = (await session.execute(query)).all()
-    tags = await _tags(session, {r[5] for r in rows if r[5] is not None})
+    cache = {} if tag_cache is None else tag_cache
+    # Tags change only with a new revision, so (id, revision) keys stay true.
+    missing = {int(r[5]) for r in rows if r[12] is not None and (r[5], r[17]) not in cache}
+    for aid, names in (await _tags(session, missing)).items():
+        revision = next(int(r[17]) for r in rows if r[5] == aid)
+        cache[(aid, revision)] = names
+    for r in rows:
+        if r[12] is not None:
+            cache.setdefault((int(r[5]), int(r[17])), ())
     contents: dict[tuple[str, int], Content] = {}
     claimed: list[Claimed] = []
     for r in rows:
@@ -257,7 +274,7 @@ async def load(session: AsyncSession, ids: Sequence[int]) -> list[Claimed]:
             content = contents.get(key) or Content(
                 title=r[12], body=r[13], kind="announcement", signature=r[14], category=r[15],
                 status=r[16], revision=int(r[17]), published_at=r[18],
-                tags=tags.get(int(r[5]), ()),
+                tags=cache[(int(r[5]), int(r[17]))],
             )
             contents[key] = content
         claimed.append(

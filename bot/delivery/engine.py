@@ -62,7 +62,7 @@ class DeliveryConfig:
     rate_safety: float = 0.985
     pace_chats: bool = True
     max_inline_wait: float = 1.0  # longer per-chat waits go back to the queue instead
-    flush_interval: float = 0.05
+    flush_interval: float = 0.1
     flush_size: int = 256
     stop_grace: float = 10.0
     # Copies this close to the platform's delete window are edited, not deleted.
@@ -76,7 +76,7 @@ def _owner() -> str:
 
 
 class _Lane:
-    """One platform's claim loop, limiter and in-flight accounting."""
+    """One platform: its claim loop, a fixed pool of senders, its limiter and pacing."""
 
     def __init__(self, platform: Platform, config: DeliveryConfig) -> None:
         self.platform = platform
@@ -86,17 +86,18 @@ class _Lane:
             rate *= config.rate_safety
         self.limiter = RateLimiter(rate)
         self.pacer = ChatPacer()
-        self.slots = asyncio.Semaphore(config.concurrency)
-        self.outstanding = 0
+        self.queue: asyncio.Queue[Claimed] = asyncio.Queue()
+        self.outstanding = 0  # claimed rows not yet finished: queued or being sent
         self.claiming = False
         self.room = asyncio.Event()
         self.wake = asyncio.Event()
-        high = 2 * config.concurrency
+        high = 3 * config.concurrency
         if not self.limiter.unlimited:
             # Never hold more rows than the rate can send well within their lease.
             high = min(high, max(8, int(self.limiter.target * config.lease_seconds / 4)))
         self.high_water = high
-        self.low_claim = max(1, config.concurrency // 4)
+        # Claim in sizeable batches: each claim is a transaction.
+        self.low_claim = max(1, min(high // 2, config.concurrency // 2))
 
 
 class _Writer:
@@ -168,6 +169,7 @@ class DeliveryEngine:
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._flushed = asyncio.Event()
+        self._tag_cache: dict[tuple[int, int], tuple[str, ...]] = {}
 
     @property
     def running(self) -> bool:
@@ -183,10 +185,15 @@ class DeliveryEngine:
         self._writer = _Writer(self._sessions, self._clock, self._config)
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self._flushed))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
+        for lane in self._lanes:
+            for _ in range(self._config.concurrency):
+                task = asyncio.create_task(self._sender(lane))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         log.info("delivery engine %s started for %s", self.owner, ", ".join(self._platforms))
 
     async def stop(self) -> None:
-        """Stop claiming, let in-flight sends finish (or leave their leases to expire), flush."""
+        """Stop claiming, hand back rows not started, let sends in flight finish, flush."""
         if not self.running:
             return
         self._stopping.set()
@@ -194,18 +201,40 @@ class DeliveryEngine:
         for lane in self._lanes:
             lane.room.set()
         await asyncio.gather(*self._loops, return_exceptions=True)
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=self._config.stop_grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        assert self._writer is not None
+        for lane in self._lanes:
+            self._release_queued(lane)
+        deadline = asyncio.get_running_loop().time() + self._config.stop_grace
+        while any(lane.outstanding for lane in self._lanes):
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            for lane in self._lanes:
+                lane.room.clear()
+            await asyncio.wait(
+                [asyncio.ensure_future(lane.room.wait()) for lane in self._lanes],
+                timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        # Sends still hanging are abandoned: their leases expire and another worker retries.
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._writer_task is not None:
             await asyncio.gather(self._writer_task, return_exceptions=True)
-        if self._writer is not None:
-            await self._writer.flush()
+        await self._writer.flush()
         self._loops = []
         self._writer_task = None
         log.info("delivery engine %s stopped", self.owner)
+
+    def _release_queued(self, lane: _Lane) -> None:
+        """Rows claimed but not started go back to the queue at once, attempt not counted."""
+        assert self._writer is not None
+        while not lane.queue.empty():
+            row = lane.queue.get_nowait()
+            lane.outstanding -= 1
+            self._writer.add(self._retry_at(row, 0.0, counts_attempt=False))
+        lane.room.set()
 
     def wake(self) -> None:
         """Look for due rows now (the publisher calls this after committing new rows)."""
@@ -264,17 +293,18 @@ class DeliveryEngine:
                         now=self._clock.now(),
                         lease_seconds=config.lease_seconds,
                         limit=room,
+                        tag_cache=self._tag_cache,
                     )
             except Exception:
                 log.exception("claiming deliveries for %s failed", lane.name)
                 rows = []
             finally:
                 lane.claiming = False
+            lane.outstanding += len(rows)
             for row in rows:
-                lane.outstanding += 1
-                task = asyncio.create_task(self._deliver(lane, row))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                lane.queue.put_nowait(row)
+            if len(self._tag_cache) > 1000:
+                self._tag_cache.clear()
             if len(rows) < room:
                 await self._idle_wait(lane)
 
@@ -291,17 +321,22 @@ class DeliveryEngine:
             flushed.cancel()
             self._flushed.clear()
 
-    async def _deliver(self, lane: _Lane, row: Claimed) -> None:
-        try:
-            outcome = await self._carry_out(lane, row)
-        except Exception as exc:  # a bug must not lose the row: retry it like a transient error
-            log.exception("delivery %d failed unexpectedly", row.id)
-            outcome = self._backoff(row, f"internal error: {exc!r}")
-        finally:
-            lane.outstanding -= 1
-            lane.room.set()
-        assert self._writer is not None
-        self._writer.add(outcome)
+    async def _sender(self, lane: _Lane) -> None:
+        """One of the lane's senders: takes claimed rows and carries them out, one at a time."""
+        while True:
+            row = await lane.queue.get()
+            try:
+                outcome = await self._carry_out(lane, row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not lose the row: retry it like a transient
+                log.exception("delivery %d failed unexpectedly", row.id)
+                outcome = self._backoff(row, f"internal error: {exc!r}")
+            finally:
+                lane.outstanding -= 1
+                lane.room.set()
+            assert self._writer is not None
+            self._writer.add(outcome)
 
     # --- one row --------------------------------------------------------------------------
 
@@ -355,32 +390,30 @@ class DeliveryEngine:
                 return self._retry_at(row, later, counts_attempt=False)
             if wait > 0:
                 await asyncio.sleep(wait)
-        async with lane.slots:
-            await lane.limiter.acquire()
-            try:
-                return await asyncio.wait_for(
-                    self._call(lane, row, target), self._config.send_timeout
-                )
-            except RetryLater as exc:
-                if exc.is_global:
-                    lane.limiter.pause(exc.seconds)
-                else:
-                    lane.pacer.hold(row.chat_id, exc.seconds, self._clock.now().timestamp())
-                lane.limiter.slow()
-                return self._retry_at(row, exc.seconds, counts_attempt=False)
-            except TargetGone as exc:
-                return self._outcome(row, outbox.CHAT_GONE, reason=str(exc) or "target gone")
-            except TargetMoved as exc:
-                lane.pacer.forget(row.chat_id)
-                return self._outcome(
-                    row, outbox.CHAT_MOVED, new_external_id=exc.new_external_id
-                )
-            except BadMessage as exc:
-                return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
-            except (Transient, TimeoutError, OSError) as exc:
-                return self._backoff(row, f"{type(exc).__name__}: {exc}")
-            except DeliveryError as exc:
-                return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
+        await lane.limiter.acquire()
+        try:
+            async with asyncio.timeout(self._config.send_timeout):
+                return await self._call(lane, row, target)
+        except RetryLater as exc:
+            if exc.is_global:
+                lane.limiter.pause(exc.seconds)
+            else:
+                lane.pacer.hold(row.chat_id, exc.seconds, self._clock.now().timestamp())
+            lane.limiter.slow()
+            return self._retry_at(row, exc.seconds, counts_attempt=False)
+        except TargetGone as exc:
+            return self._outcome(row, outbox.CHAT_GONE, reason=str(exc) or "target gone")
+        except TargetMoved as exc:
+            lane.pacer.forget(row.chat_id)
+            return self._outcome(
+                row, outbox.CHAT_MOVED, new_external_id=exc.new_external_id
+            )
+        except BadMessage as exc:
+            return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
+        except (Transient, TimeoutError, OSError) as exc:
+            return self._backoff(row, f"{type(exc).__name__}: {exc}")
+        except DeliveryError as exc:
+            return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
 
     async def _call(self, lane: _Lane, row: Claimed, target: Target) -> Outcome:
         assert row.content is not None

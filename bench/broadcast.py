@@ -1,0 +1,470 @@
+"""How fast Herald broadcasts, how well it keeps to Telegram's limits, how fast it enqueues.
+
+The fake Bot API runs in its own process; Herald (the delivery engine and the real Telegram
+platform over its aiohttp transport) runs in this one, beside a bare aiohttp client and a naive
+sequential python-telegram-bot loop, against the same fake at the same concurrency:
+
+1. ceiling: N subscribed chats, fake limits off, at 50 ms and 0 ms per request; time from
+   publish (the enqueue transaction) to the last row recorded as sent.
+2. compliance: the fake enforcing 30 messages/s overall, 1,000 chats, Herald at its defaults.
+3. scale: enqueueing 100,000 deliveries for one announcement, in a fresh process (peak memory).
+
+    .venv/bin/python bench/broadcast.py [--chats 5000] [--postgres-url URL | --no-postgres]
+
+PostgreSQL rows use --postgres-url, else HERALD_TEST_POSTGRES_URL; a fresh database is created
+and dropped for each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import psycopg  # noqa: E402
+from sqlalchemy import bindparam, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
+from telegram import Bot  # noqa: E402
+
+from adapters.telegram.config import TelegramConfig  # noqa: E402
+from adapters.telegram.platform import TelegramPlatform  # noqa: E402
+from adapters.telegram.render import render_message  # noqa: E402
+from adapters.telegram.transport import AiohttpRequest  # noqa: E402
+from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status  # noqa: E402
+from bot.ports import MessageKind, OutboundMessage, SystemClock  # noqa: E402
+from storage import outbox  # noqa: E402
+from storage.engine import create_engine  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.outbox import ANNOUNCEMENTS  # noqa: E402
+from storage.types import UTCDateTime  # noqa: E402
+
+TOKEN = "424242:BENCH-token-not-secret"
+SELF = str(Path(__file__).resolve())
+CONCURRENCY = 64
+FIRST_CHAT = 10_000_001
+TITLE = "Spring general meeting"
+BODY = "The society meets on Saturday at 18:00 in room 101.\n\nEveryone is welcome."
+MESSAGE = OutboundMessage(MessageKind.ANNOUNCEMENT, TITLE, BODY, ("Meetings",))
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    scenario: str
+    client: str
+    database: str
+    messages: int
+    seconds: float
+    note: str = ""
+    ratio: float | None = None
+    verdict: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Messages per second."""
+        return self.messages / self.seconds if self.seconds else 0.0
+
+
+# --- the fake Bot API in its own process ---------------------------------------------------
+
+
+def serve(latency: float, enforce: bool) -> None:
+    """Run the fake Bot API until stdin closes; answer `stats` and `reset` lines on stdout."""
+    from tests.fakes.telegram_api import FakeTelegram
+
+    async def main() -> None:
+        fake = FakeTelegram(TOKEN, latency=latency, enforce_limits=enforce)
+        await fake.start()
+        print(fake.root, flush=True)
+        loop = asyncio.get_running_loop()
+        while True:
+            line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+            if line in ("", "quit"):
+                break
+            if line == "reset":
+                fake.log.clear()
+                fake.messages.clear()
+                fake.sent_count = fake.rate_limited = 0
+            stats = {"sent": fake.sent_count, "rate_limited": fake.rate_limited}
+            print(json.dumps(stats), flush=True)
+        await fake.close()
+
+    asyncio.run(main())
+
+
+class FakeServer:
+    """A handle on the fake Bot API process."""
+
+    def __init__(self, latency: float, enforce: bool) -> None:
+        args = [sys.executable, SELF, "--serve", "--latency", str(latency)]
+        if enforce:
+            args.append("--enforce")
+        self._process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        assert self._process.stdout is not None
+        self.root = self._process.stdout.readline().strip()
+        if not self.root.startswith("http://127.0.0.1:"):
+            raise RuntimeError("the fake Bot API did not start")
+
+    def _ask(self, line: str) -> dict[str, int]:
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+        answer: dict[str, int] = json.loads(self._process.stdout.readline())
+        return answer
+
+    def stats(self) -> dict[str, int]:
+        """Messages stored and 429s answered since the last reset."""
+        return self._ask("stats")
+
+    def reset(self) -> None:
+        """Forget every message (between runs)."""
+        self._ask("reset")
+
+    def close(self) -> None:
+        """Stop the process."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._process.wait(10)
+
+
+@contextmanager
+def fake_server(latency: float, *, enforce: bool = False) -> Iterator[FakeServer]:
+    """The fake Bot API at this latency, in a separate process."""
+    server = FakeServer(latency, enforce)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def database(kind: str, pg_url: str | None) -> AsyncIterator[str]:
+    """A fresh, migrated database URL: a temporary SQLite file or a new PostgreSQL database."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{folder}/herald.db"
+            engine = create_engine(url)
+            await upgrade(engine)
+            await engine.dispose()
+            yield url
+        return
+    assert pg_url is not None
+    admin = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = "herald_bench_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        engine = create_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def seed_chats(db: AsyncEngine, count: int) -> None:
+    """`count` private chats subscribed to everything, ids from FIRST_CHAT up."""
+    now = datetime.now(UTC)
+    sessions = async_sessionmaker(db)
+    async with sessions.begin() as session:
+        dialect = session.get_bind().dialect.name
+        numbers = (
+            "SELECT generate_series(:first, :last) AS i"
+            if dialect == "postgresql"
+            else "WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < :last) SELECT i FROM n"
+        )
+        await session.execute(
+            text(
+                "INSERT INTO chats (platform, external_id, kind, active, created_at, updated_at) "
+                f"SELECT 'telegram', CAST(i AS VARCHAR(32)), 'private', TRUE, :now, :now "
+                f"FROM ({numbers}) AS numbers"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"first": FIRST_CHAT, "last": FIRST_CHAT + count - 1, "now": now},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO subscriptions (chat_id, tag_key, tag_name, created_at) "
+                "SELECT id, '', '', created_at FROM chats"
+            )
+        )
+    if dialect == "postgresql":
+        # Steady state: autovacuum would have analyzed tables that grew one chat at a time.
+        async with db.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
+
+
+async def publish(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    """Publish one announcement to every subscribed chat, as the publisher does."""
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        aid = (
+            await session.execute(
+                insert(ANNOUNCEMENTS).returning(ANNOUNCEMENTS.c.id),
+                {
+                    "title": TITLE, "body": BODY, "status": "published", "revision": 1,
+                    "views": 0, "published_at": now, "created_at": now, "updated_at": now,
+                },
+            )
+        ).scalar_one()
+        count = await outbox.enqueue_send(
+            session, announcement_id=aid, revision=1, tag_keys=[], now=now
+        )
+    return int(aid), count
+
+
+# --- the clients -------------------------------------------------------------------------
+
+
+async def herald(
+    root: str, url: str, chats: int, *, limited: bool
+) -> tuple[float, int]:
+    """Publish to `chats` chats and drain with the engine; (seconds, rows sent)."""
+    db = create_engine(url)
+    sessions = async_sessionmaker(db, expire_on_commit=False)
+    await seed_chats(db, chats)
+    request = AiohttpRequest(connection_pool_size=CONCURRENCY, read_timeout=30)
+    rates = {} if limited else {"telegram": math.inf}
+    config = DeliveryConfig(concurrency=CONCURRENCY, rates=rates)
+    try:
+        async with Bot(TOKEN, base_url=root + "/bot", request=request) as bot:
+            telegram = TelegramPlatform(bot, TelegramConfig(token=TOKEN))
+            engine = DeliveryEngine(sessions, {"telegram": telegram}, SystemClock(), config)
+            await engine.start()
+            started = time.perf_counter()
+            aid, count = await publish(sessions)
+            assert count == chats
+            engine.wake()
+            await engine.run_until_idle(timeout=3600)
+            seconds = time.perf_counter() - started
+            await engine.stop()
+        status = await delivery_status(sessions, aid)
+    finally:
+        await db.dispose()
+    return seconds, status.total.sent
+
+
+async def bare(root: str, chats: int) -> float:
+    """The same requests from a bare aiohttp client at the same concurrency; seconds."""
+    url = f"{root}/bot{TOKEN}/sendMessage"
+    (html,) = render_message(MESSAGE)
+    ids = iter(range(FIRST_CHAT, FIRST_CHAT + chats))
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            for chat in ids:
+                body = {
+                    "chat_id": chat, "text": html, "parse_mode": "HTML",
+                    "link_preview_options": {"is_disabled": True},
+                }
+                async with session.post(url, json=body) as response:
+                    answer = await response.json()
+                    assert answer["ok"], answer
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return time.perf_counter() - started
+
+
+async def naive(root: str, chats: int) -> float:
+    """A sequential python-telegram-bot loop over its default (httpx) transport; seconds."""
+    (html,) = render_message(MESSAGE)
+    async with Bot(TOKEN, base_url=root + "/bot") as bot:
+        started = time.perf_counter()
+        for chat in range(FIRST_CHAT, FIRST_CHAT + chats):
+            await bot.send_message(chat, html, parse_mode="HTML")
+        return time.perf_counter() - started
+
+
+# --- scale (in a fresh process, for its peak memory) ---------------------------------------
+
+
+async def scale(url: str, chats: int) -> dict[str, float]:
+    """Seed `chats` subscribed chats, then time one announcement's enqueue; peak RSS in MiB."""
+    db = create_engine(url)
+    sessions = async_sessionmaker(db, expire_on_commit=False)
+    await seed_chats(db, chats)
+    started = time.perf_counter()
+    _, count = await publish(sessions)
+    seconds = time.perf_counter() - started
+    await db.dispose()
+    assert count == chats, count
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "rows": count, "peak_mib": peak}
+
+
+async def scale_in_subprocess(kind: str, pg_url: str | None, chats: int) -> dict[str, float]:
+    """Run `scale` in a new interpreter on a fresh database."""
+    async with database(kind, pg_url) as url:
+        out = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, SELF, "--scale", url, "--chats", str(chats)],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+async def ceiling(
+    latency: float, chats: int, naive_chats: int, kinds: list[str], pg_url: str | None
+) -> list[Row]:
+    """Bare client, Herald on each database, and the naive loop, at one fake latency."""
+    label = f"ceiling {latency * 1000:.0f} ms"
+    target = 0.8 if latency else 0.5
+    rows: list[Row] = []
+    with fake_server(latency) as server:
+        bare_seconds = await bare(server.root, chats)
+        assert server.stats()["sent"] == chats
+        base = Row(label, f"bare aiohttp, {CONCURRENCY} in flight", "–", chats, bare_seconds)
+        base.ratio = 1.0
+        rows.append(base)
+        for kind in kinds:
+            server.reset()
+            async with database(kind, pg_url) as url:
+                seconds, sent = await herald(server.root, url, chats, limited=False)
+            delivered = server.stats()["sent"]
+            row = Row(label, "Herald: engine + Telegram adapter", kind, sent, seconds)
+            row.ratio = bare_seconds / seconds
+            fast = row.rate >= 1000 or latency == 0
+            ok = row.ratio >= target and fast and sent == chats == delivered
+            wanted = f"≥{target:.1f}× bare" + (", ≥1000/s" if latency else "")
+            row.note = f"target {wanted}; fake got {delivered}"
+            row.verdict = "PASS" if ok else "FAIL"
+            rows.append(row)
+        server.reset()
+        seconds = await naive(server.root, naive_chats)
+        row = Row(label, "naive sequential PTB (httpx)", "–", naive_chats, seconds)
+        row.ratio = bare_seconds / (seconds * chats / naive_chats)
+        row.note = f"{naive_chats} sent; {chats} would take {seconds * chats / naive_chats:.0f} s"
+        rows.append(row)
+    return rows
+
+
+async def compliance(chats: int, kind: str, pg_url: str | None) -> Row:
+    """Herald at its default Telegram rate against a fake that enforces the limits."""
+    with fake_server(0.0, enforce=True) as server:
+        async with database(kind, pg_url) as url:
+            seconds, sent = await herald(server.root, url, chats, limited=True)
+        stats = server.stats()
+    row = Row("compliance 30/s", "Herald at default limits", kind, sent, seconds)
+    share = row.rate / 30
+    row.note = f"{share:.1%} of 30/s, {stats['rate_limited']} × 429"
+    row.verdict = "PASS" if share >= 0.97 and stats["rate_limited"] == 0 else "FAIL"
+    return row
+
+
+def table(rows: list[Row]) -> str:
+    """The result table as aligned text."""
+    head = ("scenario", "client", "db", "msgs", "seconds", "msg/s", "vs bare", "", "notes")
+    lines = [head]
+    for r in rows:
+        lines.append((
+            r.scenario, r.client, r.database, f"{r.messages:,}", f"{r.seconds:.2f}",
+            f"{r.rate:,.0f}", f"{r.ratio:.2f}" if r.ratio is not None else "", r.verdict, r.note,
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return "\n".join(
+        " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def machine() -> str:
+    """A one-line description of this machine."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+        f"Python {platform.python_version()}"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Every scenario, then the table."""
+    pg_url = None if args.no_postgres else (
+        args.postgres_url or os.environ.get("HERALD_TEST_POSTGRES_URL")
+    )
+    kinds = ["sqlite"] + (["postgresql"] if pg_url else [])
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for latency in (0.05, 0.0):
+        naive_chats = args.naive_chats if latency else args.naive_chats * 5
+        rows += await ceiling(latency, args.chats, naive_chats, kinds, pg_url)
+    rows.append(await compliance(args.compliance_chats, "sqlite", pg_url))
+    for kind in kinds:
+        result = await scale_in_subprocess(kind, pg_url, args.scale_rows)
+        limit = 2.0 if kind == "sqlite" else 1.0
+        row = Row("scale: enqueue", "one announcement", kind, int(result["rows"]),
+                  result["seconds"])
+        row.note = f"target ≤{limit:.0f} s; peak memory {result['peak_mib']:.0f} MiB"
+        row.verdict = "PASS" if result["seconds"] <= limit else "FAIL"
+        rows.append(row)
+    print(f"Herald broadcast benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(machine())
+    print(table(rows))
+    print(f"(total {time.perf_counter() - started:.0f} s)")
+
+
+def main() -> None:
+    """Parse arguments: the benchmark, or one of its helper processes."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=5000)
+    parser.add_argument("--naive-chats", type=int, default=200, help="at 50 ms (×5 at 0 ms)")
+    parser.add_argument("--compliance-chats", type=int, default=1000)
+    parser.add_argument("--scale-rows", type=int, default=100_000)
+    parser.add_argument("--postgres-url")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--enforce", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scale", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.latency, args.enforce)
+    elif args.scale:
+        print(json.dumps(asyncio.run(scale(args.scale, args.chats))))
+    else:
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
