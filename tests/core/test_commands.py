@@ -233,12 +233,17 @@ async def test_schedule_uses_society_timezone(session: Session, clock: ManualClo
 async def test_language_switch_and_owner_only_admin_management(session: Session) -> None:
     reply = await session.as_user("/lang ru")
     assert reply is not None
-    assert "Русский" not in reply.plain()
+    assert reply.plain() == "Язык: русский."
+    russian = await session.as_user("/frobnicate")
+    assert russian is not None
+    assert "Language" not in russian.plain()
+    assert "/help" in russian.plain()
+    assert "/frobnicate" in russian.plain()
     assert "telegram:5 is now an admin." in await session.say("/admin add telegram:5")
-    granted = await session.as_user("/post From five\nText", user="5")
+    granted = await session.as_user("/post From five\nText", user="5", chat="5")
     assert granted is not None
     assert "published" in granted.plain()
-    refused = await session.as_user("/admin add telegram:6", user="5")
+    refused = await session.as_user("/admin add telegram:6", user="5", chat="5")
     assert refused is not None
     assert "Only owners" in refused.plain()
 
