@@ -67,27 +67,31 @@ async def test_stop_lets_in_flight_sends_finish(
     assert (await delivery_status(sessions, aid)).platforms["telegram"].sent == 10
 
 
-async def test_a_send_cut_off_by_stop_is_claimed_again_after_its_lease(
+async def test_stop_hands_back_queued_rows_and_abandons_hanging_ones(
     sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     platform = RecordingPlatform(clock)
     platform.script("1", HANG)
-    await add_chats(sessions, clock.now(), ["1"])
+    await add_chats(sessions, clock.now(), ["1", "2", "3"])
     await publish(sessions, clock.now())
     config = DeliveryConfig(
-        rates={"telegram": float("inf")}, stop_grace=0.1, send_timeout=60, lease_seconds=30
+        rates={"telegram": float("inf")}, stop_grace=0.1, send_timeout=60, lease_seconds=30,
+        concurrency=1,
     )
     engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
     await engine.start()
     await asyncio.wait_for(platform.entered.wait(), 5)
     await engine.stop()
     assert platform.sends == []
-    (row,) = await rows(sessions)
-    assert row["state"] == "pending"
-    assert row["lease_owner"] == engine.owner
+    by_chat = {r["external_id"]: r for r in await rows(sessions)}
+    assert {r["state"] for r in by_chat.values()} == {"pending"}
+    assert by_chat["1"]["lease_owner"] == engine.owner  # abandoned mid-send: lease runs out
+    for chat in ("2", "3"):  # never started: handed back at once, attempt not counted
+        assert by_chat[chat]["lease_owner"] is None
+        assert by_chat[chat]["attempts"] == 0
     other = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
     await other.run_until_idle(timeout=5)
-    assert platform.sends == []  # still leased by the first engine
+    assert platform.send_counts() == {"2": 1, "3": 1}
     clock.advance(31)
     await other.run_until_idle(timeout=5)
-    assert platform.send_counts() == {"1": 1}
+    assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
