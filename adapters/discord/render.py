@@ -132,14 +132,12 @@ def embed_size(embed: discord.Embed) -> int:
 
 
 def footer_text(message: OutboundMessage) -> str:
-    """Category, tags and date, as the last embed's footer."""
+    """Category and tags, as the last embed's footer (the date is the embed's timestamp)."""
     parts: list[str] = []
     if message.category:
         parts.append(message.category)
     if message.tags:
         parts.append(" ".join("#" + tag.replace(" ", "_") for tag in message.tags))
-    if message.published_at is not None:
-        parts.append(message.published_at.date().isoformat())
     text = " · ".join(parts)
     return text[: _fit(text, FOOTER_LIMIT - 1)] + "…" if ulen(text) > FOOTER_LIMIT else text
 
@@ -187,6 +185,9 @@ def render_message(message: OutboundMessage) -> list[MessagePart]:
             embed.title = title
         part.embeds.append(embed)
         first = False
+    last = parts[-1].embeds[-1]
     if footer:
-        parts[-1].embeds[-1].set_footer(text=footer)
+        last.set_footer(text=footer)
+    # Discord shows the timestamp beside the footer, in each reader's own time zone and language.
+    last.timestamp = message.published_at
     return parts

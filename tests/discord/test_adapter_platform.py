@@ -54,7 +54,8 @@ async def test_send_is_an_embed_without_pings(adapter: DiscordAdapter, fake: Fak
     (embed,) = message.embeds
     assert embed["title"] == "Congratulations"
     assert embed["description"] == "We cordially congratulate you. @everyone"
-    assert embed["footer"]["text"] == "#Friends_of_Korea #DPRK · 2020-08-15"
+    assert embed["footer"]["text"] == "#Friends_of_Korea #DPRK"
+    assert embed["timestamp"] == "2020-08-15T00:00:00+00:00"
     assert message.allowed_mentions == {"parse": []}
     assert message.nonce is not None
     assert len(message.nonce) <= 25

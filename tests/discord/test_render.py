@@ -91,8 +91,9 @@ def test_nine_thousand_characters_become_continuation_embeds() -> None:
     embeds = [e for p in parts for e in p.embeds]
     assert embeds[0].title == "A long post"
     assert all(e.title is None for e in embeds[1:])
-    assert embeds[-1].footer.text == "#Friends_of_Korea #DPRK · 2020-08-15"
-    assert all(e.footer.text is None for e in embeds[:-1])
+    assert embeds[-1].footer.text == "#Friends_of_Korea #DPRK"
+    assert embeds[-1].timestamp == datetime(2020, 8, 15, 9, 0, tzinfo=UTC)
+    assert all(e.footer.text is None and e.timestamp is None for e in embeds[:-1])
     tokens = {t for e in embeds for t in (e.description or "").split()}
     assert tokens <= {"Paragraph", "word"} | {f"{i}." for i in range(12)}
     assert sum(len(p.embeds) for p in parts) >= 3
