@@ -255,13 +255,16 @@ class Conversation:
     ) -> Command:
         sender = user.from_user if user is not None else message.from_user
         kind = chat_kind(chat)
-        if kind is ChatKind.CHANNEL or kind is ChatKind.PRIVATE:
-            is_admin = True  # only a channel's admins can post in it; a private chat is yours
+        if kind is ChatKind.PRIVATE:
+            is_admin = True  # a private chat is yours
+        elif user is None and kind is ChatKind.CHANNEL:
+            is_admin = True  # only a channel's admins can post in it
         elif user is None and message.sender_chat is not None and message.sender_chat.id == chat.id:
             is_admin = True  # an anonymous group admin
         elif sender is None:
             is_admin = False
         else:
+            # Group members, and anyone pressing a button under a channel post, are checked.
             is_admin = await self._is_admin(context, chat.id, sender.id)
         replied = message.reply_to_message if user is None else None
         return Command(

@@ -233,3 +233,20 @@ async def test_updates_ordered_within_a_chat_concurrent_across_chats(fake: FakeT
 )
 def test_command_text(text: str, expected: str | None) -> None:
     assert command_text(text, "herald_test_bot") == expected
+
+
+@pytest.mark.usefixtures("adapter")
+async def test_buttons_in_channels_are_not_admin_by_default(
+    fake: FakeTelegram, core: RecordingCore
+) -> None:
+    fake.set_admins(-1001, 7)
+    fake.channel_post(-1001, "/page 1")
+    page = await fake.next_message(-1001)
+    fake.press(-1001, page.message_id, "/page 2", user_id=8)  # a reader
+    fake.press(-1001, page.message_id, "/page 3", user_id=7)  # the channel's admin
+    await fake.wait_until(lambda: len(fake.answered_callbacks) == 2)
+    assert [(c.text, c.is_chat_admin) for c in core.seen] == [
+        ("/page 1", True),
+        ("/page 2", False),
+        ("/page 3", True),
+    ]
