@@ -137,8 +137,9 @@ class TelegramAdapter:
                         self._config.api_url,
                     )
                     return
-                except (TelegramError, OSError) as exc:
-                    await self._halt()
+                except Exception as exc:  # anything at all: Telegram must not take Herald down
+                    with contextlib.suppress(Exception):
+                        await self._halt()
                     log.warning(
                         "telegram: Bot API at %s unreachable (attempt %d: %s); retrying in %.0f s",
                         self._config.api_url,
@@ -217,7 +218,7 @@ class TelegramAdapter:
                 code = None if lang == "en" else lang
                 await self.application.bot.set_my_commands(commands, language_code=code)
             await self._core.set_state(_STATE_KEY, digest)
-        except TelegramError as exc:
+        except Exception as exc:  # the menu is a convenience; never a reason not to start
             log.warning("telegram: command menu not registered: %s", exc)
 
 

@@ -110,3 +110,25 @@ async def test_webhook_checks_the_secret() -> None:
             assert [c.text for c in core.seen] == ["/ping"]
         finally:
             await telegram.stop()
+
+
+class BrokenStateCore(RecordingCore):
+    """A core whose state store fails (say, the database is briefly unavailable)."""
+
+    async def get_state(self, key: str) -> str | None:
+        """Fails."""
+        raise RuntimeError("database is locked")
+
+
+async def test_menu_failure_does_not_stop_the_start(caplog: pytest.LogCaptureFixture) -> None:
+    async with FakeTelegram(TOKEN) as fake:
+        config = TelegramConfig(token=TOKEN, api_url=fake.root)
+        telegram = TelegramAdapter(BrokenStateCore(), config)
+        await telegram.start()
+        try:
+            assert telegram.ready.is_set()
+            fake.send_text(42, "/ping")
+            assert (await fake.next_message(42)).text == "pong <&>"
+        finally:
+            await telegram.stop()
+    assert "command menu not registered: database is locked" in caplog.text
