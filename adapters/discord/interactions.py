@@ -49,6 +49,21 @@ def chat_title(interaction: discord.Interaction[Any]) -> str | None:
     return f"#{name}" if name else None
 
 
+def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
+    """What Herald lacks to post announcements in this guild channel (empty in DMs)."""
+    if interaction.guild_id is None:
+        return []
+    have = interaction.app_permissions
+    if have.administrator:
+        return []
+    needed = {
+        "View Channel": have.view_channel,
+        "Send Messages": have.send_messages,
+        "Embed Links": have.embed_links,
+    }
+    return [name for name, granted in needed.items() if not granted]
+
+
 def to_command(interaction: discord.Interaction[Any], text: str, *, from_button: bool) -> Command:
     """The neutral command for `text` typed (or pressed) in this interaction."""
     in_dm = interaction.guild_id is None
@@ -145,6 +160,15 @@ class InteractionRunner:
         """Answer a slash command or modal submit with the core's reply for `text`."""
         command = to_command(interaction, text, from_button=False)
         personal = command_name(text) in PERSONAL
+        missing = missing_permissions(interaction) if command_name(text) == "subscribe" else []
+        if missing:
+            # Subscribing would only make the first delivery fail and the channel be dropped.
+            await interaction.response.send_message(
+                "I cannot post announcements here: I need " + ", ".join(missing) + " in this "
+                "channel. Give me those permissions, then run /subscribe again.",
+                ephemeral=True,
+            )
+            return
 
         async def defer() -> None:
             await interaction.response.defer(ephemeral=personal, thinking=True)

@@ -11,7 +11,15 @@ from adapters.discord.adapter import HASH_KEY, DiscordAdapter
 from bot.domain import ChatKind
 from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.discord_payloads import LOADING, FakeChannel, FakeGuild, FakeUser
+from tests.fakes.discord_payloads import (
+    EMBED_LINKS,
+    LOADING,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    FakeChannel,
+    FakeGuild,
+    FakeUser,
+)
 
 
 def society(fake: FakeDiscord) -> tuple[FakeGuild, FakeChannel, FakeUser]:
@@ -325,3 +333,20 @@ async def test_every_slash_command_becomes_its_command_line(
     assert [c.text for c in core.seen] == [line for *_, line in COMMAND_LINES]
     synced = {c["name"] for c in fake.commands[None]}
     assert {name for name, *_ in COMMAND_LINES} | {"post", "draft", "edit"} == synced
+
+
+async def test_subscribe_where_herald_cannot_post_is_refused(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    general.bot_permissions = VIEW_CHANNEL | SEND_MESSAGES
+    reply = await fake.reply_to(
+        await fake.slash("subscribe", user=member, channel=general, admin=True)
+    )
+    assert reply.ephemeral
+    assert "Embed Links" in reply.content
+    assert "Send Messages" not in reply.content
+    assert core.seen == []
+    general.bot_permissions |= EMBED_LINKS
+    await fake.reply_to(await fake.slash("subscribe", user=member, channel=general, admin=True))
+    assert [c.text for c in core.seen] == ["/subscribe"]

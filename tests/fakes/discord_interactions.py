@@ -74,7 +74,7 @@ def interaction(
         "channel_id": str(channel.id),
         "channel": channel.payload(),
         "locale": locale,
-        "app_permissions": str(ADMIN_PERMISSIONS),
+        "app_permissions": str(channel.bot_permissions),
         "attachment_size_limit": 8 * 1024 * 1024,
         "entitlements": [],
         "authorizing_integration_owners": {"0": str(channel.guild_id or 0)},

@@ -19,7 +19,9 @@ LOADING = 1 << 7
 MANAGE_CHANNELS = 1 << 4
 SEND_MESSAGES = 1 << 11
 VIEW_CHANNEL = 1 << 10
+EMBED_LINKS = 1 << 14
 MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES
+BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
 
 _ids = itertools.count(1_200_000_000_000_000_000)
@@ -73,6 +75,8 @@ class FakeChannel:
     # Fault states: the bot lost access (403) or the channel is gone (404).
     forbidden: bool = False
     deleted: bool = False
+    # What the bot may do here (interactions carry it as app_permissions).
+    bot_permissions: int = BOT_PERMISSIONS
 
     def payload(self) -> JSON:
         """The channel object."""
