@@ -76,7 +76,7 @@ def json_response(
     return web.Response(body=json.dumps(data).encode(), status=status, headers=all_headers)
 
 
-class FakeDiscord:
+class FakeDiscord(ix.InjectInteractions):
     """Discord's REST API and gateway on one loopback server, with a world tests inspect."""
 
     def __init__(self, *, token: str = "fake-bot-token", bucket_limit: int = 50) -> None:
@@ -228,112 +228,6 @@ class FakeDiscord:
         else:
             del self.guilds[guild.id]
         await self.dispatch("GUILD_DELETE", data)
-
-    # ----- interactions a test injects -----
-
-    async def _inject(self, interaction: FakeInteraction) -> FakeInteraction:
-        self.interactions[interaction.id] = interaction
-        interaction.created = time.monotonic()
-        await self.dispatch("INTERACTION_CREATE", interaction.payload)
-        return interaction
-
-    async def slash(
-        self,
-        name: str,
-        options: dict[str, Any] | None = None,
-        *,
-        user: FakeUser,
-        channel: FakeChannel,
-        admin: bool = False,
-        subcommand: str | None = None,
-        locale: str = "en-US",
-    ) -> FakeInteraction:
-        """A member runs `/name` with `options` (admin: has Manage Channels there)."""
-        data = ix.command_data(name, options or {}, subcommand, None)
-        return await self._inject(
-            ix.interaction(
-                kind=ix.SLASH,
-                application_id=self.application_id,
-                channel=channel,
-                user=user,
-                admin=admin,
-                data=data,
-                locale=locale,
-            )
-        )
-
-    async def autocomplete(
-        self,
-        name: str,
-        focused: str,
-        value: str,
-        *,
-        user: FakeUser,
-        channel: FakeChannel,
-        others: dict[str, Any] | None = None,
-    ) -> FakeInteraction:
-        """A member types `value` into option `focused` of `/name`."""
-        data = ix.command_data(name, {**(others or {}), focused: value}, None, focused)
-        return await self._inject(
-            ix.interaction(
-                kind=ix.AUTOCOMPLETE,
-                application_id=self.application_id,
-                channel=channel,
-                user=user,
-                admin=False,
-                data=data,
-            )
-        )
-
-    async def press(
-        self, message: FakeMessage, custom_id: str, *, user: FakeUser, admin: bool = False
-    ) -> FakeInteraction:
-        """A member presses the button `custom_id` on `message`."""
-        assert custom_id in message.button_ids(), message.button_ids()
-        data = {"custom_id": custom_id, "component_type": 2}
-        return await self._inject(
-            ix.interaction(
-                kind=ix.COMPONENT,
-                application_id=self.application_id,
-                channel=self.channels[message.channel_id],
-                user=user,
-                admin=admin,
-                data=data,
-                message=message,
-            )
-        )
-
-    async def submit_modal(
-        self, opened: FakeInteraction, values: dict[str, str], *, user: FakeUser, admin: bool = True
-    ) -> FakeInteraction:
-        """Submit the modal that `opened` answered with, filling `values`."""
-        data = ix.modal_submission(opened.modal(), values)
-        return await self._inject(
-            ix.interaction(
-                kind=ix.MODAL_SUBMIT,
-                application_id=self.application_id,
-                channel=self.channels[opened.channel_id],
-                user=user,
-                admin=admin,
-                data=data,
-            )
-        )
-
-    async def answered(self, interaction: FakeInteraction, seconds: float = 5.0) -> FakeInteraction:
-        """Wait until the client answered `interaction`."""
-        await self.wait_until(lambda: interaction.answered, seconds)
-        return interaction
-
-    async def reply_to(self, interaction: FakeInteraction, seconds: float = 5.0) -> FakeMessage:
-        """Wait for the interaction's final message (after a defer, once it is filled in)."""
-
-        def done() -> bool:
-            original = self.messages.get(interaction.original_id or 0)
-            return original is not None and not original.flags & LOADING
-
-        await self.wait_until(done, seconds)
-        assert interaction.original_id is not None
-        return self.messages[interaction.original_id]
 
     # ----- REST plumbing -----
 

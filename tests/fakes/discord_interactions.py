@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.discord_payloads import (
     ADMIN_PERMISSIONS,
     DM,
     JSON,
+    LOADING,
     MEMBER_PERMISSIONS,
     FakeChannel,
     FakeInteraction,
@@ -116,3 +118,124 @@ def modal_submission(modal: JSON, values: dict[str, str]) -> JSON:
             field = {"type": inner["type"], "custom_id": inner["custom_id"], "value": value}
             components.append({"type": 18, "component": field})
     return {"custom_id": modal["custom_id"], "components": components}
+
+
+class InjectInteractions:
+    """What a test does as a Discord user: run slash commands, type, press, submit (a mixin)."""
+
+    application_id: int
+    channels: dict[int, FakeChannel]
+    messages: dict[int, FakeMessage]
+    interactions: dict[int, FakeInteraction]
+
+    async def dispatch(self, event: str, data: JSON) -> None:
+        """Send a gateway event (the fake provides it)."""
+        raise NotImplementedError
+
+    async def wait_until(self, predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+        """Wait for a condition (the fake provides it)."""
+        raise NotImplementedError
+
+    async def _inject(self, interaction: FakeInteraction) -> FakeInteraction:
+        self.interactions[interaction.id] = interaction
+        interaction.created = time.monotonic()
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    async def slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: FakeUser,
+        channel: FakeChannel,
+        admin: bool = False,
+        subcommand: str | None = None,
+        locale: str = "en-US",
+    ) -> FakeInteraction:
+        """A member runs `/name` with `options` (admin: has Manage Channels there)."""
+        data = command_data(name, options or {}, subcommand, None)
+        return await self._inject(
+            interaction(
+                kind=SLASH,
+                application_id=self.application_id,
+                channel=channel,
+                user=user,
+                admin=admin,
+                data=data,
+                locale=locale,
+            )
+        )
+
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        value: str,
+        *,
+        user: FakeUser,
+        channel: FakeChannel,
+        others: dict[str, Any] | None = None,
+    ) -> FakeInteraction:
+        """A member types `value` into option `focused` of `/name`."""
+        data = command_data(name, {**(others or {}), focused: value}, None, focused)
+        return await self._inject(
+            interaction(
+                kind=AUTOCOMPLETE,
+                application_id=self.application_id,
+                channel=channel,
+                user=user,
+                admin=False,
+                data=data,
+            )
+        )
+
+    async def press(
+        self, message: FakeMessage, custom_id: str, *, user: FakeUser, admin: bool = False
+    ) -> FakeInteraction:
+        """A member presses the button `custom_id` on `message`."""
+        assert custom_id in message.button_ids(), message.button_ids()
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._inject(
+            interaction(
+                kind=COMPONENT,
+                application_id=self.application_id,
+                channel=self.channels[message.channel_id],
+                user=user,
+                admin=admin,
+                data=data,
+                message=message,
+            )
+        )
+
+    async def submit_modal(
+        self, opened: FakeInteraction, values: dict[str, str], *, user: FakeUser, admin: bool = True
+    ) -> FakeInteraction:
+        """Submit the modal that `opened` answered with, filling `values`."""
+        data = modal_submission(opened.modal(), values)
+        return await self._inject(
+            interaction(
+                kind=MODAL_SUBMIT,
+                application_id=self.application_id,
+                channel=self.channels[opened.channel_id],
+                user=user,
+                admin=admin,
+                data=data,
+            )
+        )
+
+    async def answered(self, interaction: FakeInteraction, seconds: float = 5.0) -> FakeInteraction:
+        """Wait until the client answered `interaction`."""
+        await self.wait_until(lambda: interaction.answered, seconds)
+        return interaction
+
+    async def reply_to(self, interaction: FakeInteraction, seconds: float = 5.0) -> FakeMessage:
+        """Wait for the interaction's final message (after a defer, once it is filled in)."""
+
+        def done() -> bool:
+            original = self.messages.get(interaction.original_id or 0)
+            return original is not None and not original.flags & LOADING
+
+        await self.wait_until(done, seconds)
+        assert interaction.original_id is not None
+        return self.messages[interaction.original_id]
