@@ -235,3 +235,30 @@ async def test_nine_thousand_character_post(world: World) -> None:
     text = "\n".join(m.text() for m in messages)
     assert text.count("Paragraph") == 11
     assert messages[0].embeds[0]["title"] == "A long letter"
+
+
+async def test_edit_and_retract_reach_the_sent_copies(world: World) -> None:
+    fake = world.fake
+    await world.run("subscribe", user=world.member, channel=world.general, manage=True)
+    await world.run("subscribe", user=world.member, channel=world.news, manage=True)
+    await world.post_as_admin("/post Meeting\nOn Friday.\nTags: Korea")
+    await fake.wait_until(lambda: len(world.delivered(world.general)) == 1)
+    await fake.wait_until(lambda: len(world.delivered(world.news)) == 1)
+    (copy,) = world.delivered(world.general)
+
+    opened = await fake.answered(
+        await fake.slash("edit", {"id": 1}, user=world.admin, channel=world.general)
+    )
+    values = {"title": "Meeting moved", "body": "On Saturday.", "tags": "Korea"}
+    edited = await fake.reply_to(await fake.submit_modal(opened, values, user=world.admin))
+    assert "edited" in edited.content
+    await fake.wait_until(lambda: copy.embeds[0].get("title") == "Meeting moved")
+    assert copy.embeds[0]["description"] == "On Saturday."
+    assert copy.edits == 1
+
+    retracted = await world.run("delete", {"id": 1}, user=world.admin, channel=world.general)
+    assert "#1" in retracted.content
+    await fake.wait_until(
+        lambda: not world.delivered(world.general) and not world.delivered(world.news)
+    )
+    assert copy.deleted
