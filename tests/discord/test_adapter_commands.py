@@ -350,3 +350,14 @@ async def test_subscribe_where_herald_cannot_post_is_refused(
     general.bot_permissions |= EMBED_LINKS
     await fake.reply_to(await fake.slash("subscribe", user=member, channel=general, admin=True))
     assert [c.text for c in core.seen] == ["/subscribe"]
+
+
+@pytest.mark.parametrize(("mode", "syncs"), [("never", 0), ("always", 2), ("auto", 1)])
+async def test_sync_modes(
+    fake: FakeDiscord, core: RecordingCore, seams: FakeDiscord, mode: str, syncs: int
+) -> None:
+    for _ in range(2):
+        running = DiscordAdapter(core, config_for(fake, sync_commands=mode))
+        await running.start()
+        await running.stop()
+    assert len(fake.command_syncs) == syncs
