@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-SyncMode = Literal["auto", "always", "never"]
+SYNC_MODES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +23,7 @@ class DiscordConfig:
     start_timeout: float = 30.0
     # Cap on one REST call made for the delivery engine; past it the call counts as transient.
     request_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.sync_commands not in SYNC_MODES:
+            raise ValueError(f"sync_commands must be one of {', '.join(SYNC_MODES)}")
