@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.services.cache import TTLCache
 from storage.chats import AdminStore
 
 # The terminal and the shell: their user is the machine's operator.
@@ -17,6 +18,8 @@ class AccessService:
     def __init__(self, owners: Iterable[str], admins: AdminStore) -> None:
         self._owners = frozenset(owners)
         self._admins = admins
+        # Admins added by owners change rarely; another process's change shows within seconds.
+        self._added: TTLCache[str, frozenset[str]] = TTLCache(ttl=5.0, size=1)
 
     def is_owner(self, actor: str) -> bool:
         """Listed in HERALD_ADMINS; with none listed, the local operator (console, CLI) is one."""
@@ -26,14 +29,22 @@ class AccessService:
 
     async def is_admin(self, actor: str) -> bool:
         """Owners and the admins they added."""
-        return self.is_owner(actor) or await self._admins.is_admin(actor)
+        if self.is_owner(actor):
+            return True
+        added = self._added.get("all")
+        if added is None:
+            added = frozenset(await self._admins.all())
+            self._added.put("all", added)
+        return actor in added
 
     async def add_admin(self, actor: str, *, by: str, now: datetime) -> bool:
         """Make `actor` an admin; False when it already was one."""
+        self._added.clear()
         return await self._admins.add(actor, by=by, now=now)
 
     async def remove_admin(self, actor: str, *, by: str, now: datetime) -> bool:
         """Take admin rights away; False when `actor` was not an admin."""
+        self._added.clear()
         return await self._admins.remove(actor, by=by, now=now)
 
     async def admins(self) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.domain import Chat, ChatRef, Subscription
 from bot.i18n import normalize_language
 from bot.ports import Clock
+from bot.services.cache import TTLCache
 from bot.tags import display_name, tag_key
 from storage.chats import EVERYTHING, ChatStore
 
@@ -18,21 +19,33 @@ class ChatService:
         self._store = store
         self._clock = clock
         self.default_language = default_language
+        # Every command looks its chat up; a short TTL bounds staleness across processes.
+        self._cache: TTLCache[tuple[str, str], Chat] = TTLCache(ttl=30.0, size=50_000)
 
     async def ensure(self, ref: ChatRef) -> Chat:
         """The chat a command came from, recorded on first sight."""
-        return await self._store.ensure(ref, now=self._clock.now())
+        key = (ref.platform, ref.external_id)
+        cached = self._cache.get(key)
+        if cached is not None and (ref.title is None or ref.title == cached.title):
+            return cached
+        chat = await self._store.ensure(ref, now=self._clock.now())
+        self._cache.put(key, chat)
+        return chat
 
     async def joined(self, ref: ChatRef) -> Chat:
         """The bot was added or unblocked: record it, reactivate it."""
+        self._cache.drop((ref.platform, ref.external_id))
         return await self._store.ensure(ref, now=self._clock.now(), reactivate=True)
 
     async def left(self, ref: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: deactivate, keep settings."""
+        self._cache.drop((ref.platform, ref.external_id))
         await self._store.deactivate(ref.platform, ref.external_id, reason, now=self._clock.now())
 
     async def migrated(self, ref: ChatRef, new_external_id: str) -> None:
         """The chat has a new id; subscriptions follow it."""
+        self._cache.drop((ref.platform, ref.external_id))
+        self._cache.drop((ref.platform, new_external_id))
         await self._store.migrate(
             ref.platform, ref.external_id, new_external_id, now=self._clock.now()
         )
@@ -57,6 +70,7 @@ class ChatService:
     async def set_language(self, chat: Chat, language: str) -> None:
         """Set the chat's reply language."""
         await self._store.set_language(chat.id, language)
+        self._cache.drop((chat.platform, chat.external_id))
 
     def language_of(self, chat: Chat, hint: str | None = None) -> str:
         """The chat's language: its own setting, else the user's client language, else default."""
