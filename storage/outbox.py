@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base
@@ -428,25 +430,31 @@ async def _update_copies(session: AsyncSession, sent: Sequence[Outcome], now: da
     edits = [o for o in mine if o.action == "edit" or (o.action == "delete" and o.notice)]
     removed = [o for o in mine if o.action == "delete" and not o.notice]
     if upserts:
-        # Delete-then-insert is one portable upsert; these rows are ours alone for this chat.
-        await session.execute(
-            COPIES.delete().where(
-                m.announcement_id == bindparam("b_aid"), m.chat_id == bindparam("b_chat")
-            ),
-            [{"b_aid": o.announcement_id, "b_chat": o.chat_id} for o in upserts],
+        values = [
+            {
+                "announcement_id": o.announcement_id,
+                "chat_id": o.chat_id,
+                "message_ids": json.dumps(list(o.message_ids)),
+                "sent_at": now,
+                "updated_at": now,
+            }
+            for o in upserts
+        ]
+        statement = (
+            postgresql_insert(COPIES)
+            if session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert(COPIES)
         )
         await session.execute(
-            COPIES.insert(),
-            [
-                {
-                    "announcement_id": o.announcement_id,
-                    "chat_id": o.chat_id,
-                    "message_ids": json.dumps(list(o.message_ids)),
-                    "sent_at": now,
-                    "updated_at": now,
-                }
-                for o in upserts
-            ],
+            statement.on_conflict_do_update(
+                index_elements=["announcement_id", "chat_id"],
+                set_={
+                    "message_ids": statement.excluded.message_ids,
+                    "sent_at": statement.excluded.sent_at,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            ),
+            values,
         )
     if edits:
         await session.execute(

@@ -89,6 +89,8 @@ class _Lane:
         self.queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent
         self.claiming = False
+        # When the earliest row this lane put back falls due (clock timestamp), to look then.
+        self.next_retry: float | None = None
         self.room = asyncio.Event()
         self.wake = asyncio.Event()
         high = 3 * config.concurrency
@@ -309,12 +311,17 @@ class DeliveryEngine:
                 await self._idle_wait(lane)
 
     async def _idle_wait(self, lane: _Lane) -> None:
+        timeout = self._config.poll_interval
+        if lane.next_retry is not None:
+            gap = lane.next_retry - self._clock.now().timestamp()
+            if gap <= 0:
+                lane.next_retry = None
+            timeout = min(timeout, max(0.005, gap + 0.005))
         wake = asyncio.ensure_future(lane.wake.wait())
         flushed = asyncio.ensure_future(self._flushed.wait())
         try:
             await asyncio.wait(
-                {wake, flushed}, timeout=self._config.poll_interval,
-                return_when=asyncio.FIRST_COMPLETED,
+                {wake, flushed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             wake.cancel()
@@ -335,6 +342,9 @@ class DeliveryEngine:
             finally:
                 lane.outstanding -= 1
                 lane.room.set()
+            if outcome.kind == outbox.RETRY and outcome.due_at is not None:
+                due = outcome.due_at.timestamp()
+                lane.next_retry = due if lane.next_retry is None else min(lane.next_retry, due)
             assert self._writer is not None
             self._writer.add(outcome)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 
-# After a 429 the rate drops to this share and climbs back to the target over RECOVERY seconds.
-_SLOW_FACTOR = 0.7
+# Each 429 takes a tenth off the rate (down to a quarter); it climbs back by the target's
+# 1/RECOVERY per second. One stray 429 then costs almost nothing; a storm backs off fast.
+_SLOW_FACTOR = 0.9
 _FLOOR = 0.25
-_RECOVERY = 20.0
+_RECOVERY = 10.0
 
 
 class RateLimiter:
