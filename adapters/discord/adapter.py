@@ -102,20 +102,23 @@ class DiscordAdapter(DiscordPlatform):
     async def start(self) -> None:
         """Connect in a background task; return once READY (or after `start_timeout`)."""
         point_at(self.config)
-        NOISE.connected()
+        outage = NOISE.watch()
         self._stopping = False
         self._stopped.clear()
         self._sync_task = None
         self._task = asyncio.create_task(self._run(), name="herald-discord")
         ready = asyncio.create_task(self.ready.wait())
+        failed = asyncio.create_task(outage.wait())
+        # Herald goes on starting its other parts as soon as Discord is up or known to be down.
         done, _ = await asyncio.wait(
-            {ready, self._task},
+            {ready, failed, self._task},
             timeout=self.config.start_timeout,
             return_when=asyncio.FIRST_COMPLETED,
         )
+        failed.cancel()
         if ready not in done:
             ready.cancel()
-            if self._task not in done and not NOISE.reported:
+            if not done:
                 log.warning("Discord is not ready yet; still connecting in the background")
             return
         if self._sync_task is not None:
@@ -171,7 +174,7 @@ class DiscordAdapter(DiscordPlatform):
                     NOISE.connected()
                     backoff = 1.0
                 if not NOISE.reported:
-                    NOISE.reported = True
+                    NOISE.report()
                     log.error(
                         "Discord unreachable at %s (%s); retrying in the background",
                         self.config.api_url,

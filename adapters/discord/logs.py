@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 _VOICE = ("PyNaCl is not installed", "davey is not installed")
@@ -13,10 +14,23 @@ class GatewayNoise(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self.reported = False
+        self.outage: asyncio.Event | None = None
 
     def connected(self) -> None:
         """The gateway is up again: the next outage gets its line."""
         self.reported = False
+
+    def watch(self) -> asyncio.Event:
+        """A fresh event (bound to the running loop) set when the next outage is reported."""
+        self.reported = False
+        self.outage = asyncio.Event()
+        return self.outage
+
+    def report(self) -> None:
+        """An outage line is being logged; later failures of the same outage stay quiet."""
+        self.reported = True
+        if self.outage is not None:
+            self.outage.set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep, shorten or drop one discord.py record."""
@@ -28,7 +42,7 @@ class GatewayNoise(logging.Filter):
         if message.startswith("Attempting a reconnect"):
             if self.reported:
                 return False
-            self.reported = True
+            self.report()
             error = record.exc_info[1] if record.exc_info else None
             reason = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
             record.msg = "Discord gateway unreachable (%s); reconnecting in the background"
