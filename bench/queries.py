@@ -229,7 +229,9 @@ def _cycle(values: list[str]) -> Iterator[str]:
     return itertools.cycle(values)
 
 
-def repository_probes(repo: Repository, tags: dict[str, list[str]], c: Corpus) -> list[Probe]:
+def repository_probes(
+    repo: Repository, tags: dict[str, list[str]], searches: dict[str, list[str]]
+) -> list[Probe]:
     """The member queries straight through the repository."""
     store = repo.announcements
 
@@ -244,43 +246,54 @@ def repository_probes(repo: Repository, tags: dict[str, list[str]], c: Corpus) -
         for kind, names in tags.items()
     ]
     probes.append(Probe("/tags", "tags", "repo", store.tags))
-    for name, words in _search_words(c).items():
+    for name, words in searches.items():
         probes.append(Probe(name, "search", "repo", search(_cycle(words))))
     probes.append(Probe("latest", "latest", "repo", lambda: store.latest(page=1, size=5)))
     return probes
 
 
-def _search_words(c: Corpus) -> dict[str, list[str]]:
+async def search_words(repo: Repository, c: Corpus) -> dict[str, list[str]]:
+    """Common words, pairs of them, and the rarest title word of three recent posts."""
+    rank = {word: i for i, word in enumerate(c.words)}
+    recent = await repo.announcements.latest(page=1, size=3)
+    rare = [max(a.title.lower().split(), key=lambda w: rank.get(w, 0)) for a in recent.items]
     return {
         "search, common word": ["korea", "общество", "조선"],
         "search, two words": ["korea meeting", "дружба народ", "친선 협회"],
-        "search, rare word": c.words[-3:],
+        "search, rare word": rare,
     }
 
 
-def core_probes(herald: Herald, tags: dict[str, list[str]], c: Corpus) -> list[Probe]:
+def core_probes(
+    herald: Herald, tags: dict[str, list[str]], searches: dict[str, list[str]]
+) -> list[Probe]:
     """The same queries as commands through the command core, as an adapter sends them."""
 
-    def command(texts: Iterator[str]) -> Callable[[], Awaitable[object]]:
+    def command(texts: Iterator[str], expect: str) -> Callable[[], Awaitable[object]]:
         async def call() -> object:
+            sent = next(texts)
             reply = await herald.router.handle(
-                Command("console", "bench", ChatKind.CONSOLE, "bench", next(texts))
+                Command("console", "bench", ChatKind.CONSOLE, "bench", sent)
             )
-            assert reply is not None
+            # A bench that measures "unknown tag" replies would flatter the numbers.
+            if reply is None or expect not in reply.plain():
+                raise RuntimeError(f"{sent!r} did not answer with {expect!r}: {reply}")
             return reply
 
         return call
 
     probes = [
-        Probe(f"tag page, {kind}", "tag", "core", command(_cycle([f"/tag {n}" for n in names])))
+        Probe(
+            f"tag page, {kind}", "tag", "core", command(_cycle([f"/tag {n}" for n in names]), "#")
+        )
         for kind, names in tags.items()
     ]
-    probes.append(Probe("/tags", "tags", "core", command(_cycle(["/tags"]))))
-    for name, words in _search_words(c).items():
+    probes.append(Probe("/tags", "tags", "core", command(_cycle(["/tags"]), "Tags")))
+    for name, words in searches.items():
         probes.append(
-            Probe(name, "search", "core", command(_cycle([f"/search {w}" for w in words])))
+            Probe(name, "search", "core", command(_cycle([f"/search {w}" for w in words]), "Found"))
         )
-    probes.append(Probe("latest", "latest", "core", command(_cycle(["/latest"]))))
+    probes.append(Probe("latest", "latest", "core", command(_cycle(["/latest"]), "Latest")))
     return probes
 
 
@@ -298,15 +311,16 @@ async def run_backend(
         print(note, file=sys.stderr)
         repo = Repository.for_engine(engine)
         tags, counts = await popular(repo)
+        searches = await search_words(repo, c)
         note += f" ({len(c.tags):,} tags; {counts})"
         results = []
         if "repo" in layers:
-            for probe in repository_probes(repo, tags, c):
+            for probe in repository_probes(repo, tags, searches):
                 results.append(await measure(backend, probe, samples))
         if "core" in layers:
             herald = await open_herald(Settings(database_url=url, _env_file=None))
             try:
-                for probe in core_probes(herald, tags, c):
+                for probe in core_probes(herald, tags, searches):
                     results.append(await measure(backend, probe, samples))
             finally:
                 await herald.close()
@@ -385,7 +399,8 @@ async def main(argv: list[str] | None = None) -> int:
             notes.append("PostgreSQL skipped: pass --postgres URL or set HERALD_TEST_POSTGRES_URL")
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {platform.machine()} · {os.cpu_count()} CPUs · "
-        f"Python {platform.python_version()} · {versions}\n"
+        f"Python {platform.python_version()} · {versions} · "
+        f"load average {os.getloadavg()[0]:.1f} at the end\n"
     )
     print(table(results))
     print()

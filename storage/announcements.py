@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Result, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Subquery
 
 from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.tags import display_name, tag_key
@@ -240,14 +241,16 @@ class AnnouncementStore:
                 .select_from(AnnouncementRow)
                 .where(AnnouncementRow.status == Status.PUBLISHED.value)
             )
-            rows = await session.scalars(
-                select(AnnouncementRow)
+            newest = (
+                select(AnnouncementRow.id.label("id"), AnnouncementRow.published_at.label("at"))
                 .where(AnnouncementRow.status == Status.PUBLISHED.value)
                 .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
                 .limit(size)
                 .offset((page - 1) * size)
+                .subquery()
             )
-            return await _page_of_rows(session, list(rows), page, size, int(total or 0))
+            items = await _ordered_with_tags(session, newest)
+            return _page_of(items, page, size, int(total or 0))
 
     async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
         """Published announcements with the tag, newest first; None for an unknown tag."""
@@ -259,10 +262,12 @@ class AnnouncementStore:
             ).first()
             if tag is None:
                 return None
-            # Driven by ix_announcement_tags_page, newest first, then one lookup per row.
-            rows = await session.scalars(
-                select(AnnouncementRow)
-                .join(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+            # Driven by ix_announcement_tags_page, newest first.
+            newest = (
+                select(
+                    AnnouncementTagRow.announcement_id.label("id"),
+                    AnnouncementTagRow.published_at.label("at"),
+                )
                 .where(
                     AnnouncementTagRow.tag_id == tag.id,
                     AnnouncementTagRow.published_at.is_not(None),
@@ -273,8 +278,10 @@ class AnnouncementStore:
                 )
                 .limit(size)
                 .offset((page - 1) * size)
+                .subquery()
             )
-            return await _page_of_rows(session, list(rows), page, size, tag.published_count)
+            items = await _ordered_with_tags(session, newest)
+            return _page_of(items, page, size, tag.published_count)
 
     async def search(self, words: str, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements matching every word, newest first."""
@@ -418,30 +425,47 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
     return convert.announcement(row, tags.get(announcement_id, ()))
 
 
-async def _page_of_rows(
-    session: AsyncSession, rows: list[AnnouncementRow], page: int, size: int, total: int
-) -> Page[Announcement]:
-    pages = max(1, -(-total // size))
-    tags = await _tags_of(session, [row.id for row in rows]) if rows else {}
-    items = tuple(convert.announcement(row, tags.get(row.id, ())) for row in rows)
-    return Page(items, page, pages, total)
+async def _ordered_with_tags(session: AsyncSession, newest: Subquery) -> list[Announcement]:
+    """The announcements a page subquery (id, at) names, in its order, tags in one round trip."""
+    rows = await session.execute(
+        select(AnnouncementRow, TagRow.name)
+        .join(newest, newest.c.id == AnnouncementRow.id)
+        .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+        .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
+        .order_by(newest.c.at.desc(), newest.c.id.desc(), AnnouncementTagRow.position)
+    )
+    return list(_grouped(rows).values())
+
+
+def _page_of(items: list[Announcement], page: int, size: int, total: int) -> Page[Announcement]:
+    return Page(tuple(items), page, max(1, -(-total // size)), total)
 
 
 async def _page(
     session: AsyncSession, ids: list[int], page: int, size: int, total: int
 ) -> Page[Announcement]:
-    pages = max(1, -(-total // size))
     if not ids:
-        return Page((), page, pages, total)
-    rows = {
-        row.id: row
-        for row in (
-            await session.scalars(select(AnnouncementRow).where(AnnouncementRow.id.in_(ids)))
-        ).all()
-    }
-    tags = await _tags_of(session, ids)
-    items = tuple(convert.announcement(rows[i], tags.get(i, ())) for i in ids if i in rows)
-    return Page(items, page, pages, total)
+        return _page_of([], page, size, total)
+    rows = await session.execute(
+        select(AnnouncementRow, TagRow.name)
+        .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+        .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
+        .where(AnnouncementRow.id.in_(ids))
+        .order_by(AnnouncementRow.id, AnnouncementTagRow.position)
+    )
+    found = _grouped(rows)
+    items = [found[i] for i in ids if i in found]
+    return _page_of(items, page, size, total)
+
+
+def _grouped(rows: Result[AnnouncementRow, str]) -> dict[int, Announcement]:
+    """(announcement, tag name) rows → announcements with their tags, first-seen order kept."""
+    found: dict[int, tuple[AnnouncementRow, list[str]]] = {}
+    for row, name in rows:
+        names = found.setdefault(row.id, (row, []))[1]
+        if name is not None:  # outer join: an announcement without tags
+            names.append(name)
+    return {key: convert.announcement(row, tuple(names)) for key, (row, names) in found.items()}
 
 
 __all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState"]

@@ -25,6 +25,11 @@ class ChatStore:
 
     async def ensure(self, ref: ChatRef, *, now: datetime, reactivate: bool = False) -> Chat:
         """The chat for `ref`, created on first sight; `reactivate` clears an inactive flag."""
+        # Every command passes here: a chat already up to date costs one read, no commit.
+        async with self._sessions() as session:
+            row = await _find(session, ref.platform, ref.external_id)
+            if row is not None and not _changes(row, ref, reactivate=reactivate):
+                return convert.chat(row)
         async with self._sessions.begin() as session:
             row = await _find(session, ref.platform, ref.external_id)
             if row is None:
@@ -216,6 +221,10 @@ class StateStore:
                 .values(key=key, value=value)
                 .on_conflict_do_update(index_elements=["key"], set_={"value": value})
             )
+
+
+def _changes(row: ChatRow, ref: ChatRef, *, reactivate: bool) -> bool:
+    return bool(ref.title and ref.title != row.title) or (reactivate and not row.active)
 
 
 async def _find(session: AsyncSession, platform: str, external_id: str) -> ChatRow | None:
