@@ -141,6 +141,16 @@ class InteractionRunner:
             log.exception("core failed on a Discord command %r", command_name(command.text))
             raise
 
+    async def _rejoined(self, command: Command) -> None:
+        """Herald can post here again: a channel dropped after a 403 or a removal comes back.
+
+        Discord tells no bot when it regains access to a channel, so /subscribe is the signal.
+        """
+        try:
+            await self.core.chat_joined(command.chat)
+        except Exception:
+            log.exception("could not record that Discord chat %s is reachable", command.chat_id)
+
     async def _within_deadline(
         self, interaction: discord.Interaction[Any], command: Command, defer: Any
     ) -> tuple[Reply | None, bool]:
@@ -160,7 +170,10 @@ class InteractionRunner:
         """Answer a slash command or modal submit with the core's reply for `text`."""
         command = to_command(interaction, text, from_button=False)
         personal = command_name(text) in PERSONAL
-        missing = missing_permissions(interaction) if command_name(text) == "subscribe" else []
+        subscribing = command_name(text) == "subscribe"
+        missing = missing_permissions(interaction) if subscribing else []
+        if subscribing and not missing:
+            await self._rejoined(command)
         if missing:
             # Subscribing would only make the first delivery fail and the channel be dropped.
             await interaction.response.send_message(

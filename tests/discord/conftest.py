@@ -56,6 +56,7 @@ class RecordingCore:
     def __init__(self) -> None:
         self.seen: list[Command] = []
         self.left: list[tuple[ChatRef, str]] = []
+        self.joined: list[ChatRef] = []
         self.state: dict[str, str] = {}
         self.tags = ["Friends of Korea", "Friends of Russia", "DPRK", "Korea"]
         self.delay = 0.0
@@ -95,7 +96,8 @@ class RecordingCore:
         return text_reply(f"ok: {command.text}")
 
     async def chat_joined(self, chat: ChatRef) -> None:
-        """Not used by Discord."""
+        """Record it."""
+        self.joined.append(chat)
 
     async def chat_left(self, chat: ChatRef, reason: str) -> None:
         """Record it."""

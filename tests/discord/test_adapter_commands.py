@@ -347,9 +347,11 @@ async def test_subscribe_where_herald_cannot_post_is_refused(
     assert "Embed Links" in reply.content
     assert "Send Messages" not in reply.content
     assert core.seen == []
+    assert core.joined == []
     general.bot_permissions |= EMBED_LINKS
     await fake.reply_to(await fake.slash("subscribe", user=member, channel=general, admin=True))
     assert [c.text for c in core.seen] == ["/subscribe"]
+    assert [chat.external_id for chat in core.joined] == [str(general.id)]
 
 
 @pytest.mark.parametrize(("mode", "syncs"), [("never", 0), ("always", 2), ("auto", 1)])

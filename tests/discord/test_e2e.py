@@ -221,6 +221,15 @@ async def test_deleted_channel_disables_the_target(world: World) -> None:
     await world.fake.wait_until(lambda: len(world.delivered(world.news)) == 2)
     assert [r for r in world.fake.requests if f"/channels/{world.general.id}/" in r[1]] == requests
 
+    # The channel is back (access restored) and an admin subscribes it again: it is active.
+    world.general.deleted = False
+    await world.run("subscribe", user=world.member, channel=world.general, manage=True)
+    chat = await world.herald.repository.chats.get("discord", str(world.general.id))
+    assert chat is not None
+    assert chat.active
+    await world.post_as_admin("/post Third\nThe channel is back.")
+    await world.fake.wait_until(lambda: len(world.delivered(world.general)) == 1)
+
 
 async def test_nine_thousand_character_post(world: World) -> None:
     await world.run("subscribe", user=world.member, channel=world.general, manage=True)
