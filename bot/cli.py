@@ -295,16 +295,15 @@ def discord_sync() -> None:
 
 
 def _mount_delivery_commands() -> None:
-    from bot.delivery.cli import deliveries_app, status_command
+    from bot.delivery.cli import register
 
-    app.command("status")(status_command)
-    app.add_typer(deliveries_app, name="deliveries")
+    register(app)
 
 
 def main() -> None:
     """Entry point of the `herald` console script."""
     logging.captureWarnings(True)
-    # _mount_delivery_commands()  # wired when bot/delivery/cli.py lands
+    _mount_delivery_commands()
     app(prog_name="herald")
 
 
