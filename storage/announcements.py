@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Subquery
 
 from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
-from bot.tags import display_name, tag_key
+from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
 from storage.engine import insert_new, write_lock
@@ -392,6 +392,9 @@ async def _set_tags(session: AsyncSession, announcement_id: int, names: Sequence
         name, key = display_name(raw), tag_key(raw)
         if not key or key in seen:
             continue
+        if max(len(key), len(name)) > MAX_TAG_LENGTH:
+            # PostgreSQL would refuse it and SQLite would keep it: refuse it on both.
+            raise ValueError(f"tag longer than {MAX_TAG_LENGTH} characters: {name[:20]}…")
         seen.add(key)
         tag_id = await session.scalar(select(TagRow.id).where(TagRow.key == key))
         if tag_id is None:

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORDS = 12
 # Counting every match of a common word costs a pass over most of the table (a quarter second
-# on PostgreSQL at 100,000 posts), so totals are exact up to this many and capped beyond it.
-TOTAL_CAP = 1000
+# on PostgreSQL at 100,000 posts), so totals are exact up to this many and capped beyond it:
+# a total equal to the cap means "at least this many".
+TOTAL_CAP = 300
 
 _SQLITE_NEWEST_BY_ID = text(
     # CROSS JOIN keeps FTS5 outermost, so its rowid order serves ORDER BY without a sort.
@@ -27,14 +28,14 @@ _SQLITE_PUBLISHED_LATE = text(
 _SQLITE_MATCHING = text(
     "SELECT rowid FROM announcements_fts WHERE announcements_fts MATCH :q AND rowid IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
-_POSTGRES_WHERE = "a.status = 'published' AND a.search_vector @@ to_tsquery('simple', :q)"
-_POSTGRES_COUNT = text(
-    f"SELECT count(*) FROM (SELECT 1 FROM announcements a WHERE {_POSTGRES_WHERE} "  # noqa: S608
-    "LIMIT :cap) AS capped"
-)
+# One round trip: the newest `cap` matches (an index walk for common words, a GIN bitmap for
+# rare ones), their count, and the requested page of them.
 _POSTGRES_PAGE = text(
-    f"SELECT a.id FROM announcements a WHERE {_POSTGRES_WHERE} "  # noqa: S608 - constant
-    "ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
+    "WITH m AS MATERIALIZED (SELECT a.id, a.published_at FROM announcements a "
+    "WHERE a.status = 'published' AND a.search_vector @@ to_tsquery('simple', :q) "
+    "ORDER BY a.published_at DESC, a.id DESC LIMIT :cap) "
+    "SELECT (SELECT count(*) FROM m), "
+    "ARRAY(SELECT id FROM m ORDER BY published_at DESC, id DESC LIMIT :limit OFFSET :offset)"
 )
 
 
@@ -71,12 +72,9 @@ async def search_ids(
     cap = max(TOTAL_CAP, offset + limit)
     if session.get_bind().dialect.name == "sqlite":
         return await _sqlite(session, fts5_query(words), limit, offset, cap)
-    params = {"q": ts_query(words)}
-    total = int(await session.scalar(_POSTGRES_COUNT, {**params, "cap": cap}) or 0)
-    if total <= offset:
-        return [], total
-    rows = await session.execute(_POSTGRES_PAGE, {**params, "limit": limit, "offset": offset})
-    return [int(row[0]) for row in rows], total
+    params = {"q": ts_query(words), "cap": cap, "limit": limit, "offset": offset}
+    total, ids = (await session.execute(_POSTGRES_PAGE, params)).one()
+    return [int(i) for i in ids], int(total)
 
 
 async def _sqlite(

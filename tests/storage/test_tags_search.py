@@ -163,3 +163,13 @@ async def test_search_orders_by_publication_and_caps_totals(
         assert [a.id for a in capped.items] == newest_first[(page - 1) * 2 : page * 2]
         assert capped.total == max(3, page * 2)
     assert (await repo.announcements.search("congress", page=1, size=2)).pages == 2
+    beyond = await repo.announcements.search("congress", page=10, size=2)
+    assert beyond.items == ()
+    assert beyond.total == 7  # the page asked for lies past the cap, so every match was counted
+
+
+async def test_overlong_tag_refused_on_every_backend(repo: Repository, clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="longer than 64"):
+        await post(repo, clock, tags=["ok", "x" * 65])
+    assert await repo.announcements.counts() == {}
+    assert (await post(repo, clock, tags=["x" * 64])).announcement.tags == ("x" * 64,)
