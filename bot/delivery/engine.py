@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import random
 import socket
@@ -82,9 +81,7 @@ class _Lane:
         self.platform = platform
         self.name = platform.name
         rate = config.rates.get(self.name, platform.limits.messages_per_second)
-        if not math.isinf(rate) and rate > 0:
-            rate *= config.rate_safety
-        self.limiter = RateLimiter(rate)
+        self.limiter = RateLimiter(rate, safety=config.rate_safety)
         self.pacer = ChatPacer()
         self.queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent

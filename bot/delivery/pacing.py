@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 
 # Each 429 takes a tenth off the rate (down to a quarter); it climbs back by the target's
 # 1/RECOVERY per second. One stray 429 then costs almost nothing; a storm backs off fast.
@@ -15,13 +16,19 @@ _RECOVERY = 10.0
 class RateLimiter:
     """Spaces requests evenly at `rate` per second (GCRA); can be paused and slowed by 429s."""
 
-    def __init__(self, rate: float, *, burst: int = 1) -> None:
-        self.target = rate
-        self._rate = rate
+    def __init__(self, rate: float, *, safety: float = 1.0, burst: int = 1) -> None:
+        # Paced a little under the platform's rate, so timer jitter never crosses it.
+        self.target = rate * safety
+        self._rate = self.target
         self._burst = max(1, burst)
         self._next = 0.0
         self._paused_until = 0.0
         self._updated = 0.0
+        # The platform's own cap as a sliding window over actual departures: `rate` requests
+        # per second. A sender the loop woke late cannot let the next ones bunch up behind it.
+        finite = math.isfinite(rate) and rate > 0
+        self._recent: deque[float] = deque(maxlen=max(1, int(rate)) if finite else 1)
+        self._span = (self._recent.maxlen or 1) / rate if finite else 0.0
 
     @property
     def rate(self) -> float:
@@ -55,9 +62,18 @@ class RateLimiter:
             self._next = slot + interval
             if slot > now:
                 await asyncio.sleep(slot - now)
+            now = loop.time()
             # A global pause that began while we waited moves us behind it.
-            if loop.time() >= self._paused_until:
-                return
+            if now < self._paused_until:
+                continue
+            recent = self._recent
+            if len(recent) == recent.maxlen and now - recent[0] < self._span:
+                delay = self._span - (now - recent[0])
+                self._next = max(self._next, now + delay)
+                await asyncio.sleep(delay)
+                continue
+            recent.append(now)
+            return
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (the platform said the limit is global)."""

@@ -95,3 +95,15 @@ async def test_stop_hands_back_queued_rows_and_abandons_hanging_ones(
     clock.advance(31)
     await other.run_until_idle(timeout=5)
     assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
+
+
+async def test_a_late_departure_never_lets_a_window_overflow() -> None:
+    limiter = RateLimiter(40.0)  # 25 ms apart, at most 40 in any second
+    # The loop stalls while a sender sleeps: it leaves 20 ms late, the next ones on time.
+    asyncio.get_running_loop().call_later(0.115, time.sleep, 0.02)
+    departures: list[float] = []
+    for _ in range(61):
+        await limiter.acquire()
+        departures.append(time.monotonic())
+    spans = [b - a for a, b in zip(departures, departures[40:], strict=False)]
+    assert min(spans) >= 0.999
