@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import Anniversary
 from storage import convert
 from storage.audit import record
+from storage.engine import read_sessions
 from storage.models import AnniversaryRow
 
 
@@ -35,6 +36,7 @@ class AnniversaryStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads = read_sessions(sessions)
 
     async def add(self, fields: AnniversaryFields, *, actor: str, now: datetime) -> Anniversary:
         """Store a new anniversary."""
@@ -72,13 +74,13 @@ class AnniversaryStore:
 
     async def get(self, anniversary_id: int) -> Anniversary | None:
         """One anniversary."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.get(AnniversaryRow, anniversary_id)
             return None if row is None else convert.anniversary(row)
 
     async def all(self) -> list[Anniversary]:
         """Every anniversary, in calendar order."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = (
                 await session.scalars(
                     select(AnniversaryRow).order_by(

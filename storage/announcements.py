@@ -14,7 +14,7 @@ from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
-from storage.engine import insert_new, write_lock
+from storage.engine import insert_new, read_sessions, write_lock
 from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
 from storage.search import search_ids
 
@@ -44,6 +44,7 @@ class AnnouncementStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads = read_sessions(sessions)
 
     async def create(
         self,
@@ -113,7 +114,7 @@ class AnnouncementStore:
 
     async def get(self, announcement_id: int) -> Announcement | None:
         """One announcement, or None."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             try:
                 return await _load(session, announcement_id)
             except NotFound:
@@ -235,7 +236,7 @@ class AnnouncementStore:
 
     async def latest(self, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements, newest first."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             total = await session.scalar(
                 select(func.count())
                 .select_from(AnnouncementRow)
@@ -254,7 +255,7 @@ class AnnouncementStore:
 
     async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
         """Published announcements with the tag, newest first; None for an unknown tag."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             tag = (
                 await session.execute(
                     select(TagRow.id, TagRow.published_count).where(TagRow.key == key)
@@ -285,13 +286,13 @@ class AnnouncementStore:
 
     async def search(self, words: str, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements matching every word, newest first."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             ids, total = await search_ids(session, words, limit=size, offset=(page - 1) * size)
             return await _page(session, ids, page, size, total)
 
     async def tags(self) -> list[TagCount]:
         """Every tag used by a published announcement, most used first."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = await session.execute(
                 select(TagRow.key, TagRow.name, TagRow.published_count)
                 .where(TagRow.published_count > 0)
@@ -301,14 +302,14 @@ class AnnouncementStore:
 
     async def tag(self, key: str) -> TagCount | None:
         """One tag by key."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.scalar(select(TagRow).where(TagRow.key == key))
             return None if row is None else TagCount(row.key, row.name, row.published_count)
 
     async def tag_names(self, prefix: str, limit: int) -> list[str]:
         """Tag names whose key contains `prefix`, prefix matches and most used first."""
         key = tag_key(prefix)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             query = select(TagRow.name, TagRow.key).where(TagRow.published_count > 0)
             if key:
                 query = query.where(TagRow.key.contains(key, autoescape=True))
@@ -318,7 +319,7 @@ class AnnouncementStore:
 
     async def counts(self) -> dict[str, int]:
         """How many announcements are in each status."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = await session.execute(
                 select(AnnouncementRow.status, func.count()).group_by(AnnouncementRow.status)
             )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import Chat, ChatRef, Subscription
 from storage import convert
 from storage.audit import record
-from storage.engine import dialect_insert, insert_new
+from storage.engine import dialect_insert, insert_new, read_sessions
 from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
 
 EVERYTHING = ""
@@ -22,11 +22,12 @@ class ChatStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads = read_sessions(sessions)
 
     async def ensure(self, ref: ChatRef, *, now: datetime, reactivate: bool = False) -> Chat:
         """The chat for `ref`, created on first sight; `reactivate` clears an inactive flag."""
         # Every command passes here: a chat already up to date costs one read, no commit.
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await _find(session, ref.platform, ref.external_id)
             if row is not None and not _changes(row, ref, reactivate=reactivate):
                 return convert.chat(row)
@@ -59,7 +60,7 @@ class ChatStore:
 
     async def get(self, platform: str, external_id: str) -> Chat | None:
         """A chat by the platform's id."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await _find(session, platform, external_id)
             return None if row is None else convert.chat(row)
 
@@ -140,7 +141,7 @@ class ChatStore:
 
     async def subscriptions(self, chat_id: int) -> list[Subscription]:
         """The chat's subscriptions, everything first, then by name."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = (
                 await session.scalars(
                     select(SubscriptionRow)
@@ -154,7 +155,7 @@ class ChatStore:
 
     async def counts(self) -> dict[str, int]:
         """Active chats per platform."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = await session.execute(
                 select(ChatRow.platform, func.count())
                 .where(ChatRow.active)
@@ -168,10 +169,11 @@ class AdminStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads = read_sessions(sessions)
 
     async def is_admin(self, actor: str) -> bool:
         """Whether an owner made `actor` an admin."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return (
                 await session.scalar(select(AdminRow.id).where(AdminRow.actor == actor)) is not None
             )
@@ -196,7 +198,7 @@ class AdminStore:
 
     async def all(self) -> list[str]:
         """Every added admin."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return list(
                 (await session.scalars(select(AdminRow.actor).order_by(AdminRow.actor))).all()
             )
@@ -207,10 +209,11 @@ class StateStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads = read_sessions(sessions)
 
     async def get(self, key: str) -> str | None:
         """The value under `key`, or None."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return await session.scalar(select(StateRow.value).where(StateRow.key == key))
 
     async def set(self, key: str, value: str) -> None:

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import event, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -108,3 +113,14 @@ async def insert_new(
     )
     # RETURNING, not rowcount: an ORM-enabled INSERT does not report psycopg's rowcount.
     return await session.scalar(query.returning(literal_column("1"))) is not None
+
+
+def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads: on PostgreSQL in autocommit, saving the BEGIN and ROLLBACK trips."""
+    # A read that runs several statements may see a commit land between them; the pages and
+    # counts Herald shows tolerate that. SQLite never wraps reads in a transaction anyway.
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name == "sqlite":
+        return sessions
+    options = {key: value for key, value in sessions.kw.items() if key != "bind"}
+    return async_sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), **options)
