@@ -90,24 +90,29 @@ class _Lane:
         self.next_retry: float | None = None
         self.room = asyncio.Event()
         self.wake = asyncio.Event()
-        high = 3 * config.concurrency
+        high = 8 * config.concurrency
         if not self.limiter.unlimited:
             # Never hold more rows than the rate can send well within their lease.
             high = min(high, max(8, int(self.limiter.target * config.lease_seconds / 4)))
         self.high_water = high
         # Claim in sizeable batches: each claim is a transaction.
-        self.low_claim = max(1, min(high // 2, config.concurrency // 2))
+        self.low_claim = max(1, min(high // 2, config.concurrency))
 
 
 class _Writer:
     """Collects outcomes and writes them in batches, one transaction per batch."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, config: DeliveryConfig
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        config: DeliveryConfig,
+        writing: asyncio.Lock,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._config = config
+        self._writing = writing
         self._pending: list[Outcome] = []
         self._kick = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -135,7 +140,7 @@ class _Writer:
             if not batch:
                 return False
             try:
-                async with self._sessions.begin() as session:
+                async with self._writing, self._sessions.begin() as session:
                     await outbox.record(session, batch, self._clock.now())
             except Exception:
                 # Put them back; if the database stays away, the leases expire and rows resend.
@@ -169,6 +174,9 @@ class DeliveryEngine:
         self._stopping = asyncio.Event()
         self._flushed = asyncio.Event()
         self._tag_cache: dict[tuple[int, int], tuple[str, ...]] = {}
+        # This engine's claims and result batches take turns: on SQLite two of our own write
+        # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
+        self._writing = asyncio.Lock()
 
     @property
     def running(self) -> bool:
@@ -181,7 +189,7 @@ class DeliveryEngine:
             return
         self._stopping = asyncio.Event()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
-        self._writer = _Writer(self._sessions, self._clock, self._config)
+        self._writer = _Writer(self._sessions, self._clock, self._config, self._writing)
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self._flushed))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
         for lane in self._lanes:
@@ -284,14 +292,16 @@ class DeliveryEngine:
             lane.wake.clear()
             lane.claiming = True
             try:
-                async with self._sessions.begin() as session:
+                async with self._writing, self._sessions.begin() as session:
                     rows = await outbox.claim(
                         session,
                         platforms=[lane.name],
                         owner=self.owner,
                         now=self._clock.now(),
                         lease_seconds=config.lease_seconds,
-                        limit=room,
+                        # Starving senders get a quick small batch; fed ones a big one.
+                        limit=room if lane.outstanding >= config.concurrency
+                        else min(room, 2 * config.concurrency),
                         tag_cache=self._tag_cache,
                     )
             except Exception:
@@ -304,7 +314,7 @@ class DeliveryEngine:
                 lane.queue.put_nowait(row)
             if len(self._tag_cache) > 1000:
                 self._tag_cache.clear()
-            if len(rows) < room:
+            if not rows:
                 await self._idle_wait(lane)
 
     async def _idle_wait(self, lane: _Lane) -> None:
