@@ -201,17 +201,24 @@ class Result:
     samples: int
 
 
-async def measure(backend: str, probe: Probe, samples: int, warmup: int = 30) -> Result:
-    """Run the probe `warmup` times, then time it `samples` times."""
-    for _ in range(warmup):
-        await probe.call()
-    times: list[float] = []
+async def measure(
+    backend: str, probes: list[Probe], samples: int, warmup: int = 30
+) -> list[Result]:
+    """Warm every probe up, then time them in turns, so a burst of load hits all alike."""
+    for probe in probes:
+        for _ in range(warmup):
+            await probe.call()
+    times: list[list[float]] = [[] for _ in probes]
     for _ in range(samples):
-        started = time.perf_counter_ns()
-        await probe.call()
-        times.append((time.perf_counter_ns() - started) / 1e6)
-    cuts = statistics.quantiles(times, n=100, method="inclusive")
-    return Result(backend, probe, cuts[49], cuts[98], samples)
+        for probe, taken in zip(probes, times, strict=True):
+            started = time.perf_counter_ns()
+            await probe.call()
+            taken.append((time.perf_counter_ns() - started) / 1e6)
+    results = []
+    for probe, taken in zip(probes, times, strict=True):
+        cuts = statistics.quantiles(taken, n=100, method="inclusive")
+        results.append(Result(backend, probe, cuts[49], cuts[98], samples))
+    return results
 
 
 async def popular(repo: Repository) -> tuple[dict[str, list[str]], str]:
@@ -315,13 +322,11 @@ async def run_backend(
         note += f" ({len(c.tags):,} tags; {counts})"
         results = []
         if "repo" in layers:
-            for probe in repository_probes(repo, tags, searches):
-                results.append(await measure(backend, probe, samples))
+            results += await measure(backend, repository_probes(repo, tags, searches), samples)
         if "core" in layers:
             herald = await open_herald(Settings(database_url=url, _env_file=None))
             try:
-                for probe in core_probes(herald, tags, searches):
-                    results.append(await measure(backend, probe, samples))
+                results += await measure(backend, core_probes(herald, tags, searches), samples)
             finally:
                 await herald.close()
         return results, note
