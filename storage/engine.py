@@ -29,10 +29,16 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{default_database_path()}"
 
 
+def _backend(parsed: URL) -> str:
+    backend = parsed.get_backend_name()
+    # `postgres://` is what many hosts hand out; SQLAlchemy dropped that alias.
+    return "postgresql" if backend == "postgres" else backend
+
+
 def async_url(url: str) -> URL:
     """The URL with an async driver (`sqlite` → aiosqlite, `postgresql` → psycopg)."""
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
+    backend = _backend(parsed)
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")
     if backend == "postgresql":
@@ -43,7 +49,7 @@ def async_url(url: str) -> URL:
 def sync_url(url: str) -> URL:
     """The URL with a synchronous driver, for Alembic."""
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
+    backend = _backend(parsed)
     if backend == "sqlite":
         return parsed.set(drivername="sqlite")
     if backend == "postgresql":

@@ -18,6 +18,10 @@ class SchemaBehind(RuntimeError):
     """The database's schema is older than the code."""
 
 
+class SchemaUnknown(SchemaBehind):
+    """The database's schema is at a revision the code does not know (a newer Herald's)."""
+
+
 def alembic_config() -> Config:
     """An Alembic config pointing at Herald's migrations."""
     config = Config()
@@ -30,6 +34,13 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def known_revisions() -> set[str]:
+    """Every migration the code knows."""
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
 
 
 def _current(connection: Connection) -> str | None:
@@ -59,6 +70,12 @@ async def ensure_schema(engine: AsyncEngine, *, auto_upgrade: bool) -> None:
     current = await current_revision(engine)
     if current == head_revision():
         return
+    if current is not None and current not in known_revisions():
+        raise SchemaUnknown(
+            f"the database schema is at {current}, which this Herald does not know "
+            f"(it needs {head_revision()}): the database was migrated by a newer Herald; "
+            "upgrade Herald, or point HERALD_DATABASE_URL at another database"
+        )
     if auto_upgrade:
         await upgrade(engine)
         return

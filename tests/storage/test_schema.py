@@ -13,14 +13,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import Status
 from bot.ports import ManualClock
-from storage.engine import create_engine
+from storage.engine import async_url, create_engine, safe_url
 from storage.migrate import (
     SchemaBehind,
+    SchemaUnknown,
     alembic_config,
     current_revision,
     ensure_schema,
@@ -141,3 +142,29 @@ def test_unreachable_postgres_fails_loudly(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "skipped" not in result.stdout.splitlines()[-1]
     assert f"{POSTGRES_ENV} is set but PostgreSQL is unreachable" in result.stdout
+
+
+async def test_schema_from_a_newer_herald_is_refused(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    for auto_upgrade in (True, False):
+        with pytest.raises(SchemaUnknown, match="newer Herald"):
+            await ensure_schema(engine, auto_upgrade=auto_upgrade)
+
+
+@pytest.mark.parametrize(
+    ("given", "driver"),
+    [
+        ("postgres://u:secret@db.example/herald", "postgresql+psycopg"),
+        ("postgresql://db.example/herald", "postgresql+psycopg"),
+        ("sqlite:///herald.db", "sqlite+aiosqlite"),
+    ],
+)
+def test_database_urls(given: str, driver: str) -> None:
+    assert async_url(given).drivername == driver
+    assert "secret" not in safe_url(given)
+
+
+def test_unsupported_database_named() -> None:
+    with pytest.raises(ValueError, match="'mysql'"):
+        async_url("mysql://db.example/herald")
