@@ -55,6 +55,8 @@ class AnnouncementStore:
         actor: str | None = None,
     ) -> PublishResult:
         """Store a new announcement; when `status` is published, enqueue its deliveries too."""
+        if status not in (Status.DRAFT, Status.PUBLISHED):
+            raise ValueError(f"a new announcement is a draft or published, not {status.value}")
         async with self._sessions.begin() as session:
             row = AnnouncementRow(
                 title=new.title,

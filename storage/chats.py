@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import Chat, ChatRef, Subscription
 from storage import convert
 from storage.audit import record
-from storage.engine import dialect_insert, insert_new, read_sessions
+from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
 from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
 
 EVERYTHING = ""
@@ -79,6 +79,7 @@ class ChatStore:
     async def migrate(self, platform: str, old_id: str, new_id: str, *, now: datetime) -> bool:
         """Rewrite a chat's id (Telegram group → supergroup), keeping its subscriptions."""
         async with self._sessions.begin() as session:
+            await write_lock(session)
             old = await _find(session, platform, old_id)
             if old is None:
                 return False

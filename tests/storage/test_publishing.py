@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
+
 from bot.domain import Status
 from bot.ports import ManualClock
 from storage.announcements import WrongState
+from storage.models import MessageCopyRow
 from storage.repository import Repository
 from tests.storage.util import chat, deliveries, post
 
@@ -149,3 +152,36 @@ async def test_posts_racing_on_a_new_tag_share_it(
     )
     counts = {t.key: t.count for t in await repo.announcements.tags()}
     assert counts == {"brand new": 6, "other": 6}
+
+
+async def test_edit_and_retract_reach_every_sent_copy(repo: Repository, clock: ManualClock) -> None:
+    first = await chat(repo, clock, "1", everything=True)
+    second = await chat(repo, clock, "2", everything=True)
+    a = (await post(repo, clock)).announcement
+    async with repo.sessions.begin() as session:
+        for target in (first, second):
+            session.add(
+                MessageCopyRow(
+                    announcement_id=a.id,
+                    chat_id=target.id,
+                    message_ids="17",
+                    sent_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+    edited = await repo.announcements.edit(
+        a.id, title="t", body="b", tags=None, now=clock.now(), actor="c:o"
+    )
+    assert edited.deliveries == 2
+    retracted = await repo.announcements.retract(a.id, now=clock.now(), actor="c:o")
+    assert retracted.deliveries == 2
+    actions = [(c, action) for c, action, _ in await deliveries(repo, a.id)]
+    assert sorted(actions) == sorted(
+        [(c.id, action) for c in (first, second) for action in ("send", "edit", "delete")]
+    )
+
+
+async def test_new_announcement_is_draft_or_published(repo: Repository, clock: ManualClock) -> None:
+    for status in (Status.SCHEDULED, Status.RETRACTED):
+        with pytest.raises(ValueError, match="draft or published"):
+            await post(repo, clock, status=status)
