@@ -234,13 +234,13 @@ class DeliveryEngine:
         self._writer_task = None
         log.info("delivery engine %s stopped", self.owner)
 
-    def _release_queued(self, lane: _Lane) -> None:
-        """Rows claimed but not started go back to the queue at once, attempt not counted."""
+    def _release_queued(self, lane: _Lane, after: float = 0.0) -> None:
+        """Rows claimed but not started go back (due in `after` s), attempt not counted."""
         assert self._writer is not None
         while not lane.queue.empty():
             row = lane.queue.get_nowait()
             lane.outstanding -= 1
-            self._writer.add(self._retry_at(row, 0.0, counts_attempt=False))
+            self._writer.add(self._retry_at(row, after, counts_attempt=False))
         lane.room.set()
 
     def wake(self) -> None:
@@ -284,6 +284,12 @@ class DeliveryEngine:
     async def _run_lane(self, lane: _Lane) -> None:
         config = self._config
         while not self._stopping.is_set():
+            pause = lane.limiter.paused_for()
+            if pause > 0:
+                # The platform asked for silence: claim nothing until it ends.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), pause)
+                continue
             room = lane.high_water - lane.outstanding
             if room < lane.low_claim:
                 lane.room.clear()
@@ -407,13 +413,18 @@ class DeliveryEngine:
                 return self._retry_at(row, later, counts_attempt=False)
             if wait > 0:
                 await asyncio.sleep(wait)
-        await lane.limiter.acquire()
+        # A long global pause: hand the row back rather than sit on it past its lease.
+        if not await lane.limiter.acquire(give_up_after=self._config.lease_seconds / 4):
+            return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
         try:
             async with asyncio.timeout(self._config.send_timeout):
                 return await self._call(lane, row, target)
         except RetryLater as exc:
             if exc.is_global:
                 lane.limiter.pause(exc.seconds)
+                if exc.seconds > self._config.lease_seconds / 4:
+                    # A long global pause: let go of the queued rows before their leases run out.
+                    self._release_queued(lane, exc.seconds)
             else:
                 lane.pacer.hold(row.chat_id, exc.seconds, self._clock.now().timestamp())
             lane.limiter.slow()

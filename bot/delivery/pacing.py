@@ -46,14 +46,20 @@ class RateLimiter:
             self._rate = min(self.target, self._rate + regained)
         self._updated = now
 
-    async def acquire(self) -> None:
-        """Wait for this request's slot."""
+    def paused_for(self) -> float:
+        """Seconds left of a global pause (0 when none)."""
+        return max(0.0, self._paused_until - asyncio.get_running_loop().time())
+
+    async def acquire(self, *, give_up_after: float = math.inf) -> bool:
+        """Wait for this request's slot; False (no slot taken) if a pause is longer than that."""
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
+            if self._paused_until - now > give_up_after:
+                return False
             if self.unlimited:
                 if now >= self._paused_until:
-                    return
+                    return True
                 await asyncio.sleep(self._paused_until - now)
                 continue
             self._recover(now)
@@ -73,7 +79,7 @@ class RateLimiter:
                 await asyncio.sleep(delay)
                 continue
             recent.append(now)
-            return
+            return True
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (the platform said the limit is global)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.pacing import ChatPacer, RateLimiter
-from bot.ports import ManualClock
+from bot.ports import ManualClock, RetryLater
 from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
 
 
@@ -107,3 +108,25 @@ async def test_a_late_departure_never_lets_a_window_overflow() -> None:
         departures.append(time.monotonic())
     spans = [b - a for a, b in zip(departures, departures[40:], strict=False)]
     assert min(spans) >= 0.999
+
+
+async def test_a_long_global_pause_lets_go_of_queued_rows(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    platform = RecordingPlatform(clock)
+    platform.script("1", RetryLater(100, is_global=True))
+    await add_chats(sessions, clock.now(), ["1", "2", "3"])
+    await publish(sessions, clock.now())
+    config = DeliveryConfig(rates={"telegram": float("inf")}, concurrency=1, lease_seconds=120)
+    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    await engine.run_until_idle(timeout=5)
+    assert platform.sends == []
+    for row in await rows(sessions):
+        assert row["lease_owner"] is None
+        assert row["attempts"] == 0
+        due = row["due_at"]
+        assert isinstance(due, datetime)
+        assert clock.now() + timedelta(seconds=99) <= due <= clock.now() + timedelta(seconds=100)
+    clock.advance(100)
+    await engine.run_until_idle(timeout=5)
+    assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
