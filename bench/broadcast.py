@@ -50,7 +50,8 @@ from adapters.telegram.platform import TelegramPlatform  # noqa: E402
 from adapters.telegram.render import render_message  # noqa: E402
 from adapters.telegram.transport import AiohttpRequest  # noqa: E402
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status  # noqa: E402
-from bot.ports import MessageKind, OutboundMessage, SystemClock  # noqa: E402
+from bot.domain import ChatKind  # noqa: E402
+from bot.ports import MessageKind, OutboundMessage, SystemClock, Target  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -296,6 +297,22 @@ async def bare(root: str, chats: int) -> float:
         return time.perf_counter() - started
 
 
+async def adapter_alone(root: str, chats: int) -> float:
+    """The Telegram platform's send at the same concurrency, no database, no engine; seconds."""
+    request = AiohttpRequest(connection_pool_size=CONCURRENCY, read_timeout=30)
+    ids = iter(range(FIRST_CHAT, FIRST_CHAT + chats))
+    async with Bot(TOKEN, base_url=root + "/bot", request=request) as bot:
+        telegram = TelegramPlatform(bot, TelegramConfig(token=TOKEN))
+
+        async def worker() -> None:
+            for chat in ids:
+                await telegram.send(Target(str(chat), ChatKind.PRIVATE), MESSAGE, key="bench")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return time.perf_counter() - started
+
+
 async def naive(root: str, chats: int) -> float:
     """A sequential python-telegram-bot loop over its default (httpx) transport; seconds."""
     (html,) = render_message(MESSAGE)
@@ -364,6 +381,11 @@ async def ceiling(
             row.note = f"target {wanted}; fake got {delivered}"
             row.verdict = "PASS" if ok else "FAIL"
             rows.append(row)
+        server.reset()
+        seconds = await adapter_alone(server.root, chats)
+        row = Row(label, "Telegram adapter alone (no DB, no engine)", "–", chats, seconds)
+        row.ratio = bare_seconds / seconds
+        rows.append(row)
         server.reset()
         seconds = await naive(server.root, naive_chats)
         row = Row(label, "naive sequential PTB (httpx)", "–", naive_chats, seconds)

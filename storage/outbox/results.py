@@ -1,0 +1,297 @@
+"""Results: what happened to claimed rows, written in batches; chat changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.outbox.tables import ANNOUNCEMENTS, CHATS, COPIES, DELIVERIES
+from storage.outbox.tables import rowcount as _rowcount
+from storage.types import UTCDateTime
+
+SENT = "sent"
+RETRY = "retry"
+DEAD = "dead"
+SKIPPED = "skipped"
+CHAT_GONE = "chat_gone"
+CHAT_MOVED = "chat_moved"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one claimed row; `record` writes a batch of these in one transaction."""
+
+    delivery_id: int
+    chat_id: int
+    kind: str
+    action: str = "send"
+    announcement_id: int | None = None
+    message_ids: tuple[str, ...] = ()
+    # The announcement revision the sent or edited copy shows.
+    revision: int = 0
+    # For deletes done as an edit into a retraction notice: the copy stays, with these ids.
+    notice: bool = False
+    due_at: datetime | None = None
+    counts_attempt: bool = True
+    reason: str | None = None
+    new_external_id: str | None = None
+
+
+async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Write the results of a batch of deliveries (sent, retry, dead, skipped, chat changes)."""
+    d = DELIVERIES.c
+    by_kind: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_kind.setdefault(outcome.kind, []).append(outcome)
+    done = {"lease_until": None, "lease_owner": None, "updated_at": now}
+    if sent := by_kind.get(SENT):
+        await session.execute(
+            update(DELIVERIES)
+            .where(d.id == bindparam("b_id"))
+            .values(state="sent", message_ids=bindparam("b_ids"), error=None, **done),
+            [{"b_id": o.delivery_id, "b_ids": json.dumps(list(o.message_ids))} for o in sent],
+        )
+        await _update_copies(session, sent, now)
+        await _reconcile(session, [o for o in sent if o.action == "send"], now)
+    if retry := by_kind.get(RETRY):
+        await session.execute(
+            update(DELIVERIES)
+            .where(d.id == bindparam("b_id"))
+            .values(
+                due_at=bindparam("b_due", type_=UTCDateTime()),
+                attempts=d.attempts - bindparam("b_back"),
+                error=bindparam("b_error"),
+                **done,
+            ),
+            [
+                {
+                    "b_id": o.delivery_id,
+                    "b_due": o.due_at or now,
+                    "b_back": 0 if o.counts_attempt else 1,
+                    "b_error": o.reason,
+                }
+                for o in retry
+            ],
+        )
+    for kind in (DEAD, SKIPPED):
+        if finished := by_kind.get(kind):
+            await session.execute(
+                update(DELIVERIES)
+                .where(d.id == bindparam("b_id"))
+                .values(state=kind, error=bindparam("b_error"), **done),
+                [{"b_id": o.delivery_id, "b_error": o.reason} for o in finished],
+            )
+    for outcome in by_kind.get(CHAT_GONE, []):
+        await deactivate_chat(
+            session, chat_id=outcome.chat_id, reason=outcome.reason or "gone", now=now
+        )
+    for outcome in by_kind.get(CHAT_MOVED, []):
+        assert outcome.new_external_id is not None
+        await move_chat(
+            session,
+            chat_id=outcome.chat_id,
+            new_external_id=outcome.new_external_id,
+            delivery_id=outcome.delivery_id,
+            now=now,
+        )
+
+
+async def _update_copies(session: AsyncSession, sent: Sequence[Outcome], now: datetime) -> None:
+    m = COPIES.c
+    mine = [o for o in sent if o.announcement_id is not None]
+    upserts = [o for o in mine if o.action == "send"]
+    edits = [o for o in mine if o.action == "edit" or (o.action == "delete" and o.notice)]
+    removed = [o for o in mine if o.action == "delete" and not o.notice]
+    if upserts:
+        values = [
+            {
+                "announcement_id": o.announcement_id,
+                "chat_id": o.chat_id,
+                "message_ids": json.dumps(list(o.message_ids)),
+                "sent_at": now,
+                "updated_at": now,
+            }
+            for o in upserts
+        ]
+        statement = (
+            postgresql_insert(COPIES)
+            if session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert(COPIES)
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["announcement_id", "chat_id"],
+                set_={
+                    "message_ids": statement.excluded.message_ids,
+                    "sent_at": statement.excluded.sent_at,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            ),
+            values,
+        )
+    if edits:
+        await session.execute(
+            update(COPIES)
+            .where(m.announcement_id == bindparam("b_aid"), m.chat_id == bindparam("b_chat"))
+            .values(message_ids=bindparam("b_ids"), updated_at=now),
+            [
+                {
+                    "b_aid": o.announcement_id,
+                    "b_chat": o.chat_id,
+                    "b_ids": json.dumps(list(o.message_ids)),
+                }
+                for o in edits
+            ],
+        )
+    if removed:
+        await session.execute(
+            COPIES.delete().where(
+                m.announcement_id == bindparam("b_aid"), m.chat_id == bindparam("b_chat")
+            ),
+            [{"b_aid": o.announcement_id, "b_chat": o.chat_id} for o in removed],
+        )
+
+
+async def _reconcile(session: AsyncSession, sends: Sequence[Outcome], now: datetime) -> None:
+    """A send that raced an edit or a retraction gets its own edit or delete row."""
+    aids = {o.announcement_id for o in sends if o.announcement_id is not None}
+    if not aids:
+        return
+    a = ANNOUNCEMENTS.c
+    current = {
+        int(aid): (status, int(rev))
+        for aid, status, rev in await session.execute(
+            select(a.id, a.status, a.revision).where(a.id.in_(sorted(aids)))
+        )
+    }
+    follow_ups = []
+    for o in sends:
+        if o.announcement_id is None or o.announcement_id not in current:
+            continue
+        status, revision = current[o.announcement_id]
+        if status == "retracted":
+            action = "delete"
+        elif revision > o.revision:
+            action = "edit"
+        else:
+            continue
+        follow_ups.append(
+            {
+                "chat_id": o.chat_id, "announcement_id": o.announcement_id, "action": action,
+                "state": "pending", "revision": revision, "attempts": 0, "due_at": now,
+                "created_at": now, "updated_at": now,
+            }
+        )
+    if follow_ups:
+        await session.execute(DELIVERIES.insert(), follow_ups)
+
+
+async def deactivate_chat(
+    session: AsyncSession, *, chat_id: int, reason: str, now: datetime
+) -> int:
+    """Mark a chat inactive (settings kept) and skip its pending rows; return rows skipped."""
+    await session.execute(
+        update(CHATS)
+        .where(CHATS.c.id == chat_id)
+        .values(active=False, inactive_reason=reason, updated_at=now)
+    )
+    d = DELIVERIES.c
+    result = await session.execute(
+        update(DELIVERIES)
+        .where(d.chat_id == chat_id, d.state == "pending")
+        .values(
+            state="skipped", error=f"chat inactive: {reason}",
+            lease_until=None, lease_owner=None, updated_at=now,
+        )
+    )
+    return _rowcount(result)
+
+
+async def move_chat(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    new_external_id: str,
+    now: datetime,
+    delivery_id: int | None = None,
+) -> int:
+    """Rewrite a chat's platform id; merge into the chat already holding it; return the live id."""
+    d, c = DELIVERIES.c, CHATS.c
+    if delivery_id is not None:
+        # The row that hit the move is retried at once, without spending an attempt.
+        await session.execute(
+            update(DELIVERIES)
+            .where(d.id == delivery_id)
+            .values(
+                due_at=now, attempts=d.attempts - 1, lease_until=None, lease_owner=None,
+                updated_at=now,
+            )
+        )
+    platform = (await session.execute(select(c.platform).where(c.id == chat_id))).scalar_one()
+    other = (
+        await session.execute(
+            select(c.id).where(
+                c.platform == platform, c.external_id == new_external_id, c.id != chat_id
+            )
+        )
+    ).scalar_one_or_none()
+    if other is None:
+        await session.execute(
+            update(CHATS)
+            .where(c.id == chat_id)
+            .values(external_id=new_external_id, updated_at=now)
+        )
+        return chat_id
+    await _merge_chat(session, old=chat_id, new=int(other), now=now)
+    return int(other)
+
+
+async def _merge_chat(session: AsyncSession, *, old: int, new: int, now: datetime) -> None:
+    # One name per use: PostgreSQL infers one type per parameter and may disagree between uses.
+    params = {"old": old, "new": new, "new2": new, "new3": new}
+    await session.execute(
+        text(
+            "INSERT INTO subscriptions (chat_id, tag_key, tag_name, created_at) "
+            "SELECT c.id, s.tag_key, s.tag_name, s.created_at "
+            "FROM subscriptions s JOIN chats c ON c.id = :new "
+            "WHERE s.chat_id = :old AND NOT EXISTS (SELECT 1 FROM subscriptions t "
+            "WHERE t.chat_id = :new2 AND t.tag_key = s.tag_key)"
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            "UPDATE message_copies SET chat_id = :new WHERE chat_id = :old AND announcement_id "
+            "NOT IN (SELECT announcement_id FROM message_copies WHERE chat_id = :new2)"
+        ),
+        params,
+    )
+    # A row the surviving chat already has (same content, same action) would be a duplicate.
+    await session.execute(
+        text(
+            "UPDATE deliveries SET state = 'skipped', error = :why "
+            "WHERE chat_id = :old AND state = 'pending' AND EXISTS (SELECT 1 FROM deliveries e "
+            "WHERE e.chat_id = :new AND e.action = deliveries.action "
+            "AND COALESCE(e.announcement_id, 0) = COALESCE(deliveries.announcement_id, 0) "
+            "AND COALESCE(e.occurrence_id, 0) = COALESCE(deliveries.occurrence_id, 0) "
+            "AND e.revision >= deliveries.revision)"
+        ),
+        {**params, "why": f"merged into chat {new}"},
+    )
+    await session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.chat_id == old, DELIVERIES.c.state == "pending")
+        .values(chat_id=new, lease_until=None, lease_owner=None, updated_at=now)
+    )
+    await session.execute(
+        update(CHATS)
+        .where(CHATS.c.id == old)
+        .values(active=False, inactive_reason=f"migrated into chat {new}", updated_at=now)
+    )
