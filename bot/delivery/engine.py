@@ -59,6 +59,9 @@ class DeliveryConfig:
     rates: Mapping[str, float] = field(default_factory=dict)
     # Stay a little under the platform's published rate so jitter never crosses it.
     rate_safety: float = 0.985
+    # This process's share of each platform's rate: 1/N when N processes send for one bot
+    # (`herald run --role worker` replicas), since every process paces only itself.
+    rate_share: float = 1.0
     pace_chats: bool = True
     max_inline_wait: float = 1.0  # longer per-chat waits go back to the queue instead
     flush_interval: float = 0.1
@@ -81,7 +84,7 @@ class _Lane:
         self.platform = platform
         self.name = platform.name
         rate = config.rates.get(self.name, platform.limits.messages_per_second)
-        self.limiter = RateLimiter(rate, safety=config.rate_safety)
+        self.limiter = RateLimiter(rate * config.rate_share, safety=config.rate_safety)
         self.pacer = ChatPacer()
         self.queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent
