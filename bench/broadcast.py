@@ -9,6 +9,9 @@ sequential python-telegram-bot loop, against the same fake at the same concurren
 2. compliance: the fake enforcing 30 messages/s overall, 1,000 chats, Herald at its defaults.
 3. scale: enqueueing 100,000 deliveries for one announcement, in a fresh process (peak memory).
 
+Ceiling clients take turns for --repeats rounds after a warm-up and keep their best round;
+scale keeps the better of two fresh processes. Other load on the machine only slows a run.
+
     .venv/bin/python bench/broadcast.py [--chats 5000] [--postgres-url URL | --no-postgres]
 
 PostgreSQL rows use --postgres-url, else HERALD_TEST_POSTGRES_URL; a fresh database is created
@@ -356,42 +359,61 @@ async def scale_in_subprocess(kind: str, pg_url: str | None, chats: int) -> dict
 
 
 async def ceiling(
-    latency: float, chats: int, naive_chats: int, kinds: list[str], pg_url: str | None
+    latency: float, chats: int, naive_chats: int, kinds: list[str], pg_url: str | None,
+    repeats: int,
 ) -> list[Row]:
-    """Bare client, Herald on each database, and the naive loop, at one fake latency."""
+    """Bare client, Herald on each database, the adapter alone and the naive loop.
+
+    The clients take turns, `repeats` rounds, after a warm-up; each keeps its best round
+    (other processes on a shared machine only ever make a run slower).
+    """
     label = f"ceiling {latency * 1000:.0f} ms"
     target = 0.8 if latency else 0.5
-    rows: list[Row] = []
+    best: dict[str, float] = {}
+    delivered: dict[str, tuple[int, int]] = {}
+
+    def keep(name: str, seconds: float) -> None:
+        best[name] = min(seconds, best.get(name, math.inf))
+
     with fake_server(latency) as server:
-        bare_seconds = await bare(server.root, chats)
-        assert server.stats()["sent"] == chats
-        base = Row(label, f"bare aiohttp, {CONCURRENCY} in flight", "–", chats, bare_seconds)
-        base.ratio = 1.0
-        rows.append(base)
-        for kind in kinds:
+        await bare(server.root, min(chats, 500))
+        for _ in range(repeats):
             server.reset()
-            async with database(kind, pg_url) as url:
-                seconds, sent = await herald(server.root, url, chats, limited=False)
-            delivered = server.stats()["sent"]
-            row = Row(label, "Herald: engine + Telegram adapter", kind, sent, seconds)
-            row.ratio = bare_seconds / seconds
-            fast = row.rate >= 1000 or latency == 0
-            ok = row.ratio >= target and fast and sent == chats == delivered
-            wanted = f"≥{target:.1f}× bare" + (", ≥1000/s" if latency else "")
-            row.note = f"target {wanted}; fake got {delivered}"
-            row.verdict = "PASS" if ok else "FAIL"
-            rows.append(row)
+            keep("bare", await bare(server.root, chats))
+            assert server.stats()["sent"] == chats
+            for kind in kinds:
+                server.reset()
+                async with database(kind, pg_url) as url:
+                    seconds, sent = await herald(server.root, url, chats, limited=False)
+                keep(kind, seconds)
+                got = server.stats()["sent"]
+                worst = delivered.get(kind, (chats, chats))
+                delivered[kind] = (min(sent, worst[0]), min(got, worst[1]))
+            server.reset()
+            keep("adapter", await adapter_alone(server.root, chats))
         server.reset()
-        seconds = await adapter_alone(server.root, chats)
-        row = Row(label, "Telegram adapter alone (no DB, no engine)", "–", chats, seconds)
-        row.ratio = bare_seconds / seconds
+        naive_seconds = await naive(server.root, naive_chats)
+    bare_seconds = best["bare"]
+    rows = [Row(label, f"bare aiohttp, {CONCURRENCY} in flight", "–", chats, bare_seconds)]
+    rows[0].ratio = 1.0
+    for kind in kinds:
+        sent, got = delivered[kind]
+        row = Row(label, "Herald: engine + Telegram adapter", kind, chats, best[kind])
+        row.ratio = bare_seconds / best[kind]
+        fast = row.rate >= 1000 or latency == 0
+        ok = row.ratio >= target and fast and sent == chats == got
+        wanted = f"≥{target:.1f}× bare" + (", ≥1000/s" if latency else "")
+        row.note = f"target {wanted}; every run: {sent} rows sent, {got} at the fake"
+        row.verdict = "PASS" if ok else "FAIL"
         rows.append(row)
-        server.reset()
-        seconds = await naive(server.root, naive_chats)
-        row = Row(label, "naive sequential PTB (httpx)", "–", naive_chats, seconds)
-        row.ratio = bare_seconds / (seconds * chats / naive_chats)
-        row.note = f"{naive_chats} sent; {chats} would take {seconds * chats / naive_chats:.0f} s"
-        rows.append(row)
+    row = Row(label, "Telegram adapter alone (no DB, no engine)", "–", chats, best["adapter"])
+    row.ratio = bare_seconds / best["adapter"]
+    rows.append(row)
+    row = Row(label, "naive sequential PTB (httpx)", "–", naive_chats, naive_seconds)
+    projected = naive_seconds * chats / naive_chats
+    row.ratio = bare_seconds / projected
+    row.note = f"{naive_chats} sent; {chats} would take {projected:.0f} s"
+    rows.append(row)
     return rows
 
 
@@ -450,10 +472,11 @@ async def run(args: argparse.Namespace) -> None:
     rows: list[Row] = []
     for latency in (0.05, 0.0):
         naive_chats = args.naive_chats if latency else args.naive_chats * 5
-        rows += await ceiling(latency, args.chats, naive_chats, kinds, pg_url)
+        rows += await ceiling(latency, args.chats, naive_chats, kinds, pg_url, args.repeats)
     rows.append(await compliance(args.compliance_chats, "sqlite", pg_url))
     for kind in kinds:
-        result = await scale_in_subprocess(kind, pg_url, args.scale_rows)
+        runs = [await scale_in_subprocess(kind, pg_url, args.scale_rows) for _ in range(2)]
+        result = min(runs, key=lambda r: r["seconds"])
         limit = 2.0 if kind == "sqlite" else 1.0
         row = Row("scale: enqueue", "one announcement", kind, int(result["rows"]),
                   result["seconds"])
@@ -472,6 +495,7 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=5000)
     parser.add_argument("--naive-chats", type=int, default=200, help="at 50 ms (×5 at 0 ms)")
     parser.add_argument("--compliance-chats", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2, help="rounds per ceiling client")
     parser.add_argument("--scale-rows", type=int, default=100_000)
     parser.add_argument("--postgres-url")
     parser.add_argument("--no-postgres", action="store_true")
