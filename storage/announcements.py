@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Result, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Subquery
 
@@ -238,42 +238,41 @@ class AnnouncementStore:
 
     async def latest(self, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements, newest first."""
+        published = AnnouncementRow.status == Status.PUBLISHED.value
+        count = select(func.count()).select_from(AnnouncementRow).where(published)
         async with self._reads() as session:
-            total = await session.scalar(
-                select(func.count())
-                .select_from(AnnouncementRow)
-                .where(AnnouncementRow.status == Status.PUBLISHED.value)
-            )
             newest = (
-                select(AnnouncementRow.id.label("id"), AnnouncementRow.published_at.label("at"))
-                .where(AnnouncementRow.status == Status.PUBLISHED.value)
+                select(
+                    AnnouncementRow.id.label("id"),
+                    AnnouncementRow.published_at.label("at"),
+                    count.scalar_subquery().label("total"),
+                )
+                .where(published)
                 .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
                 .limit(size)
                 .offset((page - 1) * size)
                 .subquery()
             )
-            items = await _ordered_with_tags(session, newest)
-            return _page_of(items, page, size, int(total or 0))
+            items, total = await _ordered_with_tags(session, newest)
+            if total is None:  # past the last page: count on its own
+                total = int(await session.scalar(count) or 0)
+            return _page_of(items, page, size, total)
 
     async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
         """Published announcements with the tag, newest first; None for an unknown tag."""
         async with self._reads() as session:
-            tag = (
-                await session.execute(
-                    select(TagRow.id, TagRow.published_count).where(TagRow.key == key)
-                )
-            ).first()
-            if tag is None:
-                return None
-            # Driven by ix_announcement_tags_page, newest first.
+            # Scalar subqueries, not a join: PostgreSQL then knows the tag id before it scans
+            # ix_announcement_tags_page backwards, newest first, and stops after the page.
+            tag = select(TagRow.id).where(TagRow.key == key).scalar_subquery()
+            count = select(TagRow.published_count).where(TagRow.key == key).scalar_subquery()
             newest = (
                 select(
                     AnnouncementTagRow.announcement_id.label("id"),
                     AnnouncementTagRow.published_at.label("at"),
+                    count.label("total"),
                 )
                 .where(
-                    AnnouncementTagRow.tag_id == tag.id,
-                    AnnouncementTagRow.published_at.is_not(None),
+                    AnnouncementTagRow.tag_id == tag, AnnouncementTagRow.published_at.is_not(None)
                 )
                 .order_by(
                     AnnouncementTagRow.published_at.desc(),
@@ -283,8 +282,14 @@ class AnnouncementStore:
                 .offset((page - 1) * size)
                 .subquery()
             )
-            items = await _ordered_with_tags(session, newest)
-            return _page_of(items, page, size, tag.published_count)
+            items, total = await _ordered_with_tags(session, newest)
+            if total is None:  # an unknown tag, an unused one, or past the last page
+                total = await session.scalar(
+                    select(TagRow.published_count).where(TagRow.key == key)
+                )
+                if total is None:
+                    return None
+            return _page_of(items, page, size, total)
 
     async def search(self, words: str, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements matching every word, newest first."""
@@ -431,16 +436,24 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
     return convert.announcement(row, tags.get(announcement_id, ()))
 
 
-async def _ordered_with_tags(session: AsyncSession, newest: Subquery) -> list[Announcement]:
-    """The announcements a page subquery (id, at) names, in its order, tags in one round trip."""
-    rows = await session.execute(
-        select(AnnouncementRow, TagRow.name)
-        .join(newest, newest.c.id == AnnouncementRow.id)
-        .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
-        .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
-        .order_by(newest.c.at.desc(), newest.c.id.desc(), AnnouncementTagRow.position)
-    )
-    return list(_grouped(rows).values())
+async def _ordered_with_tags(
+    session: AsyncSession, newest: Subquery
+) -> tuple[list[Announcement], int | None]:
+    """The announcements a page subquery (id, at, total) names, in order, with their tags.
+
+    One round trip; the total is None when the page is empty.
+    """
+    rows = (
+        await session.execute(
+            select(AnnouncementRow, TagRow.name, newest.c.total)
+            .join(newest, newest.c.id == AnnouncementRow.id)
+            .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+            .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
+            .order_by(newest.c.at.desc(), newest.c.id.desc(), AnnouncementTagRow.position)
+        )
+    ).all()
+    total = int(rows[0][2]) if rows else None
+    return list(_grouped((row, name) for row, name, _ in rows).values()), total
 
 
 def _page_of(items: list[Announcement], page: int, size: int, total: int) -> Page[Announcement]:
@@ -459,12 +472,12 @@ async def _page(
         .where(AnnouncementRow.id.in_(ids))
         .order_by(AnnouncementRow.id, AnnouncementTagRow.position)
     )
-    found = _grouped(rows)
+    found = _grouped((row, name) for row, name in rows)
     items = [found[i] for i in ids if i in found]
     return _page_of(items, page, size, total)
 
 
-def _grouped(rows: Result[AnnouncementRow, str]) -> dict[int, Announcement]:
+def _grouped(rows: Iterable[tuple[AnnouncementRow, str | None]]) -> dict[int, Announcement]:
     """(announcement, tag name) rows → announcements with their tags, first-seen order kept."""
     found: dict[int, tuple[AnnouncementRow, list[str]]] = {}
     for row, name in rows:
