@@ -170,6 +170,9 @@ async def test_by_tag_paging_and_unknown(repo: Repository, clock: ManualClock) -
     assert page is not None
     assert [a.id for a in page.items] == tagged[::-1][2:4]
     assert (page.page, page.pages, page.total) == (2, 3, 5)
+    beyond = await repo.announcements.by_tag("korea", page=9, size=2)
+    assert beyond is not None
+    assert (beyond.items, beyond.total) == ((), 5)
     assert await repo.announcements.by_tag("nope", page=1, size=2) is None
 
 
