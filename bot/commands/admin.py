@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.commands.context import Context
+from bot.commands.member import tag_names as member_tag_names
 from bot.commands.parsing import (
     PostTextError,
     parse_local_datetime,
@@ -386,3 +387,31 @@ async def admin(ctx: Context) -> Reply:
     else:
         key = "{actor} is no longer an admin." if changed else "{actor} was not an admin."
     return text_reply(ctx.t(key, actor=actor))
+
+
+async def target(ctx: Context) -> Reply:
+    """`/target add|remove @channel [tags]`: make a channel a target (the adapter resolves it)."""
+    action, _, rest = ctx.args.strip().partition(" ")
+    usage = ctx.t("Usage: /target add @channel [tags] or /target remove @channel")
+    name, _, tag_text = rest.strip().partition(" ")
+    if action not in ("add", "remove") or not name:
+        return text_reply(usage)
+    chat_ref = ctx.command.target
+    if chat_ref is None:
+        return text_reply(
+            ctx.t(
+                "I cannot see {name}. Add me to it as an admin first, then try again.",
+                name=name,
+            )
+        )
+    chats = ctx.services.chats
+    chat = await chats.joined(chat_ref)
+    if action == "remove":
+        removed = await chats.unsubscribe(chat, [])
+        if not removed:
+            return text_reply(ctx.t("There was no such subscription."))
+        return text_reply(ctx.t("{name} receives nothing now.", name=name))
+    names = member_tag_names(tag_text)
+    await chats.subscribe(chat, names)
+    what = " ".join(hashtag(n) for n in names) if names else ctx.t("everything")
+    return text_reply(ctx.t("{name} now receives: {what}.", name=name, what=what))

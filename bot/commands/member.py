@@ -17,7 +17,7 @@ from bot.tags import split_tag_list
 MAX_SAVED_SEARCHES = 1000
 
 
-def _tag_names(args: str) -> list[str]:
+def tag_names(args: str) -> list[str]:
     """Tags from `#a #b`, `a, b` or a single multi-word name."""
     if not args.strip():
         return []
@@ -59,6 +59,7 @@ ADMIN_HELP = (
     ("delete", "ID", "Retract an announcement everywhere"),
     ("anniversary", "add|edit|list|remove", "Manage anniversaries"),
     ("stats", "[ID]", "Numbers, or one announcement's deliveries"),
+    ("target", "add|remove @channel [tags]", "Make a Telegram channel a target"),
     ("admin", "add|remove PLATFORM:USER", "Manage admins (owners only)"),
 )
 
@@ -79,7 +80,7 @@ async def subscribe(ctx: Context) -> Reply:
     """Subscribe the chat to everything or to tags."""
     if not ctx.may_change_chat:
         return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
-    names = _tag_names(ctx.args)
+    names = tag_names(ctx.args)
     added = await ctx.services.chats.subscribe(ctx.chat, names)
     if not names:
         if added:
@@ -95,7 +96,7 @@ async def unsubscribe(ctx: Context) -> Reply:
     """Unsubscribe from tags, or from everything."""
     if not ctx.may_change_chat:
         return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
-    names = _tag_names(ctx.args)
+    names = tag_names(ctx.args)
     removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
     if not removed:
         return text_reply(ctx.t("There was no such subscription."))

@@ -49,6 +49,7 @@ ROUTES: dict[str, Route] = {
     "delete": Route(admin.delete, "Retract an announcement everywhere", admin_only=True),
     "anniversary": Route(admin.anniversary, "Manage anniversaries", admin_only=True),
     "stats": Route(admin.stats, "Numbers and deliveries", admin_only=True),
+    "target": Route(admin.target, "Make a channel a target", admin_only=True),
     "admin": Route(admin.admin, "Manage admins", admin_only=True, owner_only=True),
 }
 

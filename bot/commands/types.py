@@ -26,6 +26,8 @@ class Command:
     reply_to_text: str | None = None
     # True when the command came from pressing a button.
     from_button: bool = False
+    # `/target add @channel`: the chat the adapter resolved the name to (None: not found).
+    target: ChatRef | None = None
 
     @property
     def chat(self) -> ChatRef:

@@ -258,3 +258,47 @@ async def test_anniversaries_listing_shows_ordinal_and_days_left(
     assert "81st anniversary" in listing
     assert "in 1 days" in listing or "in 1 day" in listing
     assert "#1" in await session.say("/anniversary list")
+
+
+async def test_target_add_subscribes_the_resolved_channel(session: Session) -> None:
+    from bot.domain import ChatRef
+
+    channel = ChatRef("telegram", "-1001234567890123", ChatKind.CHANNEL, "Society news")
+    reply = await session.herald.router.handle(
+        Command(
+            platform="telegram",
+            chat_id="42",
+            chat_kind=ChatKind.PRIVATE,
+            user_id="42",
+            text="/target add @society_news Korea, DPRK",
+            target=channel,
+        )
+    )
+    assert reply is not None
+    assert "Only Herald admins" in reply.plain()  # user 42 is no admin yet
+    await session.say("/admin add telegram:42")
+    granted = await session.herald.router.handle(
+        Command(
+            platform="telegram",
+            chat_id="42",
+            chat_kind=ChatKind.PRIVATE,
+            user_id="42",
+            text="/target add @society_news Korea, DPRK",
+            target=channel,
+        )
+    )
+    assert granted is not None
+    assert "@society_news now receives: #Korea #DPRK." == granted.plain()
+    missing = await session.herald.router.handle(
+        Command(
+            platform="telegram",
+            chat_id="42",
+            chat_kind=ChatKind.PRIVATE,
+            user_id="42",
+            text="/target add @nowhere",
+        )
+    )
+    assert missing is not None
+    assert "I cannot see @nowhere" in missing.plain()
+    answer = await session.say("/post Big news\nText\nTags: Korea")
+    assert "goes to 1 chats" in answer
