@@ -288,7 +288,7 @@ async def test_target_add_subscribes_the_resolved_channel(session: Session) -> N
         )
     )
     assert granted is not None
-    assert "@society_news now receives: #Korea #DPRK." == granted.plain()
+    assert granted.plain() == "@society_news now receives: #Korea #DPRK."
     missing = await session.herald.router.handle(
         Command(
             platform="telegram",
