@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from bot.commands.context import Context
 from bot.commands.member import tag_names as member_tag_names
@@ -12,6 +13,7 @@ from bot.commands.parsing import (
     parse_month_day,
     parse_post_text,
 )
+from bot.i18n import N_
 from bot.render import hashtag, local_time
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
 from bot.schedule.date_mentions import find_dates
@@ -19,6 +21,7 @@ from bot.schedule.occurrences import local_instant
 from bot.services.anniversaries import AnniversaryFields
 from bot.services.announcements import NotFound, WrongState
 from bot.tags import hashtags
+from storage.announcements import PublishResult
 
 _ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
 _ID_THEN_TEXT = re.compile(r"^#?(\d+)\s*(.*)$", re.DOTALL)
@@ -90,22 +93,32 @@ def _id_and_rest(args: str) -> tuple[int, str] | None:
 
 async def publish(ctx: Context) -> Reply:
     """Publish a draft or scheduled announcement now."""
+    return await _change_by_id(
+        ctx,
+        ctx.services.announcements.publish,
+        usage=ctx.t("Usage: /publish ID, for example /publish 12"),
+        done=N_("Announcement #{id} published; it goes to {count} chats."),
+    )
+
+
+async def _change_by_id(
+    ctx: Context,
+    change: Callable[..., Awaitable[PublishResult]],
+    *,
+    usage: str,
+    done: str,
+) -> Reply:
+    """`/command ID`: run one change on an announcement and say what it did."""
     parsed = _id_and_rest(ctx.args)
     if parsed is None or parsed[1]:
-        return text_reply(ctx.t("Usage: /publish ID, for example /publish 12"))
+        return text_reply(usage)
     try:
-        result = await ctx.services.announcements.publish(parsed[0], actor=ctx.actor)
+        result = await change(parsed[0], actor=ctx.actor)
     except NotFound:
         return _no_such(ctx, parsed[0])
     except WrongState as wrong:
         return _wrong_state(ctx, parsed[0], wrong)
-    return text_reply(
-        ctx.t(
-            "Announcement #{id} published; it goes to {count} chats.",
-            id=parsed[0],
-            count=result.deliveries,
-        )
-    )
+    return text_reply(ctx.t(done, id=parsed[0], count=result.deliveries))
 
 
 async def schedule(ctx: Context) -> Reply:
@@ -171,21 +184,11 @@ async def edit(ctx: Context) -> Reply:
 
 async def delete(ctx: Context) -> Reply:
     """Retract an announcement: every sent copy is deleted."""
-    parsed = _id_and_rest(ctx.args)
-    if parsed is None or parsed[1]:
-        return text_reply(ctx.t("Usage: /delete ID, for example /delete 12"))
-    try:
-        result = await ctx.services.announcements.retract(parsed[0], actor=ctx.actor)
-    except NotFound:
-        return _no_such(ctx, parsed[0])
-    except WrongState as wrong:
-        return _wrong_state(ctx, parsed[0], wrong)
-    return text_reply(
-        ctx.t(
-            "Announcement #{id} retracted; {count} sent copies will be removed.",
-            id=parsed[0],
-            count=result.deliveries,
-        )
+    return await _change_by_id(
+        ctx,
+        ctx.services.announcements.retract,
+        usage=ctx.t("Usage: /delete ID, for example /delete 12"),
+        done=N_("Announcement #{id} retracted; {count} sent copies will be removed."),
     )
 
 
