@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
@@ -253,26 +254,34 @@ class AnnouncementStore:
                 .offset((page - 1) * size)
                 .subquery()
             )
-            items, total = await _ordered_with_tags(session, newest)
-            if total is None:  # past the last page: count on its own
-                total = int(await session.scalar(count) or 0)
-            return _page_of(items, page, size, total)
+            items, first = await _ordered_with_tags(session, newest, newest.c.total)
+            if first is None:  # past the last page: count on its own
+                first = (await session.scalar(count),)
+            return _page_of(items, page, size, int(first[0] or 0))
 
     async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
         """Published announcements with the tag, newest first; None for an unknown tag."""
+        found = await self.tag_page(key, page=page, size=size)
+        return None if found is None else found[1]
+
+    async def tag_page(
+        self, key: str, *, page: int, size: int
+    ) -> tuple[TagCount, Page[Announcement]] | None:
+        """The tag and a page of its published announcements in one round trip; None if unknown."""
+        by_key = TagRow.key == key
         async with self._reads() as session:
             # Scalar subqueries, not a join: PostgreSQL then knows the tag id before it scans
             # ix_announcement_tags_page backwards, newest first, and stops after the page.
-            tag = select(TagRow.id).where(TagRow.key == key).scalar_subquery()
-            count = select(TagRow.published_count).where(TagRow.key == key).scalar_subquery()
             newest = (
                 select(
                     AnnouncementTagRow.announcement_id.label("id"),
                     AnnouncementTagRow.published_at.label("at"),
-                    count.label("total"),
+                    select(TagRow.published_count).where(by_key).scalar_subquery().label("total"),
+                    select(TagRow.name).where(by_key).scalar_subquery().label("name"),
                 )
                 .where(
-                    AnnouncementTagRow.tag_id == tag, AnnouncementTagRow.published_at.is_not(None)
+                    AnnouncementTagRow.tag_id == select(TagRow.id).where(by_key).scalar_subquery(),
+                    AnnouncementTagRow.published_at.is_not(None),
                 )
                 .order_by(
                     AnnouncementTagRow.published_at.desc(),
@@ -282,14 +291,16 @@ class AnnouncementStore:
                 .offset((page - 1) * size)
                 .subquery()
             )
-            items, total = await _ordered_with_tags(session, newest)
-            if total is None:  # an unknown tag, an unused one, or past the last page
-                total = await session.scalar(
-                    select(TagRow.published_count).where(TagRow.key == key)
-                )
-                if total is None:
+            items, first = await _ordered_with_tags(session, newest, newest.c.total, newest.c.name)
+            if first is None:  # an unknown tag, an unused one, or past the last page
+                row = (
+                    await session.execute(select(TagRow.published_count, TagRow.name).where(by_key))
+                ).first()
+                if row is None:
                     return None
-            return _page_of(items, page, size, total)
+                first = tuple(row)
+            total, name = int(first[0]), str(first[1])
+            return TagCount(key, name, total), _page_of(items, page, size, total)
 
     async def search(self, words: str, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements matching every word, newest first."""
@@ -437,23 +448,23 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
 
 
 async def _ordered_with_tags(
-    session: AsyncSession, newest: Subquery
-) -> tuple[list[Announcement], int | None]:
-    """The announcements a page subquery (id, at, total) names, in order, with their tags.
+    session: AsyncSession, newest: Subquery, *extra: ColumnElement[Any]
+) -> tuple[list[Announcement], tuple[Any, ...] | None]:
+    """The announcements a page subquery (id, at, ...) names, in order, with their tags.
 
-    One round trip; the total is None when the page is empty.
+    One round trip; also returns the `extra` columns of the first row (None for an empty page).
     """
     rows = (
         await session.execute(
-            select(AnnouncementRow, TagRow.name, newest.c.total)
+            select(AnnouncementRow, TagRow.name, *extra)
             .join(newest, newest.c.id == AnnouncementRow.id)
             .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
             .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
             .order_by(newest.c.at.desc(), newest.c.id.desc(), AnnouncementTagRow.position)
         )
     ).all()
-    total = int(rows[0][2]) if rows else None
-    return list(_grouped((row, name) for row, name, _ in rows).values()), total
+    first = tuple(rows[0][2:]) if rows else None
+    return list(_grouped((row[0], row[1]) for row in rows).values()), first
 
 
 def _page_of(items: list[Announcement], page: int, size: int, total: int) -> Page[Announcement]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import Status
+from bot.domain import Status, TagCount
 from bot.ports import ManualClock
 from storage.announcements import NotFound, WrongState
 from storage.repository import Repository
@@ -174,6 +174,17 @@ async def test_by_tag_paging_and_unknown(repo: Repository, clock: ManualClock) -
     assert beyond is not None
     assert (beyond.items, beyond.total) == ((), 5)
     assert await repo.announcements.by_tag("nope", page=1, size=2) is None
+    found = await repo.announcements.tag_page("korea", page=1, size=2)
+    assert found is not None
+    assert found[0] == TagCount("korea", "Korea", 5)
+    assert [a.id for a in found[1].items] == tagged[::-1][:2]
+    assert await repo.announcements.tag_page("nope", page=1, size=2) is None
+    await repo.announcements.retract(
+        (await repo.announcements.latest(page=1, size=1)).items[0].id, now=clock.now(), actor="c"
+    )
+    unused = await repo.announcements.tag_page("other", page=1, size=2)
+    assert unused is not None
+    assert (unused[0].count, unused[1].items, unused[1].total) == (0, (), 0)
 
 
 async def test_tags_listing_and_names(repo: Repository, clock: ManualClock) -> None:
