@@ -308,15 +308,22 @@ class AnnouncementStore:
             ids, total = await search_ids(session, words, limit=size, offset=(page - 1) * size)
             return await _page(session, ids, page, size, total)
 
-    async def tags(self) -> list[TagCount]:
-        """Every tag used by a published announcement, most used first."""
+    async def tags(self, *, limit: int | None = None) -> list[TagCount]:
+        """Tags used by published announcements (the `limit` most used), most used first."""
         async with self._reads() as session:
             rows = await session.execute(
                 select(TagRow.key, TagRow.name, TagRow.published_count)
                 .where(TagRow.published_count > 0)
                 .order_by(TagRow.published_count.desc(), TagRow.key)
+                .limit(limit)
             )
             return [TagCount(key, name, count) for key, name, count in rows]
+
+    async def tags_in_use(self) -> int:
+        """How many tags published announcements carry."""
+        async with self._reads() as session:
+            count = select(func.count()).select_from(TagRow).where(TagRow.published_count > 0)
+            return int(await session.scalar(count) or 0)
 
     async def tag(self, key: str) -> TagCount | None:
         """One tag by key."""

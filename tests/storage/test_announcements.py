@@ -193,6 +193,8 @@ async def test_tags_listing_and_names(repo: Repository, clock: ManualClock) -> N
     listed = await repo.announcements.tags()
     assert next((t.key, t.name, t.count) for t in listed) == ("korea", "Korea", 2)
     assert {t.key for t in listed} == {"korea", "history", "korean war", "events"}
+    assert await repo.announcements.tags(limit=2) == listed[:2]
+    assert await repo.announcements.tags_in_use() == 4
     one = await repo.announcements.tag("korean war")
     assert one is not None
     assert (one.name, one.count) == ("Korean War", 1)
