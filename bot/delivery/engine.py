@@ -9,7 +9,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -128,13 +128,13 @@ class _Writer:
         if len(self._pending) >= self._config.flush_size:
             self._kick.set()
 
-    async def run(self, stopping: asyncio.Event, on_flush: asyncio.Event) -> None:
+    async def run(self, stopping: asyncio.Event, on_flush: Callable[[], None]) -> None:
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self._config.flush_interval)
             self._kick.clear()
             if await self.flush():
-                on_flush.set()
+                on_flush()
 
     async def flush(self) -> bool:
         """Write what is pending; True when something other than a plain send was written."""
@@ -175,7 +175,6 @@ class DeliveryEngine:
         self._writer: _Writer | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._flushed = asyncio.Event()
         self._tag_cache: dict[tuple[int, int], tuple[str, ...]] = {}
         # This engine's claims and result batches take turns: on SQLite two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
@@ -193,7 +192,8 @@ class DeliveryEngine:
         self._stopping = asyncio.Event()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
         self._writer = _Writer(self._sessions, self._clock, self._config, self._writing)
-        self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self._flushed))
+        # Rows put back (retries, moved chats) may be due at once: look again after writing.
+        self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
         for lane in self._lanes:
             for _ in range(self._config.concurrency):
@@ -220,11 +220,16 @@ class DeliveryEngine:
                 break
             for lane in self._lanes:
                 lane.room.clear()
-            await asyncio.wait(
-                [asyncio.ensure_future(lane.room.wait()) for lane in self._lanes],
-                timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            waits = [asyncio.ensure_future(lane.room.wait()) for lane in self._lanes]
+            try:
+                await asyncio.wait(
+                    waits,
+                    timeout=max(0.0, deadline - asyncio.get_running_loop().time()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
         # Sends still hanging are abandoned: their leases expire and another worker retries.
         tasks = list(self._tasks)
         for task in tasks:
@@ -333,16 +338,8 @@ class DeliveryEngine:
             if gap <= 0:
                 lane.next_retry = None
             timeout = min(timeout, max(0.005, gap + 0.005))
-        wake = asyncio.ensure_future(lane.wake.wait())
-        flushed = asyncio.ensure_future(self._flushed.wait())
-        try:
-            await asyncio.wait(
-                {wake, flushed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            wake.cancel()
-            flushed.cancel()
-            self._flushed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(lane.wake.wait(), timeout)
 
     async def _sender(self, lane: _Lane) -> None:
         """One of the lane's senders: takes claimed rows and carries them out, one at a time."""
