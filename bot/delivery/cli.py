@@ -111,7 +111,7 @@ async def follow(
     return status
 
 
-def status_command(database: Database | None = None) -> Callable[..., None]:
+def make_status_command(database: Database | None = None) -> Callable[..., None]:
     """The `status` command, reading the database that `database()` names."""
     db = database or _settings_url
 
@@ -135,7 +135,7 @@ def status_command(database: Database | None = None) -> Callable[..., None]:
     return status
 
 
-def deliveries_app(database: Database | None = None) -> typer.Typer:
+def make_deliveries_app(database: Database | None = None) -> typer.Typer:
     """The `deliveries` command group: list and retry dead letters."""
     db = database or _settings_url
     app = typer.Typer(help="Dead-lettered deliveries.", no_args_is_help=True)
@@ -182,8 +182,8 @@ def deliveries_app(database: Database | None = None) -> typer.Typer:
 
 def register(app: typer.Typer, database: Database | None = None) -> None:
     """Mount `status` and `deliveries` on the `herald` app."""
-    app.command("status")(status_command(database))
-    app.add_typer(deliveries_app(database), name="deliveries")
+    app.command("status")(make_status_command(database))
+    app.add_typer(make_deliveries_app(database), name="deliveries")
 
 
 def make_app(database: Database | None = None) -> typer.Typer:
@@ -191,3 +191,8 @@ def make_app(database: Database | None = None) -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False)
     register(app, database)
     return app
+
+
+# Ready-made, reading HERALD_DATABASE_URL (bot.settings) when a command runs, not on import.
+status_command = make_status_command()
+deliveries_app = make_deliveries_app()

@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from typer.testing import CliRunner
 
-from bot.delivery.cli import make_app
+from bot.delivery.cli import deliveries_app, make_app, status_command
 from bot.ports import ManualClock
 from storage.engine import create_engine
 from storage.migrate import upgrade
@@ -74,3 +75,17 @@ def test_follow_ends_when_everything_is_done(database: str) -> None:
     assert "6/6" in result.output
     assert "dead 1" in result.output
     assert "All deliveries" in result.output
+
+
+def test_ready_made_commands_read_the_settings(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HERALD_DATABASE_URL", database)
+    app = typer.Typer()
+    app.command("status")(status_command)
+    app.add_typer(deliveries_app, name="deliveries")
+    runner = CliRunner(env={"COLUMNS": "200"})
+    shown = runner.invoke(app, ["status", "1"])
+    assert shown.exit_code == 0, shown.output
+    assert "Announcement 1" in shown.output
+    assert "bad message" in runner.invoke(app, ["deliveries", "dead"]).output
