@@ -119,6 +119,7 @@ async def test_time_order_across_offsets(repo: Repository, clock: ManualClock) -
     assert [x.id for x in page.items] == [late.id, early.id]
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(POSTGRES_ENV not in os.environ, reason="checks the PostgreSQL setting")
 def test_unreachable_postgres_fails_loudly(tmp_path: Path) -> None:
     env = {**os.environ, POSTGRES_ENV: "postgresql+psycopg://postgres@127.0.0.1:1/test"}
