@@ -192,9 +192,12 @@ async def run(
         platforms: dict[str, Platform] = {adapter.name: adapter for adapter in adapters}
         delivery = herald.start_delivery(platforms)
         await delivery.start()
-        if role == "all":
-            for adapter in adapters:
+        for adapter in adapters:
+            if role == "all":
                 await adapter.start()
+            else:
+                # A worker only delivers: receiving stays with the `--role all` process.
+                await adapter.start_sending()
         if herald.scheduler is not None:
             # After the adapters: its catch-up sweep may fire at once.
             await herald.scheduler.start()

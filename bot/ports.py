@@ -214,6 +214,10 @@ class Adapter(Platform, Protocol):
         """Connect and begin receiving; must return once running (work continues in tasks)."""
         ...
 
+    async def start_sending(self) -> None:
+        """Connect only to send, edit and delete (`herald run --role worker`); never receive."""
+        ...
+
     async def stop(self) -> None:
         """Disconnect cleanly."""
         ...

@@ -101,6 +101,9 @@ class ConsoleAdapter:
             )
         self._task = asyncio.create_task(self._read_loop(), name="console-repl")
 
+    async def start_sending(self) -> None:
+        """Nothing to connect: printing needs no setup (a worker never builds a console)."""
+
     async def stop(self) -> None:
         """Stop reading."""
         if self._task is not None:

@@ -124,6 +124,58 @@ class DiscordAdapter(DiscordPlatform):
         if self._sync_task is not None:
             await self._sync_task
 
+    async def start_sending(self) -> None:
+        """Log in over REST only (no gateway, no command sync); if Discord is down, keep trying."""
+        point_at(self.config)
+        self._stopping = False
+        self._stopped.clear()
+        first_attempt = asyncio.Event()
+        self._task = asyncio.create_task(
+            self._login_until_done(first_attempt), name="herald-discord-rest"
+        )
+        await first_attempt.wait()
+
+    async def _login_until_done(self, first_attempt: asyncio.Event) -> None:
+        """Send-only login with backoff; one log line per outage; never raises into Herald."""
+        backoff = 1.0
+        reported = False
+        try:
+            while not self._stopping:
+                client = HeraldClient(self)
+                self.client = client
+                try:
+                    await client.login(self.config.token)
+                except discord.LoginFailure:
+                    log.error(
+                        "Discord rejected the bot token (HERALD_DISCORD_TOKEN); Discord is off"
+                    )
+                    await client.close()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    with contextlib.suppress(Exception):
+                        await client.close()
+                    if not reported:
+                        reported = True
+                        log.error(
+                            "Discord unreachable at %s (%s); retrying in the background",
+                            self.config.api_url,
+                            redact(f"{type(exc).__name__}: {exc}"),
+                        )
+                    log.debug("Discord login attempt failed", exc_info=True)
+                else:
+                    self.ready.set()
+                    log.info("Discord: logged in as %s over REST (sending only)", client.user)
+                    return
+                finally:
+                    first_attempt.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+        finally:
+            first_attempt.set()
+
     def connected(self) -> None:
         """READY and the guilds arrived; check the slash commands once per run."""
         self.ready.set()

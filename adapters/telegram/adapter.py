@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -106,7 +107,19 @@ class TelegramAdapter:
     async def start(self) -> None:
         """Connect (first attempt inline); if the Bot API is down, keep trying in the background."""
         self._redaction.install()  # again, in case stop() ran before a restart
-        self._task = asyncio.create_task(self._connect_until_done(), name="telegram-connect")
+        self._task = asyncio.create_task(
+            self._connect_until_done(self._connect), name="telegram-connect"
+        )
+        await self._first_attempt.wait()
+
+    async def start_sending(self) -> None:
+        """Connect for sending only (getMe): no polling, webhook or command menu; retried too."""
+        # A worker shares the token with the process that polls: a second getUpdates
+        # consumer would get 409 Conflict, so this side never asks for updates.
+        self._redaction.install()
+        self._task = asyncio.create_task(
+            self._connect_until_done(self._connect_for_sending), name="telegram-connect"
+        )
         await self._first_attempt.wait()
 
     async def stop(self) -> None:
@@ -122,14 +135,14 @@ class TelegramAdapter:
         await self.application.bot.shutdown()
         self._redaction.uninstall()
 
-    async def _connect_until_done(self) -> None:
+    async def _connect_until_done(self, connect: Callable[[], Awaitable[None]]) -> None:
         delay = self._config.retry_initial
         attempt = 0
         try:
             while True:
                 attempt += 1
                 try:
-                    await self._connect()
+                    await connect()
                 except InvalidToken:
                     log.error(
                         "telegram: the Bot API at %s rejected the token; Telegram stays off "
@@ -189,6 +202,13 @@ class TelegramAdapter:
             mode = "long polling"
         self.ready.set()
         log.info("telegram: connected as @%s (%s)", app.bot.username, mode)
+
+    async def _connect_for_sending(self) -> None:
+        app = self.application
+        await app.initialize()
+        self._conversation.bot_username = app.bot.username
+        self.ready.set()
+        log.info("telegram: connected as @%s (sending only)", app.bot.username)
 
     async def _halt(self) -> None:
         """Undo a partial or full start, keeping the Application initialized."""
