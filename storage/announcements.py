@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement, Subquery
 
@@ -38,6 +38,63 @@ class WrongState(ValueError):
     def __init__(self, status: Status) -> None:
         super().__init__(status.value)
         self.status = status
+
+
+def _with_tags(newest: Subquery, *extra: ColumnElement[Any]) -> Select[Any]:
+    """The announcements a page subquery (id, at, ...) names, in its order, with tag names."""
+    return (
+        select(AnnouncementRow, TagRow.name, *extra)
+        .join(newest, newest.c.id == AnnouncementRow.id)
+        .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+        .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
+        .order_by(newest.c.at.desc(), newest.c.id.desc(), AnnouncementTagRow.position)
+    )
+
+
+# Built once: constructing a statement per call costs more than running it.
+_PUBLISHED = AnnouncementRow.status == Status.PUBLISHED.value
+_COUNT_PUBLISHED = select(func.count()).select_from(AnnouncementRow).where(_PUBLISHED)
+_NEWEST = (
+    select(
+        AnnouncementRow.id.label("id"),
+        AnnouncementRow.published_at.label("at"),
+        _COUNT_PUBLISHED.scalar_subquery().label("total"),
+    )
+    .where(_PUBLISHED)
+    .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
+    .limit(bindparam("size"))
+    .offset(bindparam("skip"))
+    .subquery()
+)
+_LATEST = _with_tags(_NEWEST, _NEWEST.c.total)
+_BY_KEY = TagRow.key == bindparam("key")
+# Scalar subqueries, not a join: PostgreSQL then knows the tag id before it scans
+# ix_announcement_tags_page backwards, newest first, and stops after the page.
+_TAGGED = (
+    select(
+        AnnouncementTagRow.announcement_id.label("id"),
+        AnnouncementTagRow.published_at.label("at"),
+        select(TagRow.published_count).where(_BY_KEY).scalar_subquery().label("total"),
+        select(TagRow.name).where(_BY_KEY).scalar_subquery().label("name"),
+    )
+    .where(
+        AnnouncementTagRow.tag_id == select(TagRow.id).where(_BY_KEY).scalar_subquery(),
+        AnnouncementTagRow.published_at.is_not(None),
+    )
+    .order_by(AnnouncementTagRow.published_at.desc(), AnnouncementTagRow.announcement_id.desc())
+    .limit(bindparam("size"))
+    .offset(bindparam("skip"))
+    .subquery()
+)
+_TAG_PAGE = _with_tags(_TAGGED, _TAGGED.c.total, _TAGGED.c.name)
+_TAG = select(TagRow.published_count, TagRow.name).where(_BY_KEY)
+_BY_IDS = (
+    select(AnnouncementRow, TagRow.name)
+    .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
+    .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
+    .where(AnnouncementRow.id.in_(bindparam("ids", expanding=True)))
+    .order_by(AnnouncementRow.id, AnnouncementTagRow.position)
+)
 
 
 class AnnouncementStore:
@@ -239,24 +296,11 @@ class AnnouncementStore:
 
     async def latest(self, *, page: int, size: int) -> Page[Announcement]:
         """Published announcements, newest first."""
-        published = AnnouncementRow.status == Status.PUBLISHED.value
-        count = select(func.count()).select_from(AnnouncementRow).where(published)
         async with self._reads() as session:
-            newest = (
-                select(
-                    AnnouncementRow.id.label("id"),
-                    AnnouncementRow.published_at.label("at"),
-                    count.scalar_subquery().label("total"),
-                )
-                .where(published)
-                .order_by(AnnouncementRow.published_at.desc(), AnnouncementRow.id.desc())
-                .limit(size)
-                .offset((page - 1) * size)
-                .subquery()
-            )
-            items, first = await _ordered_with_tags(session, newest, newest.c.total)
+            params = {"size": size, "skip": (page - 1) * size}
+            items, first = await _ordered_with_tags(session, _LATEST, params)
             if first is None:  # past the last page: count on its own
-                first = (await session.scalar(count),)
+                first = (await session.scalar(_COUNT_PUBLISHED),)
             return _page_of(items, page, size, int(first[0] or 0))
 
     async def by_tag(self, key: str, *, page: int, size: int) -> Page[Announcement] | None:
@@ -268,34 +312,11 @@ class AnnouncementStore:
         self, key: str, *, page: int, size: int
     ) -> tuple[TagCount, Page[Announcement]] | None:
         """The tag and a page of its published announcements in one round trip; None if unknown."""
-        by_key = TagRow.key == key
         async with self._reads() as session:
-            # Scalar subqueries, not a join: PostgreSQL then knows the tag id before it scans
-            # ix_announcement_tags_page backwards, newest first, and stops after the page.
-            newest = (
-                select(
-                    AnnouncementTagRow.announcement_id.label("id"),
-                    AnnouncementTagRow.published_at.label("at"),
-                    select(TagRow.published_count).where(by_key).scalar_subquery().label("total"),
-                    select(TagRow.name).where(by_key).scalar_subquery().label("name"),
-                )
-                .where(
-                    AnnouncementTagRow.tag_id == select(TagRow.id).where(by_key).scalar_subquery(),
-                    AnnouncementTagRow.published_at.is_not(None),
-                )
-                .order_by(
-                    AnnouncementTagRow.published_at.desc(),
-                    AnnouncementTagRow.announcement_id.desc(),
-                )
-                .limit(size)
-                .offset((page - 1) * size)
-                .subquery()
-            )
-            items, first = await _ordered_with_tags(session, newest, newest.c.total, newest.c.name)
+            params = {"key": key, "size": size, "skip": (page - 1) * size}
+            items, first = await _ordered_with_tags(session, _TAG_PAGE, params)
             if first is None:  # an unknown tag, an unused one, or past the last page
-                row = (
-                    await session.execute(select(TagRow.published_count, TagRow.name).where(by_key))
-                ).first()
+                row = (await session.execute(_TAG, {"key": key})).first()
                 if row is None:
                     return None
                 first = tuple(row)
@@ -455,21 +476,10 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
 
 
 async def _ordered_with_tags(
-    session: AsyncSession, newest: Subquery, *extra: ColumnElement[Any]
+    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
 ) -> tuple[list[Announcement], tuple[Any, ...] | None]:
-    """The announcements a page subquery (id, at, ...) names, in order, with their tags.
-
-    One round trip; also returns the `extra` columns of the first row (None for an empty page).
-    """
-    rows = (
-        await session.execute(
-            select(AnnouncementRow, TagRow.name, *extra)
-            .join(newest, newest.c.id == AnnouncementRow.id)
-            .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
-            .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
-            .order_by(newest.c.at.desc(), newest.c.id.desc(), AnnouncementTagRow.position)
-        )
-    ).all()
+    """Run a `_with_tags` statement: the page in order, and the first row's extra columns."""
+    rows = (await session.execute(statement, params)).all()
     first = tuple(rows[0][2:]) if rows else None
     return list(_grouped((row[0], row[1]) for row in rows).values()), first
 
@@ -483,13 +493,7 @@ async def _page(
 ) -> Page[Announcement]:
     if not ids:
         return _page_of([], page, size, total)
-    rows = await session.execute(
-        select(AnnouncementRow, TagRow.name)
-        .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
-        .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
-        .where(AnnouncementRow.id.in_(ids))
-        .order_by(AnnouncementRow.id, AnnouncementTagRow.position)
-    )
+    rows = await session.execute(_BY_IDS, {"ids": ids})
     found = _grouped((row, name) for row, name in rows)
     items = [found[i] for i in ids if i in found]
     return _page_of(items, page, size, total)
