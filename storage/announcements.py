@@ -349,8 +349,8 @@ class AnnouncementStore:
     async def tag(self, key: str) -> TagCount | None:
         """One tag by key."""
         async with self._reads() as session:
-            row = await session.scalar(select(TagRow).where(TagRow.key == key))
-            return None if row is None else TagCount(row.key, row.name, row.published_count)
+            row = (await session.execute(_TAG, {"key": key})).first()
+            return None if row is None else TagCount(key, row.name, row.published_count)
 
     async def tag_names(self, prefix: str, limit: int) -> list[str]:
         """Tag names whose key contains `prefix`, prefix matches and most used first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Chat, ChatRef, Subscription
@@ -15,6 +15,11 @@ from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
 from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
 
 EVERYTHING = ""
+# Built once: every command looks its chat (and often its user) up.
+_CHAT = select(ChatRow).where(
+    ChatRow.platform == bindparam("platform"), ChatRow.external_id == bindparam("external_id")
+)
+_ADMIN = select(AdminRow.id).where(AdminRow.actor == bindparam("actor"))
 
 
 class ChatStore:
@@ -175,9 +180,7 @@ class AdminStore:
     async def is_admin(self, actor: str) -> bool:
         """Whether an owner made `actor` an admin."""
         async with self._reads() as session:
-            return (
-                await session.scalar(select(AdminRow.id).where(AdminRow.actor == actor)) is not None
-            )
+            return await session.scalar(_ADMIN, {"actor": actor}) is not None
 
     async def add(self, actor: str, *, by: str, now: datetime) -> bool:
         """Make `actor` an admin; False when it already was."""
@@ -232,6 +235,4 @@ def _changes(row: ChatRow, ref: ChatRef, *, reactivate: bool) -> bool:
 
 
 async def _find(session: AsyncSession, platform: str, external_id: str) -> ChatRow | None:
-    return await session.scalar(
-        select(ChatRow).where(ChatRow.platform == platform, ChatRow.external_id == external_id)
-    )
+    return await session.scalar(_CHAT, {"platform": platform, "external_id": external_id})
