@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, Update
@@ -24,6 +25,7 @@ from telegram.ext import (
 
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
+from adapters.telegram.targets import resolve_target, target_name
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.ports import Core
@@ -128,6 +130,13 @@ class Conversation:
         try:
             command = await self._command(context, message, chat, text, from_button=False)
             reply = await self._core.handle(command)
+            name = target_name(text) if chat.type == ChatType.PRIVATE else None
+            # Refusals come back ephemeral, so a non-admin's /target costs no Bot API call;
+            # for an admin the first answer ("I cannot see it") stands unless the name resolves.
+            if name is not None and reply is not None and not reply.ephemeral:
+                target = await resolve_target(context.bot, name)
+                if target is not None:
+                    reply = await self._core.handle(replace(command, target=target))
             if reply is not None:
                 quote = message.message_id if chat.type != ChatType.PRIVATE else None
                 await self.send_reply(context, chat.id, reply, quote=quote)

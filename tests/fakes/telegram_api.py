@@ -176,7 +176,10 @@ class FakeTelegram:
         latency: float = 0.0,
     ) -> None:
         self.token = token
-        self.bot = {"id": bot_id, "is_bot": True, "first_name": "Herald", "username": bot_username}
+        self.bot_id = bot_id
+        self.bot: JSON = {
+            "id": bot_id, "is_bot": True, "first_name": "Herald", "username": bot_username
+        }
         self.enforce_limits = enforce_limits
         self.global_per_second = global_per_second
         self.latency = latency
@@ -263,6 +266,15 @@ class FakeTelegram:
         if username:
             chat["username"] = username
         self.chats[chat_id] = chat
+        return chat
+
+    def add_channel(
+        self, chat_id: int, username: str, *, title: str | None = None, bot_admin: bool = True
+    ) -> JSON:
+        """A public channel known as `@username`; the bot is one of its admins unless told not."""
+        chat = self.add_chat(chat_id, "channel", title=title, username=username)
+        if bot_admin:
+            self.admins[chat_id].add(self.bot_id)
         return chat
 
     def chat(self, chat_id: int) -> JSON:
@@ -660,7 +672,8 @@ class FakeTelegram:
     async def _api_getChat(self, params: JSON, chat_id: int) -> JSON:
         return {**self.chat(chat_id), "accent_color_id": 0, "max_reaction_count": 11,
                 "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                        "unique_gifts": False, "premium_subscription": False}}
+                                        "unique_gifts": False, "premium_subscription": False,
+                                        "gifts_from_channels": False}}
 
     async def _api_getChatAdministrators(self, params: JSON, chat_id: int) -> list[JSON]:
         return [self._member_json(self.user(uid), self._status(chat_id, uid))
