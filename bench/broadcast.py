@@ -463,18 +463,21 @@ def machine() -> str:
 
 
 async def run(args: argparse.Namespace) -> None:
-    """Every scenario, then the table."""
+    """Every scenario (or --only one), then the table."""
+    global CONCURRENCY
+    CONCURRENCY = args.concurrency
     pg_url = None if args.no_postgres else (
         args.postgres_url or os.environ.get("HERALD_TEST_POSTGRES_URL")
     )
     kinds = ["sqlite"] + (["postgresql"] if pg_url else [])
     started = time.perf_counter()
     rows: list[Row] = []
-    for latency in (0.05, 0.0):
+    for latency in (0.05, 0.0) if args.only in (None, "ceiling") else ():
         naive_chats = args.naive_chats if latency else args.naive_chats * 5
         rows += await ceiling(latency, args.chats, naive_chats, kinds, pg_url, args.repeats)
-    rows.append(await compliance(args.compliance_chats, "sqlite", pg_url))
-    for kind in kinds:
+    if args.only in (None, "compliance"):
+        rows.append(await compliance(args.compliance_chats, "sqlite", pg_url))
+    for kind in kinds if args.only in (None, "scale") else ():
         runs = [await scale_in_subprocess(kind, pg_url, args.scale_rows) for _ in range(2)]
         result = min(runs, key=lambda r: r["seconds"])
         limit = 2.0 if kind == "sqlite" else 1.0
@@ -496,6 +499,10 @@ def main() -> None:
     parser.add_argument("--naive-chats", type=int, default=200, help="at 50 ms (×5 at 0 ms)")
     parser.add_argument("--compliance-chats", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=2, help="rounds per ceiling client")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY, help="requests in flight, every client"
+    )
+    parser.add_argument("--only", choices=["ceiling", "compliance", "scale"])
     parser.add_argument("--scale-rows", type=int, default=100_000)
     parser.add_argument("--postgres-url")
     parser.add_argument("--no-postgres", action="store_true")
