@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain import Status
 from bot.ports import ManualClock
 from storage import search as search_module
 from storage.repository import Repository
+from storage.search import ts_query, words_of
 from tests.storage.util import chat, deliveries, post
 
 HOSTILE = [
@@ -173,3 +176,12 @@ async def test_overlong_tag_refused_on_every_backend(repo: Repository, clock: Ma
         await post(repo, clock, tags=["ok", "x" * 65])
     assert await repo.announcements.counts() == {}
     assert (await post(repo, clock, tags=["x" * 64])).announcement.tags == ("x" * 64,)
+
+
+@given(st.text())
+def test_search_terms_cannot_carry_syntax(query: str) -> None:
+    words = words_of(query)
+    for word in words:
+        assert word.isalnum()
+    if words:
+        assert not set("'\\\"&|!():*<>") & set(ts_query(words).replace(" & ", "").rstrip(":*"))
