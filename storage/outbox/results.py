@@ -52,13 +52,32 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: dateti
         by_kind.setdefault(outcome.kind, []).append(outcome)
     done = {"lease_until": None, "lease_owner": None, "updated_at": now}
     if sent := by_kind.get(SENT):
-        await session.execute(
-            update(DELIVERIES)
-            .where(d.id == bindparam("b_id"))
-            .values(state="sent", message_ids=bindparam("b_ids"), error=None, **done),
-            [{"b_id": o.delivery_id, "b_ids": json.dumps(list(o.message_ids))} for o in sent],
-        )
         await _update_copies(session, sent, now)
+        # Rows whose ids now sit in message_copies take them from there in one statement.
+        copied: list[Outcome] = []
+        others: list[Outcome] = []
+        for o in sent:
+            with_copy = o.action in ("send", "edit") or o.notice
+            (copied if o.announcement_id is not None and with_copy else others).append(o)
+        if copied:
+            m = COPIES.c
+            from_copy = (
+                select(m.message_ids)
+                .where(m.announcement_id == d.announcement_id, m.chat_id == d.chat_id)
+                .scalar_subquery()
+            )
+            await session.execute(
+                update(DELIVERIES)
+                .where(d.id.in_([o.delivery_id for o in copied]))
+                .values(state="sent", message_ids=from_copy, error=None, **done)
+            )
+        if others:
+            await session.execute(
+                update(DELIVERIES)
+                .where(d.id == bindparam("b_id"))
+                .values(state="sent", message_ids=bindparam("b_ids"), error=None, **done),
+                [{"b_id": o.delivery_id, "b_ids": json.dumps(list(o.message_ids))} for o in others],
+            )
         await _reconcile(session, [o for o in sent if o.action == "send"], now)
     if retry := by_kind.get(RETRY):
         await session.execute(

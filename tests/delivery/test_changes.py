@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from sqlalchemy import insert, select, text
@@ -51,7 +52,10 @@ async def test_edit_then_retract_after_broadcast(
     aid, _ = await publish(sessions, clock.now(), title="Meeting")
     engine = engine_for(sessions, clock, platform, config)
     await engine.run_until_idle(timeout=10)
-    assert set((await copies(sessions, aid)).keys()) == set(chat_ids)
+    held = await copies(sessions, aid)
+    assert set(held) == set(chat_ids)
+    for row in await rows(sessions):
+        assert json.loads(str(row["message_ids"])) == held[int(str(row["chat_id"]))]
 
     clock.advance(60)
     assert await edit(sessions, clock.now(), aid, "Meeting (moved to room 7)") == 20
