@@ -115,6 +115,7 @@ class AnnouncementStore:
         """Store a new announcement; when `status` is published, enqueue its deliveries too."""
         if status not in (Status.DRAFT, Status.PUBLISHED):
             raise ValueError(f"a new announcement is a draft or published, not {status.value}")
+        _storable(new.title, new.body, new.signature)
         async with self._sessions.begin() as session:
             row = AnnouncementRow(
                 title=new.title,
@@ -146,6 +147,7 @@ class AnnouncementStore:
         """Insert or update an imported post by its source key; never broadcasts."""
         if not new.source_key:
             raise ValueError("imported announcements need a source key")
+        _storable(new.title, new.body, new.signature)
         async with self._sessions.begin() as session:
             await write_lock(session)
             row = await session.scalar(
@@ -257,6 +259,7 @@ class AnnouncementStore:
         actor: str,
     ) -> PublishResult:
         """Change the text (and tags); a published one gets edit rows for every copy sent."""
+        _storable(title, body)
         async with self._sessions.begin() as session:
             row = await _row(session, announcement_id, for_update=True)
             if row.status == Status.RETRACTED.value:
@@ -370,6 +373,12 @@ class AnnouncementStore:
                 select(AnnouncementRow.status, func.count()).group_by(AnnouncementRow.status)
             )
             return {status: int(count) for status, count in rows}
+
+
+def _storable(*texts: str | None) -> None:
+    # PostgreSQL text cannot hold NUL and SQLite can: refuse it on both, with a clear reason.
+    if any(t and "\x00" in t for t in texts):
+        raise ValueError("text with a NUL character cannot be stored")
 
 
 async def _row(

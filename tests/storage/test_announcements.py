@@ -233,3 +233,14 @@ async def test_upsert_imported_twice_updates_one_row(repo: Repository, clock: Ma
     assert await deliveries(repo, aid) == []
     with pytest.raises(ValueError, match="source key"):
         await repo.announcements.upsert_imported(new(), now=clock.now())
+
+
+async def test_nul_character_refused_on_every_backend(repo: Repository, clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        await post(repo, clock, "title", "a\x00b")
+    a = (await post(repo, clock)).announcement
+    with pytest.raises(ValueError, match="NUL"):
+        await repo.announcements.edit(
+            a.id, title="t\x00", body="b", tags=None, now=clock.now(), actor="c:o"
+        )
+    assert await repo.announcements.counts() == {"published": 1}
