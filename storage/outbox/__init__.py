@@ -4,7 +4,7 @@
 are the delivery engine's; `stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
 """
 
-from storage.outbox.claim import Claimed, Content, claim, count_claimable, load, next_due
+from storage.outbox.claim import Claimed, Content, claim, count_claimable, load
 from storage.outbox.enqueue import (
     cancel_pending_sends,
     enqueue_delete,
@@ -65,7 +65,6 @@ __all__ = [
     "enqueue_send",
     "load",
     "move_chat",
-    "next_due",
     "record",
     "retry_dead",
     "stats",

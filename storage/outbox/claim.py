@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,22 +197,3 @@ async def count_claimable(
     """How many rows for `platforms` a worker could claim right now."""
     query = select(func.count()).select_from(DELIVERIES).where(*_claimable(now, platforms))
     return int((await session.execute(query)).scalar_one())
-
-
-async def next_due(
-    session: AsyncSession, *, platforms: Collection[str]
-) -> datetime | None:
-    """When the earliest pending row for `platforms` falls due (ignoring leases)."""
-    query = (
-        select(func.min(DELIVERIES.c.due_at))
-        .select_from(DELIVERIES.join(CHATS, CHATS.c.id == DELIVERIES.c.chat_id))
-        .where(DELIVERIES.c.state == "pending", CHATS.c.platform.in_(list(platforms)))
-    )
-    value = (await session.execute(query)).scalar_one_or_none()
-    if value is None:
-        return None
-    # min() loses the column type on SQLite: it comes back as text.
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
