@@ -81,11 +81,13 @@ async def cli_post(env: dict[str, str], tmp_path: Path, name: str, body: str) ->
 
 
 @asynccontextmanager
-async def worker(env: dict[str, str], log_path: Path) -> AsyncIterator[Callable[[], int | None]]:
-    """A running `herald run --role worker`; SIGTERM on the way out, which must exit 0."""
+async def worker(
+    env: dict[str, str], log_path: Path, role: str = "worker"
+) -> AsyncIterator[Callable[[], int | None]]:
+    """A running `herald run --role ROLE`; SIGTERM on the way out, which must exit 0."""
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--role", "worker",
+            sys.executable, "-m", "bot.cli", "run", "--role", role,
             env=env, cwd=log_path.parent, stdout=log, stderr=log,
         )  # fmt: skip
         try:
@@ -143,6 +145,44 @@ async def test_telegram_worker_delivers_every_post_once_and_never_polls(tmp_path
     assert "sending only" in output
     assert "role worker" in output
     assert TELEGRAM_TOKEN not in output
+
+
+@pytest.mark.slow
+async def test_worker_beside_the_polling_process_on_one_token(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    # Migrated first: two processes creating one fresh SQLite schema at once race each other.
+    await seed(env, [])
+    async with FakeTelegram(TELEGRAM_TOKEN) as fake:
+        env["HERALD_TELEGRAM_TOKEN"] = TELEGRAM_TOKEN
+        env["HERALD_TELEGRAM_API_URL"] = fake.root
+        env["HERALD_ADMINS"] = "telegram:1"
+        async with (
+            worker(env, tmp_path / "main.log", role="all"),
+            worker(env, tmp_path / "worker.log"),
+        ):
+            await fake.wait_until(
+                lambda: bool(fake.calls("getUpdates")) and len(fake.calls("getMe")) >= 2,
+                within=30,
+            )
+            for chat in PRIVATE_CHATS:
+                fake.send_text(chat, "/subscribe")
+                assert "Subscribed" in (await fake.next_message(chat, within=10)).text
+            fake.send_text(1, "/post Liberation Day\nWe remember.\nTags: Korea")
+            answer = (await fake.next_message(1, within=10)).text
+            assert f"goes to {len(PRIVATE_CHATS)} chats" in answer
+            await fake.wait_until(
+                lambda: all(len(fake.sent_to(chat)) == 2 for chat in PRIVATE_CHATS), within=30
+            )
+        assert await sent_rows(env) == {"sent": len(PRIVATE_CHATS)}
+    for chat in PRIVATE_CHATS:
+        _answer, announcement = fake.sent_to(chat, include_deleted=True)
+        assert announcement.text.startswith("Liberation Day"), chat
+    # Exactly one process polled: its long polls never overlapped (two would get 409).
+    assert fake.calls("getUpdates")
+    assert fake.poll_conflicts == 0
+    assert len(fake.calls("setMyCommands")) == 3
+    assert "sending only" in read(tmp_path / "worker.log")
+    assert "long polling" in read(tmp_path / "main.log")
 
 
 @pytest.mark.slow

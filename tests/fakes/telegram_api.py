@@ -195,6 +195,10 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
         self.rate_limited: int = 0
+        # getUpdates requests that began while another was still open: Telegram answers
+        # the older one with 409 Conflict ("terminated by other getUpdates request").
+        self.poll_conflicts: int = 0
+        self._polls: dict[int, web.Request] = {}
         # Messages the bot has sent so far, everywhere (cheap to watch in benchmarks).
         self.sent_count: int = 0
         self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -492,6 +496,19 @@ class FakeTelegram:
             return _envelope_error(ApiError(400, f"Bad Request: {exc}"))
         self.log.append((method, params))
         self._notify()
+        if method != "getUpdates":
+            return await self._answer(method, params)
+        # A poll whose client went away still waits here (aiohttp does not cancel handlers),
+        # so only polls on a live connection count as a second poller.
+        if any(_connected(other) for other in self._polls.values()):
+            self.poll_conflicts += 1
+        self._polls[id(request)] = request
+        try:
+            return await self._answer(method, params)
+        finally:
+            del self._polls[id(request)]
+
+    async def _answer(self, method: str, params: JSON) -> web.Response:
         try:
             if method != "getUpdates" and self.latency:
                 await asyncio.sleep(self.latency)
@@ -810,6 +827,11 @@ async def _read_params(request: web.Request) -> JSON:
         else:
             params[name] = bytes(value)
     return params
+
+
+def _connected(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
 
 
 def _envelope_error(error: ApiError) -> web.Response:

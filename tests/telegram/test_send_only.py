@@ -85,3 +85,19 @@ async def test_send_only_with_a_rejected_token_stays_off(caplog: pytest.LogCaptu
         await telegram.stop()
     assert "rejected the token" in caplog.text
     assert "wrong-token-value" not in caplog.text
+
+
+async def test_the_fake_notices_two_pollers_on_one_token() -> None:
+    async with FakeTelegram(TOKEN) as fake:
+        config = TelegramConfig(token=TOKEN, api_url=fake.root, poll_timeout=5)
+        first = TelegramAdapter(RecordingCore(), config)
+        second = TelegramAdapter(RecordingCore(), config)
+        await first.start()
+        try:
+            await fake.wait_until(lambda: bool(fake.calls("getUpdates")))
+            assert fake.poll_conflicts == 0
+            await second.start()
+            await fake.wait_until(lambda: fake.poll_conflicts > 0)
+        finally:
+            await second.stop()
+            await first.stop()
