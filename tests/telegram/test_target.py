@@ -91,3 +91,19 @@ def test_target_names_and_identifiers() -> None:
     assert chat_identifier("-1001234567890") == -1001234567890
     assert chat_identifier("@no") is None
     assert chat_identifier("news room") is None
+
+
+async def test_a_public_group_where_the_bot_is_a_member_becomes_a_group_target(
+    world: World,
+) -> None:
+    world.fake.add_chat(-1002000, "supergroup", title="Society chat", username="society_chat")
+    answer = await world.say(ADMIN, "/target add @society_chat Music")
+    assert answer.text == "@society_chat now receives: #Music."
+    assert await world.scalar("SELECT kind FROM chats WHERE external_id = '-1002000'") == "group"
+
+
+async def test_a_bot_api_outage_during_the_lookup_is_a_polite_error(world: World) -> None:
+    world.fake.fail("getChat", "server_error")
+    answer = await world.say(ADMIN, "/target add @society_news")
+    assert answer.text == "Something went wrong; the error was logged."
+    assert await world.chat(CHANNEL) is None
