@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands.context import Services
 from bot.commands.router import CommandRouter
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
+from bot.i18n import translate
 from bot.ports import Adapter, Clock, Platform, SystemClock
 from bot.schedule.occurrences import LeapPolicy
 from bot.schedule.scheduler import HeraldScheduler
@@ -71,20 +72,25 @@ class Herald:
         if "telegram" in platforms:
             rate = self.settings.telegram_rate
             rates["telegram"] = 1000.0 if self.settings.telegram_paid_broadcast else rate
-        self.delivery = DeliveryEngine(
-            self.repository.sessions, platforms, self.clock, DeliveryConfig(rates=rates)
+        config = DeliveryConfig(
+            rates=rates,
+            rate_share=1.0 / self.settings.delivery_processes,
+            retraction_text=lambda language: translate(
+                language, "This announcement was withdrawn."
+            ),
         )
+        self.delivery = DeliveryEngine(self.repository.sessions, platforms, self.clock, config)
         return self.delivery
 
     async def close(self) -> None:
-        """Stop adapters and delivery, release the database."""
-        for adapter in reversed(self.adapters):
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+        """Stop the scheduler, then delivery (in-flight sends finish), then adapters."""
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.delivery is not None:
             await self.delivery.stop()
+        for adapter in reversed(self.adapters):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
         await self.engine.dispose()
 
 

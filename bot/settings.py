@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "0.0.0.0:8443"
     telegram_rate: float = Field(default=30.0, gt=0)
     telegram_paid_broadcast: bool = False
+    # How many processes deliver for the same bots; each paces itself at 1/N of the rate.
+    delivery_processes: int = Field(default=1, ge=1, le=64)
 
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
