@@ -1,9 +1,13 @@
 """Seed 100,000 announcements and measure the member queries, on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.queries [--count 100000] [--postgres URL] [--samples 300]
+                                      [--layers core|repo,core] [--backends sqlite,postgres]
 
-PostgreSQL runs when `--postgres` or HERALD_TEST_POSTGRES_URL names a server: the bench creates
-a database of its own there and drops it afterwards. Prints a markdown table.
+The queries go through the command core (`/tag`, `/tags`, `/search`, `/latest`, built as
+bot/app.py builds it) and, with `--layers repo,core`, straight through the repository too.
+SQLite uses a temporary file. PostgreSQL runs when `--postgres` or HERALD_TEST_POSTGRES_URL
+names a server: the bench creates a database of its own there and drops it afterwards.
+Probes are timed in turns after a warm-up; prints a markdown table of p50 and p99.
 """
 
 from __future__ import annotations
