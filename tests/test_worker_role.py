@@ -17,6 +17,8 @@ from bot.app import open_herald
 from bot.commands.types import Command
 from bot.domain import ChatKind
 from bot.settings import Settings
+from storage.engine import create_engine
+from storage.migrate import upgrade
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -183,6 +185,40 @@ async def test_worker_beside_the_polling_process_on_one_token(tmp_path: Path) ->
     assert len(fake.calls("setMyCommands")) == 3
     assert "sending only" in read(tmp_path / "worker.log")
     assert "long polling" in read(tmp_path / "main.log")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_three_workers_on_postgresql_share_the_rate_and_send_once(
+    pg_database: str, tmp_path: Path
+) -> None:
+    env = base_env(tmp_path)
+    env["HERALD_DATABASE_URL"] = pg_database
+    engine = create_engine(pg_database)
+    try:
+        await upgrade(engine)  # what `herald db upgrade` does before the first start
+    finally:
+        await engine.dispose()
+    chats = range(1000, 1060)
+    await seed(
+        env, [Command("telegram", str(c), ChatKind.PRIVATE, str(c), "/subscribe") for c in chats]
+    )
+    # The fake enforces Telegram's 30 per second: three workers at 9 each stay under it.
+    async with FakeTelegram(TELEGRAM_TOKEN, enforce_limits=True) as fake:
+        env["HERALD_TELEGRAM_TOKEN"] = TELEGRAM_TOKEN
+        env["HERALD_TELEGRAM_API_URL"] = fake.root
+        env["HERALD_TELEGRAM_RATE"] = "9"
+        logs = [tmp_path / f"worker{i}.log" for i in range(3)]
+        async with worker(env, logs[0]), worker(env, logs[1]), worker(env, logs[2]):
+            await fake.wait_until(lambda: len(fake.calls("getMe")) == 3, within=30)
+            await cli_post(env, tmp_path, "first", "Liberation Day\nWe remember.\nTags: Korea")
+            await fake.wait_until(lambda: len(fake.all_sent()) >= len(chats), within=30)
+        assert await sent_rows(env) == {"sent": len(chats)}
+    assert sorted(m.chat_id for m in fake.all_sent()) == list(chats)
+    assert fake.rate_limited == 0
+    for method in RECEIVING:
+        assert fake.calls(method) == [], method
+    assert all("sending only" in read(log) for log in logs)
 
 
 @pytest.mark.slow
