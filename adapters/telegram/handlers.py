@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
-from adapters.telegram.targets import resolve_target, target_name
+from adapters.telegram.targets import resolve_target, target_words
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.ports import Core
@@ -130,11 +130,12 @@ class Conversation:
         try:
             command = await self._command(context, message, chat, text, from_button=False)
             reply = await self._core.handle(command)
-            name = target_name(text) if chat.type == ChatType.PRIVATE else None
+            words = target_words(text) if chat.type == ChatType.PRIVATE else None
             # Refusals come back ephemeral, so a non-admin's /target costs no Bot API call;
             # for an admin the first answer ("I cannot see it") stands unless the name resolves.
-            if name is not None and reply is not None and not reply.ephemeral:
-                target = await resolve_target(context.bot, name)
+            if words is not None and reply is not None and not reply.ephemeral:
+                action, name = words
+                target = await resolve_target(context.bot, name, to_post=action == "add")
                 if target is not None:
                     reply = await self._core.handle(replace(command, target=target))
             if reply is not None:

@@ -20,12 +20,12 @@ _USERNAME = re.compile(r"^@[A-Za-z0-9_]{4,32}$")
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
 
 
-def target_name(text: str) -> str | None:
-    """The `@channel` of `/target add|remove @channel [tags]`, or None if it has none."""
+def target_words(text: str) -> tuple[str, str] | None:
+    """`(action, @channel)` of `/target add|remove @channel [tags]`, or None if it has none."""
     words = text.split(maxsplit=3)
     if len(words) < 3 or words[0].lower() != "/target" or words[1].lower() not in _ACTIONS:
         return None
-    return words[2]
+    return words[1].lower(), words[2]
 
 
 def chat_identifier(name: str) -> str | int | None:
@@ -40,8 +40,8 @@ def chat_identifier(name: str) -> str | int | None:
     return None
 
 
-async def resolve_target(bot: Bot, name: str) -> ChatRef | None:
-    """The group or channel `name` names, if Herald can post there; None otherwise."""
+async def resolve_target(bot: Bot, name: str, *, to_post: bool = True) -> ChatRef | None:
+    """The group or channel `name` names, if Herald can post there (or, to remove, is known)."""
     identifier = chat_identifier(name)
     if identifier is None:
         return None
@@ -55,7 +55,8 @@ async def resolve_target(bot: Bot, name: str) -> ChatRef | None:
         log.info("telegram: /target %s not resolved: %s", name[:40], exc)
         return None
     kind = ChatKind.CHANNEL if chat.type == ChatType.CHANNEL else ChatKind.GROUP
-    if not _can_post(kind, member):
+    # Removing needs no rights: a channel that demoted the bot must still be removable.
+    if to_post and not _can_post(kind, member):
         log.info("telegram: /target %s: the bot cannot post there (%s)", name[:40], member.status)
         return None
     return ChatRef("telegram", str(chat.id), kind, chat.title or chat.username)

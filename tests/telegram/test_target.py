@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram.targets import chat_identifier, target_name
+from adapters.telegram.targets import chat_identifier, target_words
 from tests.telegram.world import ADMIN, World, running_world
 
 CHANNEL = -1001234567890
@@ -80,17 +80,25 @@ async def test_bad_usage_and_groups_do_no_lookup(world: World) -> None:
 
 
 def test_target_names_and_identifiers() -> None:
-    assert target_name("/target add @news Korea, DPRK") == "@news"
-    assert target_name("/target REMOVE @news") == "@news"
-    assert target_name("/target list") is None
-    assert target_name("/target add") is None
-    assert target_name("/tag add @news") is None
+    assert target_words("/target add @news Korea, DPRK") == ("add", "@news")
+    assert target_words("/target REMOVE @news") == ("remove", "@news")
+    assert target_words("/target list") is None
+    assert target_words("/target add") is None
+    assert target_words("/tag add @news") is None
     assert chat_identifier("@news_room") == "@news_room"
     assert chat_identifier("t.me/news_room") == "@news_room"
     assert chat_identifier("https://t.me/news_room/") == "@news_room"
     assert chat_identifier("-1001234567890") == -1001234567890
     assert chat_identifier("@no") is None
     assert chat_identifier("news room") is None
+
+
+async def test_a_channel_that_demoted_the_bot_can_still_be_removed(world: World) -> None:
+    assert "now receives" in (await world.say(ADMIN, "/target add @society_news")).text
+    world.fake.admins[CHANNEL].discard(world.fake.bot_id)
+    assert (await world.say(ADMIN, "/target add @society_news")).text.startswith("I cannot see")
+    removed = await world.say(ADMIN, "/target remove @society_news")
+    assert removed.text == "@society_news receives nothing now."
 
 
 async def test_a_public_group_where_the_bot_is_a_member_becomes_a_group_target(
