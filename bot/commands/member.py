@@ -11,10 +11,11 @@ from bot.i18n import LANGUAGE_NAMES, LANGUAGES, translate
 from bot.render import announcement_full, announcement_list, hashtag, pager
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
 from bot.schedule.ordinals import is_jubilee, ordinal
-from bot.services.announcements import NotFound, UnknownTag
+from bot.services.announcements import SEARCH_TOTAL_CAP, NotFound, UnknownTag
 from bot.tags import split_tag_list
 
 MAX_SAVED_SEARCHES = 1000
+TAGS_SHOWN = 50
 
 
 def tag_names(args: str) -> list[str]:
@@ -178,14 +179,16 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
 
 async def tags(ctx: Context) -> Reply:
     """Every tag with its count; buttons open a tag."""
-    found = await ctx.services.announcements.tags()
+    found = await ctx.services.announcements.tags(limit=TAGS_SHOWN)
     if not found:
         return text_reply(ctx.t("No tags yet."))
     b = ReplyBuilder().bold(ctx.t("Tags")).line()
-    for item in found[:50]:
+    for item in found:
         b.text(f"{hashtag(item.name)} ").italic(f"({item.count})").line()
-    if len(found) > 50:
-        b.italic(ctx.t("…and {count} more.", count=len(found) - 50))
+    if len(found) == TAGS_SHOWN:
+        more = await ctx.services.announcements.tags_in_use() - TAGS_SHOWN
+        if more > 0:
+            b.italic(ctx.t("…and {count} more.", count=more))
     rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}"[:60]) for item in found[:6]]
     b.buttons(*rows[:3]).buttons(*rows[3:6])
     return b.build()
@@ -206,7 +209,8 @@ async def search(ctx: Context) -> Reply:
     if not found.items:
         return text_reply(ctx.t("Nothing found for “{words}”.", words=words))
     token = _save_search(ctx, words)
-    b = ReplyBuilder().bold(ctx.t("Found {count}", count=found.total)).line().line()
+    total = f"{SEARCH_TOTAL_CAP}+" if found.total >= SEARCH_TOTAL_CAP else str(found.total)
+    b = ReplyBuilder().bold(ctx.t("Found {count}", count=total)).line().line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
     pager(b, found, lambda p: f"/search {token} {p}", ctx.t)
     return b.build()

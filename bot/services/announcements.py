@@ -11,8 +11,15 @@ from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.ports import Clock
 from bot.tags import tag_key
 from storage.announcements import AnnouncementStore, NotFound, PublishResult, WrongState
+from storage.search import TOTAL_CAP as SEARCH_TOTAL_CAP
 
-__all__ = ["AnnouncementService", "NotFound", "UnknownTag", "WrongState"]
+__all__ = [
+    "SEARCH_TOTAL_CAP",
+    "AnnouncementService",
+    "NotFound",
+    "UnknownTag",
+    "WrongState",
+]
 
 
 class UnknownTag(LookupError):
@@ -117,11 +124,10 @@ class AnnouncementService:
     async def by_tag(self, name: str, page: int = 1) -> tuple[TagCount, Page[Announcement]]:
         """Published announcements with a tag; UnknownTag with suggestions when none."""
         key = tag_key(name)
-        found = await self._store.by_tag(key, page=page, size=self.page_size) if key else None
-        tag = await self._store.tag(key) if found is not None else None
-        if found is None or tag is None or tag.count == 0:
+        found = await self._store.tag_page(key, page=page, size=self.page_size) if key else None
+        if found is None or found[0].count == 0:
             raise UnknownTag(name, await self.suggest(name))
-        return tag, found
+        return found
 
     async def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Tag names close to `name`."""
@@ -136,9 +142,13 @@ class AnnouncementService:
         """Published announcements containing every word."""
         return await self._store.search(words, page=page, size=self.page_size)
 
-    async def tags(self) -> list[TagCount]:
-        """Every tag in use with its count."""
-        return await self._store.tags()
+    async def tags(self, limit: int | None = None) -> list[TagCount]:
+        """Tags in use with their counts, the `limit` most used (all when None)."""
+        return await self._store.tags(limit=limit)
+
+    async def tags_in_use(self) -> int:
+        """How many tags are in use."""
+        return await self._store.tags_in_use()
 
     async def tag_names(self, prefix: str, limit: int = 25) -> list[str]:
         """Tag names for autocompletion."""
