@@ -38,10 +38,8 @@ STATE_WORDS = (
     "skipped",
 )
 
-# Messages other helpers are adding; translated ahead, not obsolete while the code lacks them.
-PENDING = {
-    "This announcement was withdrawn.": "bot/delivery: the retraction notice",
-}
+# Messages other helpers are adding (message → who); translated ahead, not obsolete meanwhile.
+PENDING: dict[str, str] = {}
 
 # translate calls with a variable message, and where that variable's messages come from.
 DYNAMIC_CALLS = {
