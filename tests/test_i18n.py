@@ -47,6 +47,7 @@ DYNAMIC_CALLS = {
     ("bot/commands/member.py", "description"): "MEMBER_HELP / ADMIN_HELP rows",
     ("bot/commands/router.py", "route.description"): "Route(...) descriptions in ROUTES",
     ("bot/commands/admin.py", "state"): "STATE_WORDS (delivery states)",
+    ("bot/commands/admin.py", "done"): "N_() messages handed to _change_by_id",
 }
 
 # Translations that rightly have no letters of their own script.
