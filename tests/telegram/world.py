@@ -109,8 +109,11 @@ class ObservedCore:
     async def until(self, check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
         """Wait until `check()` holds, looking again after every chat change."""
         async with asyncio.timeout(within):
-            while not await check():
+            while True:
+                # Taken before the check: a change landing while it awaits still wakes us.
                 changed = self._changed
+                if await check():
+                    return
                 await changed.wait()
 
     def _announce(self) -> None:
