@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Chat, ChatRef, Subscription
-from storage import convert
+from storage import convert, outbox
 from storage.audit import record
 from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
 from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
@@ -88,29 +88,16 @@ class ChatStore:
             old = await _find(session, platform, old_id)
             if old is None:
                 return False
-            clash = await _find(session, platform, new_id)
-            if clash is not None:
-                # The new id was already seen (e.g. a message arrived first): move its
-                # subscriptions over to the old row, which carries the history.
-                existing = set(
-                    (
-                        await session.scalars(
-                            select(SubscriptionRow.tag_key).where(SubscriptionRow.chat_id == old.id)
-                        )
-                    ).all()
-                )
-                for sub in (
-                    await session.scalars(
-                        select(SubscriptionRow).where(SubscriptionRow.chat_id == clash.id)
-                    )
-                ).all():
-                    if sub.tag_key not in existing:
-                        sub.chat_id = old.id
-                await session.flush()
-                await session.delete(clash)
-                await session.flush()
-            old.external_id, old.updated_at = new_id, now
-            old.active, old.inactive_reason = True, None
+            # One merge rule for commands and deliveries: the outbox moves subscriptions,
+            # copies and pending rows onto the chat that keeps the new id.
+            survivor = await outbox.move_chat(
+                session, chat_id=old.id, new_external_id=new_id, now=now
+            )
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.id == survivor)
+                .values(active=True, inactive_reason=None, updated_at=now)
+            )
             return True
 
     async def set_language(self, chat_id: int, language: str) -> None:

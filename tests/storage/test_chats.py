@@ -95,12 +95,19 @@ async def test_migrate_onto_a_chat_already_seen(repo: Repository, clock: ManualC
     assert await repo.chats.migrate("telegram", "-12345", BIG_TELEGRAM, now=clock.now())
     moved = await repo.chats.get("telegram", BIG_TELEGRAM)
     assert moved is not None
-    assert moved.id == old.id
-    keys = [s.tag_key for s in await repo.chats.subscriptions(old.id)]
+    assert moved.active
+    # The outbox's merge rule: the chat already holding the new id survives, with the union
+    # of both chats' subscriptions; the old row stays, inactive, naming the survivor.
+    assert moved.id == clash.id
+    keys = [s.tag_key for s in await repo.chats.subscriptions(moved.id)]
     assert keys == [None, "events", "korea"]
-    assert await repo.chats.subscriptions(clash.id) == []
+    left = await repo.chats.get("telegram", "-12345")
+    assert left is not None
+    assert left.id == old.id
+    assert not left.active
+    assert left.inactive_reason == f"migrated into chat {clash.id}"
     result = await post(repo, clock, tags=["Korea"])
-    assert await deliveries(repo, result.announcement.id) == [(old.id, "send", "pending")]
+    assert await deliveries(repo, result.announcement.id) == [(moved.id, "send", "pending")]
 
 
 async def test_subscribe_and_unsubscribe(repo: Repository, clock: ManualClock) -> None:
