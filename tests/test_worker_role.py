@@ -203,11 +203,11 @@ async def test_three_workers_on_postgresql_share_the_rate_and_send_once(
     await seed(
         env, [Command("telegram", str(c), ChatKind.PRIVATE, str(c), "/subscribe") for c in chats]
     )
-    # The fake enforces Telegram's 30 per second: three workers at 9 each stay under it.
+    # The fake enforces Telegram's 30 per second: three workers pacing at a third each.
     async with FakeTelegram(TELEGRAM_TOKEN, enforce_limits=True) as fake:
         env["HERALD_TELEGRAM_TOKEN"] = TELEGRAM_TOKEN
         env["HERALD_TELEGRAM_API_URL"] = fake.root
-        env["HERALD_TELEGRAM_RATE"] = "9"
+        env["HERALD_DELIVERY_PROCESSES"] = "3"
         logs = [tmp_path / f"worker{i}.log" for i in range(3)]
         async with worker(env, logs[0]), worker(env, logs[1]), worker(env, logs[2]):
             await fake.wait_until(lambda: len(fake.calls("getMe")) == 3, within=30)

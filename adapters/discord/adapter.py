@@ -86,7 +86,7 @@ class DiscordAdapter(DiscordPlatform):
         self.core = core
         self.config = config
         self.request_timeout = config.request_timeout
-        self.pacer = RequestPacer(GLOBAL_REQUESTS_PER_SECOND)
+        self.pacer = RequestPacer(GLOBAL_REQUESTS_PER_SECOND / config.processes)
         self.runner = InteractionRunner(core, defer_after=defer_after)
         self.client: HeraldClient | None = None
         self.ready = asyncio.Event()

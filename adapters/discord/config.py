@@ -23,7 +23,12 @@ class DiscordConfig:
     start_timeout: float = 30.0
     # Cap on one REST call made for the delivery engine; past it the call counts as transient.
     request_timeout: float = 30.0
+    # Processes delivering for this bot (HERALD_DELIVERY_PROCESSES): Discord's global request
+    # limit is per bot, so each process paces its requests at 1/N of it.
+    processes: int = 1
 
     def __post_init__(self) -> None:
         if self.sync_commands not in SYNC_MODES:
             raise ValueError(f"sync_commands must be one of {', '.join(SYNC_MODES)}")
+        if self.processes < 1:
+            raise ValueError("processes must be at least 1")

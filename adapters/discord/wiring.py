@@ -16,6 +16,7 @@ def discord_config(settings: Settings) -> DiscordConfig:
         token=settings.discord_token.get_secret_value(),
         api_url=settings.discord_api_url,
         gateway_url=settings.discord_gateway_url,
+        processes=settings.delivery_processes,
     )
 
 

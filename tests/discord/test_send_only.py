@@ -12,8 +12,11 @@ from discord.http import Route
 
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.config import DiscordConfig
+from adapters.discord.platform import GLOBAL_REQUESTS_PER_SECOND
+from adapters.discord.wiring import discord_config
 from bot.domain import ChatKind
 from bot.ports import MessageKind, OutboundMessage, Target, Transient
+from bot.settings import Settings
 from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
 
@@ -97,3 +100,15 @@ async def test_send_only_with_a_rejected_token_stays_off(
     finally:
         await adapter.stop()
     assert "rejected the bot token" in caplog.text
+
+
+def test_several_delivery_processes_share_the_global_request_rate() -> None:
+    settings = Settings(discord_token="a-token", delivery_processes=4)
+    config = discord_config(settings)
+    assert config.processes == 4
+    adapter = DiscordAdapter(RecordingCore(), config)
+    assert adapter.pacer.interval == pytest.approx(4 / GLOBAL_REQUESTS_PER_SECOND)
+    single = DiscordAdapter(RecordingCore(), discord_config(Settings(discord_token="a-token")))
+    assert single.pacer.interval == pytest.approx(1 / GLOBAL_REQUESTS_PER_SECOND)
+    with pytest.raises(ValueError, match="processes"):
+        DiscordConfig(token="t", processes=0)
