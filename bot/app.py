@@ -204,8 +204,8 @@ async def run(
             else:
                 # A worker only delivers: receiving stays with the `--role all` process.
                 await adapter.start_sending()
-        if herald.scheduler is not None:
-            # After the adapters: its catch-up sweep may fire at once.
+        if herald.scheduler is not None and role == "all":
+            # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
             await herald.scheduler.start()
         names = ", ".join(platforms) or "none"
         log.info("Herald running (role %s; platforms: %s)", role, names)

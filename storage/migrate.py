@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -77,7 +79,16 @@ async def ensure_schema(engine: AsyncEngine, *, auto_upgrade: bool) -> None:
             "upgrade Herald, or point HERALD_DATABASE_URL at another database"
         )
     if auto_upgrade:
-        await upgrade(engine)
+        try:
+            await upgrade(engine)
+        except DBAPIError:
+            # Two processes starting on one fresh SQLite file both try to migrate; the one
+            # that loses waits for the winner to finish, which is all it needed.
+            for _ in range(60):
+                if await current_revision(engine) == head_revision():
+                    return
+                await asyncio.sleep(0.5)
+            raise
         return
     raise SchemaBehind(
         f"the database schema is at {current or 'nothing'}, the code needs {head_revision()}: "
