@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_message
+from adapters.telegram.transport import AiohttpRequest
 from bot.ports import (
     BadMessage,
     DeliveryError,
@@ -55,6 +57,8 @@ _TARGET_GONE = (
 _NOT_MODIFIED = "message is not modified"
 _ALREADY_DELETED = "message to delete not found"
 _TOO_OLD = ("message can't be deleted",)
+# A broadcast sends one message to many chats: its parts are rendered and encoded once.
+_CACHED_MESSAGES = 32
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -105,6 +109,10 @@ class TelegramPlatform:
             group_per_minute=20,
             delete_window_seconds=DELETE_WINDOW,
         )
+        self._parts: dict[OutboundMessage, list[str]] = {}
+        # Each part's sendMessage body after `"chat_id":…,` (JSON, opening brace dropped).
+        self._bodies: dict[str, bytes] = {}
+        self._urls: dict[str, str] = {}
 
     @property
     def name(self) -> str:
@@ -116,9 +124,18 @@ class TelegramPlatform:
         """Telegram's limits, with the configured broadcast rate."""
         return self._limits
 
+    def _render(self, message: OutboundMessage) -> list[str]:
+        parts = self._parts.get(message)
+        if parts is None:
+            if len(self._parts) >= _CACHED_MESSAGES:
+                self._parts.clear()
+                self._bodies.clear()
+            parts = self._parts[message] = render_message(message)
+        return parts
+
     async def send(self, target: Target, message: OutboundMessage, *, key: str) -> list[str]:
         """Send every part; on a failure midway the parts already sent are deleted again."""
-        parts = render_message(message)
+        parts = self._render(message)
         if not parts:
             raise BadMessage("message text is empty")
         sent: list[str] = []
@@ -136,7 +153,7 @@ class TelegramPlatform:
         self, target: Target, message_ids: list[str], message: OutboundMessage
     ) -> list[str]:
         """Edit parts in place, send extra parts or delete surplus ones; return the new ids."""
-        parts = render_message(message)
+        parts = self._render(message)
         if not parts:
             raise BadMessage("message text is empty")
         ids: list[str] = []
@@ -177,16 +194,27 @@ class TelegramPlatform:
             raise too_old
 
     async def _send_part(self, target: Target, text: str) -> str:
-        params: dict[str, object] = {
-            "chat_id": chat_id(target),
+        request = self._bot.request
+        if isinstance(request, AiohttpRequest):
+            rest = self._bodies.get(text)
+            if rest is None:
+                rest = self._bodies[text] = _json(self._send_options(text))[1:]
+            body = b'{"chat_id":' + _json(chat_id(target)) + b"," + rest
+            sent = await request.post_json(self._url("sendMessage"), body)
+        else:
+            params = {"chat_id": chat_id(target)} | self._send_options(text)
+            sent = await self._call("sendMessage", params)
+        return str(sent["message_id"])
+
+    def _send_options(self, text: str) -> dict[str, object]:
+        options: dict[str, object] = {
             "text": text,
             "parse_mode": ParseMode.HTML.value,
             "link_preview_options": _NO_PREVIEW_JSON,
         }
         if self._config.paid_broadcast:
-            params["allow_paid_broadcast"] = True
-        sent = await self._call("sendMessage", params)
-        return str(sent["message_id"])
+            options["allow_paid_broadcast"] = True
+        return options
 
     async def _edit_part(self, target: Target, message_id: str, text: str) -> None:
         params: dict[str, object] = {
@@ -206,12 +234,21 @@ class TelegramPlatform:
         params: dict[str, object] = {"chat_id": chat_id(target), "message_id": int(message_id)}
         await self._call("deleteMessage", params)
 
+    def _url(self, method: str) -> str:
+        url = self._urls.get(method)
+        if url is None:
+            url = self._urls[method] = f"{self._bot.base_url}/{method}"
+        return url
+
     async def _call(self, method: str, params: dict[str, object]) -> Any:
-        """One Bot API call through PTB's request layer (same errors), minus building objects."""
+        """One Bot API call with PTB's errors, minus building PTB objects from the answer."""
         # Bot.send_message parses every answer into a Message graph: at broadcast rates that
         # costs more CPU than the HTTP request itself, and the delivery engine needs only the id.
+        request = self._bot.request
+        if isinstance(request, AiohttpRequest):
+            return await request.post_json(self._url(method), _json(params))
         data = RequestData([RequestParameter(k, v, None) for k, v in params.items()])
-        return await self._bot.request.post(f"{self._bot.base_url}/{method}", data)
+        return await request.post(self._url(method), data)
 
     async def _quiet_delete(self, target: Target, message_ids: list[str]) -> None:
         for message_id in message_ids:
@@ -219,3 +256,8 @@ class TelegramPlatform:
                 await self._delete_part(target, message_id)
             except TelegramError as exc:
                 log.warning("could not undo part %s in chat %s: %s", message_id, target, exc)
+
+
+def _json(value: object) -> bytes:
+    # ASCII-only, as PTB encodes: a lone surrogate in user text stays encodable.
+    return json.dumps(value, separators=(",", ":")).encode()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from adapters.telegram.redact import scrub
+
+_JSON = "application/json"
 
 
 class AiohttpRequest(BaseRequest):
@@ -33,6 +36,22 @@ class AiohttpRequest(BaseRequest):
         self._session: aiohttp.ClientSession | None = None
         # aiohttp has no pool timeout of its own: a semaphore gives PTB's semantics.
         self._slots = asyncio.Semaphore(connection_pool_size)
+        self._timeout = self._client_timeout(read_timeout, write_timeout, connect_timeout)
+        self._headers = {"User-Agent": self.USER_AGENT}
+        self._json_headers = {"User-Agent": self.USER_AGENT, "Content-Type": _JSON}
+
+    @staticmethod
+    def _client_timeout(
+        read: float | None, write: float | None, connect: float | None
+    ) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            sock_connect=connect, sock_read=read, total=_total(read, write, connect)
+        )
+
+    @property
+    def pool_size(self) -> int:
+        """Connections (and so requests in flight) at most."""
+        return self._pool_size
 
     @property
     def read_timeout(self) -> float | None:
@@ -62,31 +81,72 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Make one request; timeouts become TimedOut, other client errors NetworkError."""
-        if self._session is None or self._session.closed:
-            raise RuntimeError("AiohttpRequest is not initialized")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        write = self._write_timeout if isinstance(write_timeout, DefaultValue) else write_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        defaults = all(
+            isinstance(t, DefaultValue) for t in (read_timeout, write_timeout, connect_timeout)
         )
+        if defaults:
+            timeout = self._timeout
+        else:
+            read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+            write = (
+                self._write_timeout if isinstance(write_timeout, DefaultValue) else write_timeout
+            )
+            connect = (
+                self._connect_timeout
+                if isinstance(connect_timeout, DefaultValue)
+                else connect_timeout
+            )
+            timeout = self._client_timeout(read, write, connect)
         pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=connect, sock_read=read, total=_total(read, write, connect)
+        return await self._exchange(
+            method, url, _body(request_data), self._headers, timeout, pool
         )
+
+    async def post_json(self, url: str, body: bytes) -> Any:
+        """POST a ready JSON body and return the answer's `result`, failing as `post` would.
+
+        For bulk sends: no RequestData, no form encoding, no multipart boundary per request.
+        """
         try:
-            async with asyncio.timeout(pool):
-                await self._slots.acquire()
-        except TimeoutError as exc:
-            raise TimedOut(
-                "Pool timeout: all connections are busy; the request was not sent."
-            ) from exc
+            code, payload = await self._exchange(
+                "POST", url, body, self._json_headers, self._timeout, self._pool_timeout
+            )
+        except TelegramError:
+            raise
+        except Exception as exc:  # as BaseRequest's own wrapper does
+            raise NetworkError(f"Unknown error in HTTP implementation: {exc!r}") from exc
+        if 200 <= code <= 299:
+            return self.parse_json_payload(payload)["result"]
+        # Errors go through PTB's own mapping, so they are exactly the ones Bot calls raise.
+        await _Answered(code, payload).post(url)
+        raise NetworkError(f"Unexpected answer ({code})")  # pragma: no cover - post raised
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        headers: dict[str, str],
+        limits: aiohttp.ClientTimeout,
+        pool: float | None,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        slots = self._slots
+        if slots.locked():
+            try:
+                async with asyncio.timeout(pool):
+                    await slots.acquire()
+            except TimeoutError as exc:
+                raise TimedOut(
+                    "Pool timeout: all connections are busy; the request was not sent."
+                ) from exc
+        else:
+            await slots.acquire()  # a free slot: taken without suspending, no timer needed
         try:
-            async with self._session.request(
-                method,
-                url,
-                data=_body(request_data),
-                headers={"User-Agent": self.USER_AGENT},
-                timeout=timeout,
+            async with session.request(
+                method, url, data=data, headers=headers, timeout=limits
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -94,7 +154,38 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as exc:
             raise NetworkError(scrub(f"aiohttp.{type(exc).__name__}: {exc}")) from exc
         finally:
-            self._slots.release()
+            slots.release()
+
+
+class _Answered(BaseRequest):
+    """A request whose answer is already known: lets PTB map an error answer to its exception."""
+
+    def __init__(self, code: int, payload: bytes) -> None:
+        self._answer = (code, payload)
+
+    @property
+    def read_timeout(self) -> float | None:
+        """Not used."""
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """The known answer."""
+        return self._answer
 
 
 def _total(read: float | None, write: float | None, connect: float | None) -> float | None:
