@@ -289,3 +289,48 @@ async def test_anniversary_occurrence_goes_out(
     await engine.run_until_idle(timeout=10)
     assert platform.texts("1") == [(MessageKind.ANNIVERSARY, "Founded 100 years ago")]
     assert platform.received("2") == []
+
+
+async def test_rows_of_a_deleted_anniversary_are_skipped(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    platform: RecordingPlatform,
+    config: DeliveryConfig,
+) -> None:
+    # deliveries has no foreign key on its content (enqueue speed): nothing cascades to it.
+    await add_chats(sessions, clock.now(), ["1", "2"], tags=("history",))
+    now = clock.now()
+    anniversaries = outbox.ANNOUNCEMENTS.metadata.tables["anniversaries"]
+    async with sessions.begin() as session:
+        anniversary = (
+            await session.execute(
+                insert(anniversaries).returning(anniversaries.c.id),
+                {"title": "Founding", "month": 8, "day": 14, "tags": "history",
+                 "created_at": now, "updated_at": now},
+            )
+        ).scalar_one()
+        occurrence = (
+            await session.execute(
+                insert(outbox.OCCURRENCES).returning(outbox.OCCURRENCES.c.id),
+                {"anniversary_id": anniversary, "occurs_on": now.date(), "kind": "day",
+                 "fired_at": now, "title": "Founded 100 years ago", "body": "Cake at 5."},
+            )
+        ).scalar_one()
+        assert await outbox.enqueue_occurrence(
+            session, occurrence_id=occurrence, tag_keys=["history"], now=now
+        ) == 2
+    async with sessions.begin() as session:
+        await session.execute(
+            anniversaries.delete().where(anniversaries.c.id == anniversary)
+        )
+        left = await session.execute(
+            select(outbox.OCCURRENCES.c.id).where(outbox.OCCURRENCES.c.id == occurrence)
+        )
+        assert left.first() is None  # the occurrence went with its anniversary
+    engine = engine_for(sessions, clock, platform, config)
+    await engine.run_until_idle(timeout=10)
+    assert platform.calls == 0
+    table = await rows(sessions)
+    assert [(r["occurrence_id"], r["state"], r["error"]) for r in table] == [
+        (occurrence, "skipped", "content gone")
+    ] * 2
