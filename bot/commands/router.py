@@ -26,13 +26,19 @@ class Route:
     description: str
     admin_only: bool = False
     owner_only: bool = False
+    # Commands that change the chat's settings record it; reads leave no row behind.
+    records_chat: bool = False
 
 
 ROUTES: dict[str, Route] = {
-    "start": Route(member.start, "Start here"),
+    "start": Route(member.start, "Start here", records_chat=True),
     "help": Route(member.help_, "Every command"),
-    "subscribe": Route(member.subscribe, "Subscribe this chat to everything, or to tags"),
-    "unsubscribe": Route(member.unsubscribe, "Unsubscribe from tags, or from everything"),
+    "subscribe": Route(
+        member.subscribe, "Subscribe this chat to everything, or to tags", records_chat=True
+    ),
+    "unsubscribe": Route(
+        member.unsubscribe, "Unsubscribe from tags, or from everything", records_chat=True
+    ),
     "subscriptions": Route(member.subscriptions, "Show this chat's subscriptions"),
     "latest": Route(member.latest, "The newest announcements"),
     "tag": Route(member.tag, "Announcements with a tag"),
@@ -40,7 +46,7 @@ ROUTES: dict[str, Route] = {
     "search": Route(member.search, "Find announcements by words"),
     "show": Route(member.show, "Show one announcement"),
     "anniversaries": Route(member.anniversaries, "The next anniversaries"),
-    "lang": Route(member.lang, "Change the language"),
+    "lang": Route(member.lang, "Change the language", records_chat=True),
     "post": Route(admin.post, "Publish an announcement", admin_only=True),
     "draft": Route(admin.draft, "Save an announcement without publishing", admin_only=True),
     "publish": Route(admin.publish, "Publish a draft now", admin_only=True),
@@ -68,7 +74,11 @@ class CommandRouter:
             return None
         services = self.services
         try:
-            chat = await services.chats.ensure(command.chat)
+            route = ROUTES.get(parsed.name)
+            if route is not None and (route.records_chat or route.admin_only):
+                chat = await services.chats.ensure(command.chat)
+            else:
+                chat = await services.chats.lookup(command.chat)
             language = services.chats.language_of(chat, command.language_hint)
             if len(command.text) > MAX_COMMAND_LENGTH and parsed.name not in (
                 "post",
@@ -76,7 +86,6 @@ class CommandRouter:
                 "edit",
             ):
                 return text_reply(translate(language, "That command is too long."))
-            route = ROUTES.get(parsed.name)
             if route is None:
                 return text_reply(
                     translate(

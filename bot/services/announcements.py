@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from bot.commands.parsing import PostText
 from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
 from bot.ports import Clock
+from bot.services.cache import TTLCache
 from bot.tags import tag_key
 from storage.announcements import AnnouncementStore, NotFound, PublishResult, WrongState
 from storage.search import TOTAL_CAP as SEARCH_TOTAL_CAP
@@ -45,6 +47,14 @@ class AnnouncementService:
         self._clock = clock
         self._notify = notify
         self.page_size = page_size
+        # Members ask for the same pages over and over (a popular tag after a post). Local
+        # writes clear these at once; another process's write shows within LISTING_TTL.
+        self._latest: TTLCache[int, Page[Announcement]] = _listing_cache()
+        self._tag_pages: TTLCache[tuple[str, int], tuple[TagCount, Page[Announcement]]] = (
+            _listing_cache()
+        )
+        self._searches: TTLCache[tuple[str, int], Page[Announcement]] = _listing_cache()
+        self._tag_lists: TTLCache[int | None, list[TagCount]] = _listing_cache()
 
     async def post(
         self, text: PostText, *, actor: str, draft: bool = False, signature: str | None = None
@@ -119,12 +129,20 @@ class AnnouncementService:
 
     async def latest(self, page: int = 1) -> Page[Announcement]:
         """The newest published announcements."""
-        return await self._store.latest(page=page, size=self.page_size)
+        found = self._latest.get(page)
+        if found is None:
+            found = await self._store.latest(page=page, size=self.page_size)
+            self._latest.put(page, found)
+        return found
 
     async def by_tag(self, name: str, page: int = 1) -> tuple[TagCount, Page[Announcement]]:
         """Published announcements with a tag; UnknownTag with suggestions when none."""
         key = tag_key(name)
-        found = await self._store.tag_page(key, page=page, size=self.page_size) if key else None
+        found = self._tag_pages.get((key, page))
+        if found is None and key:
+            found = await self._store.tag_page(key, page=page, size=self.page_size)
+            if found is not None and found[0].count:
+                self._tag_pages.put((key, page), found)
         if found is None or found[0].count == 0:
             raise UnknownTag(name, await self.suggest(name))
         return found
@@ -140,11 +158,20 @@ class AnnouncementService:
 
     async def search(self, words: str, page: int = 1) -> Page[Announcement]:
         """Published announcements containing every word."""
-        return await self._store.search(words, page=page, size=self.page_size)
+        key = (" ".join(words.split()).casefold(), page)
+        found = self._searches.get(key)
+        if found is None:
+            found = await self._store.search(words, page=page, size=self.page_size)
+            self._searches.put(key, found)
+        return found
 
     async def tags(self, limit: int | None = None) -> list[TagCount]:
         """Tags in use with their counts, the `limit` most used (all when None)."""
-        return await self._store.tags(limit=limit)
+        found = self._tag_lists.get(limit)
+        if found is None:
+            found = await self._store.tags(limit=limit)
+            self._tag_lists.put(limit, found)
+        return found
 
     async def tags_in_use(self) -> int:
         """How many tags are in use."""
@@ -159,10 +186,18 @@ class AnnouncementService:
         return await self._store.counts()
 
     def _wake(self, result: PublishResult) -> None:
+        self.forget_listings()
         if result.deliveries:
             self._notify()
 
+    def forget_listings(self) -> None:
+        """Drop cached pages (after any change to what members can see)."""
+        for cache in (self._latest, self._tag_pages, self._searches, self._tag_lists):
+            cache.clear()
 
-def known_tag_keys(tags: Sequence[TagCount]) -> set[str]:
-    """The keys of the given tags."""
-    return {tag.key for tag in tags}
+
+LISTING_TTL = 2.0
+
+
+def _listing_cache() -> TTLCache[Any, Any]:
+    return TTLCache(ttl=LISTING_TTL, size=2048)

@@ -22,11 +22,23 @@ class ChatService:
         # Every command looks its chat up; a short TTL bounds staleness across processes.
         self._cache: TTLCache[tuple[str, str], Chat] = TTLCache(ttl=30.0, size=50_000)
 
+    async def lookup(self, ref: ChatRef) -> Chat:
+        """The chat if recorded, else an unrecorded stand-in (id 0); never writes."""
+        key = (ref.platform, ref.external_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        found = await self._store.get(ref.platform, ref.external_id)
+        # Readers who never subscribe leave no row behind; a stand-in carries the defaults.
+        chat = found or Chat(0, ref.platform, ref.external_id, ref.kind, ref.title)
+        self._cache.put(key, chat)
+        return chat
+
     async def ensure(self, ref: ChatRef) -> Chat:
         """The chat a command came from, recorded on first sight."""
         key = (ref.platform, ref.external_id)
         cached = self._cache.get(key)
-        if cached is not None and (ref.title is None or ref.title == cached.title):
+        if cached is not None and cached.id and (ref.title is None or ref.title == cached.title):
             return cached
         chat = await self._store.ensure(ref, now=self._clock.now())
         self._cache.put(key, chat)
