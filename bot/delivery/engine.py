@@ -48,7 +48,9 @@ _jitter = random.SystemRandom()
 class DeliveryConfig:
     """How hard the engine pushes and how patiently it retries."""
 
-    concurrency: int = 64  # requests in flight per platform
+    # Requests in flight per platform. Keep the platform's connection pool this size: at a
+    # 50 ms round trip, 100 in flight carry 1,000+ messages/s with room to spare.
+    concurrency: int = 100
     poll_interval: float = 1.0  # seconds between looks for rows written by other processes
     lease_seconds: float = 120.0  # a claimed row returns to the queue if not finished by then
     send_timeout: float = 30.0
@@ -110,7 +112,7 @@ class _Writer:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         config: DeliveryConfig,
-        writing: asyncio.Lock,
+        writing: contextlib.AbstractAsyncContextManager[object],
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -176,9 +178,14 @@ class DeliveryEngine:
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._tag_cache: dict[tuple[int, int], tuple[str, ...]] = {}
-        # This engine's claims and result batches take turns: on SQLite two of our own write
+        # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
-        self._writing = asyncio.Lock()
+        # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
+        bind = sessions.kw.get("bind")
+        serial = bind is None or bind.dialect.name == "sqlite"
+        self._writing: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if serial else contextlib.nullcontext()
+        )
 
     @property
     def running(self) -> bool:
@@ -273,8 +280,11 @@ class DeliveryEngine:
         while True:
             writer = self._writer
             assert writer is not None
-            await writer.flush()
-            busy = len(writer) or any(lane.outstanding or lane.claiming for lane in self._lanes)
+            busy = any(lane.outstanding or lane.claiming for lane in self._lanes)
+            if not busy:
+                # Flush only when the lanes are quiet: while they work, the writer batches.
+                await writer.flush()
+                busy = bool(len(writer))
             if not busy:
                 async with self._sessions() as session:
                     due = await outbox.count_claimable(
@@ -414,7 +424,10 @@ class DeliveryEngine:
             if wait > 0:
                 await asyncio.sleep(wait)
         # A long global pause: hand the row back rather than sit on it past its lease.
-        if not await lane.limiter.acquire(give_up_after=self._config.lease_seconds / 4):
+        limiter = lane.limiter
+        if not limiter.free() and not await limiter.acquire(
+            give_up_after=self._config.lease_seconds / 4
+        ):
             return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
         try:
             async with asyncio.timeout(self._config.send_timeout):

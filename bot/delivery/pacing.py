@@ -29,6 +29,7 @@ class RateLimiter:
         finite = math.isfinite(rate) and rate > 0
         self._recent: deque[float] = deque(maxlen=max(1, int(rate)) if finite else 1)
         self._span = (self._recent.maxlen or 1) / rate if finite else 0.0
+        self._open = self.unlimited
 
     @property
     def rate(self) -> float:
@@ -45,6 +46,10 @@ class RateLimiter:
             regained = self.target * (now - self._updated) / _RECOVERY
             self._rate = min(self.target, self._rate + regained)
         self._updated = now
+
+    def free(self) -> bool:
+        """True when a request may go now without waiting (unlimited and not paused)."""
+        return self._open and self._paused_until <= asyncio.get_running_loop().time()
 
     def paused_for(self) -> float:
         """Seconds left of a global pause (0 when none)."""

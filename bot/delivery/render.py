@@ -21,13 +21,12 @@ def language_of(row: Claimed) -> str:
     return row.chat_language or "en"
 
 
+_KINDS = {kind.value: kind for kind in ChatKind}
+
+
 def target_of(row: Claimed) -> Target:
     """Where the row goes; unknown kinds are paced like private chats."""
-    try:
-        kind = ChatKind(row.chat_kind)
-    except ValueError:
-        kind = ChatKind.PRIVATE
-    return Target(external_id=row.external_id, kind=kind)
+    return Target(external_id=row.external_id, kind=_KINDS.get(row.chat_kind, ChatKind.PRIVATE))
 
 
 def _kind_of(content: Content) -> MessageKind:
