@@ -63,7 +63,8 @@ from storage.types import UTCDateTime  # noqa: E402
 
 TOKEN = "424242:BENCH-token-not-secret"
 SELF = str(Path(__file__).resolve())
-CONCURRENCY = 64
+# What `herald run` uses: the engine's senders per platform, matched by the connection pool.
+CONCURRENCY = DeliveryConfig().concurrency
 FIRST_CHAT = 10_000_001
 TITLE = "Spring general meeting"
 BODY = "The society meets on Saturday at 18:00 in room 101.\n\nEveryone is welcome."
@@ -256,7 +257,8 @@ async def herald(
     db = create_engine(url)
     sessions = async_sessionmaker(db, expire_on_commit=False)
     await seed_chats(db, chats)
-    request = AiohttpRequest(connection_pool_size=CONCURRENCY, read_timeout=30)
+    # Built as TelegramAdapter builds it (default timeouts), sized like the engine.
+    request = AiohttpRequest(connection_pool_size=CONCURRENCY)
     rates = {} if limited else {"telegram": math.inf}
     config = DeliveryConfig(concurrency=CONCURRENCY, rates=rates)
     try:
@@ -302,7 +304,7 @@ async def bare(root: str, chats: int) -> float:
 
 async def adapter_alone(root: str, chats: int) -> float:
     """The Telegram platform's send at the same concurrency, no database, no engine; seconds."""
-    request = AiohttpRequest(connection_pool_size=CONCURRENCY, read_timeout=30)
+    request = AiohttpRequest(connection_pool_size=CONCURRENCY)
     ids = iter(range(FIRST_CHAT, FIRST_CHAT + chats))
     async with Bot(TOKEN, base_url=root + "/bot", request=request) as bot:
         telegram = TelegramPlatform(bot, TelegramConfig(token=TOKEN))
@@ -462,6 +464,17 @@ def machine() -> str:
     )
 
 
+def production(concurrency: int) -> str:
+    """What this run measured against what `herald run` would use by default."""
+    engine = DeliveryConfig().concurrency
+    pool = TelegramConfig(token=TOKEN).connection_pool_size
+    line = f"{concurrency} requests in flight for every client (herald run: engine {engine}"
+    line += f", Telegram connection pool {pool})"
+    if concurrency != engine or concurrency != pool:
+        line += " -- NOT the production configuration"
+    return line
+
+
 async def run(args: argparse.Namespace) -> None:
     """Every scenario (or --only one), then the table."""
     global CONCURRENCY
@@ -488,6 +501,7 @@ async def run(args: argparse.Namespace) -> None:
         rows.append(row)
     print(f"Herald broadcast benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(machine())
+    print(production(CONCURRENCY))
     print(table(rows))
     print(f"(total {time.perf_counter() - started:.0f} s)")
 
