@@ -125,6 +125,10 @@ class _Writer:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def kick(self) -> None:
+        """Write now rather than at the next interval."""
+        self._kick.set()
+
     def add(self, outcome: Outcome) -> None:
         self._pending.append(outcome)
         if len(self._pending) >= self._config.flush_size:
@@ -217,8 +221,9 @@ class DeliveryEngine:
         self.wake()
         for lane in self._lanes:
             lane.room.set()
-        await asyncio.gather(*self._loops, return_exceptions=True)
         assert self._writer is not None
+        self._writer.kick()  # its loop sees the stop now, not after a flush interval
+        await asyncio.gather(*self._loops, return_exceptions=True)
         for lane in self._lanes:
             self._release_queued(lane)
         deadline = asyncio.get_running_loop().time() + self._config.stop_grace
@@ -244,7 +249,17 @@ class DeliveryEngine:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._writer_task is not None:
             await asyncio.gather(self._writer_task, return_exceptions=True)
+        # The last results must not be dropped: a row sent but not recorded is sent again
+        # once its lease runs out. Keep trying for the grace period, then say what is lost.
+        finish_by = asyncio.get_running_loop().time() + self._config.stop_grace
         await self._writer.flush()
+        while len(self._writer) and asyncio.get_running_loop().time() < finish_by:
+            await self._writer.flush()
+        if len(self._writer):
+            log.error(
+                "stopping with %d delivery results unrecorded; those rows will be retried "
+                "when their leases expire", len(self._writer),
+            )
         self._loops = []
         self._writer_task = None
         log.info("delivery engine %s stopped", self.owner)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine, dead_letters, delivery_status
 from bot.delivery.status import retry_dead_letters
-from bot.ports import BadMessage, ManualClock, MessageKind, RetryLater, Transient
+from bot.ports import (
+    BadMessage,
+    ManualClock,
+    MessageKind,
+    OutboundMessage,
+    RetryLater,
+    Target,
+    Transient,
+)
+from storage import outbox
 from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
 
 
@@ -100,3 +114,48 @@ async def test_one_hanging_chat_never_blocks_the_rest(
     assert set(platform.send_counts()) == set(chats) - {"1"}
     status = (await delivery_status(sessions, aid)).platforms["telegram"]
     assert (status.sent, status.failed) == (49, 1)
+
+
+async def test_results_written_at_stop_survive_a_failed_write(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    platform: RecordingPlatform,
+    config: DeliveryConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chats = ["1", "2", "3"]
+    await add_chats(sessions, clock.now(), chats)
+    aid, _ = await publish(sessions, clock.now())
+    real_record = outbox.record
+    failures = [OSError("database went away"), OSError("still away")]
+
+    async def flaky_record(*args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await real_record(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "record", flaky_record)
+    # Results wait for the writer; the writes at stop fail twice.
+    engine = DeliveryEngine(
+        sessions, {"telegram": platform}, clock, replace(config, flush_interval=60.0)
+    )
+    sent_all = asyncio.Event()
+    real_send = platform.send
+
+    async def counting_send(target: Target, message: OutboundMessage, *, key: str) -> list[str]:
+        ids = await real_send(target, message, key=key)
+        if len(platform.sends) == len(chats):
+            sent_all.set()
+        return ids
+
+    monkeypatch.setattr(platform, "send", counting_send)
+    await engine.start()
+    async with asyncio.timeout(5):
+        await sent_all.wait()
+    async with asyncio.timeout(5):  # stop does not wait out the writer's flush interval
+        await engine.stop()
+    assert not failures
+    assert (await delivery_status(sessions, aid)).platforms["telegram"].sent == 3
+    clock.advance(3600)  # past every lease: a lost result would mean a second send
+    await engine.run_until_idle(timeout=10)
+    assert platform.send_counts() == {chat: 1 for chat in chats}
