@@ -48,6 +48,8 @@ DYNAMIC_CALLS = {
     ("bot/commands/router.py", "route.description"): "Route(...) descriptions in ROUTES",
     ("bot/commands/admin.py", "state"): "STATE_WORDS (delivery states)",
     ("bot/commands/admin.py", "done"): "N_() messages handed to _change_by_id",
+    ("adapters/discord/interactions.py", "name"): "N_() Discord permission names",
+    ("adapters/discord/commands.py", "string.message"): "N_() slash command descriptions",
 }
 
 # Translations that rightly have no letters of their own script.
