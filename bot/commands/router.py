@@ -73,6 +73,7 @@ class CommandRouter:
         if parsed is None:
             return None
         services = self.services
+        language = services.chats.default_language
         try:
             route = ROUTES.get(parsed.name)
             if route is not None and (route.records_chat or route.admin_only):
@@ -119,7 +120,7 @@ class CommandRouter:
             log.exception("command /%s from %s failed", parsed.name, command.platform)
             return text_reply(
                 translate(
-                    services.chats.default_language,
+                    language,
                     "Something went wrong; the error was logged. Please try again later.",
                 )
             )
