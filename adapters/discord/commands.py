@@ -11,8 +11,10 @@ from typing import Any, ClassVar
 import discord
 from discord import app_commands
 
-from adapters.discord.interactions import InteractionRunner
+from adapters.discord.interactions import InteractionRunner, user_language
 from adapters.discord.modals import PostModal
+from bot import i18n
+from bot.i18n import N_
 from bot.ports import Core
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def hashtag_list(tags: str | None) -> str:
 
 
 class CoreTranslator(app_commands.Translator):
-    """Command descriptions in Russian and Korean, from the core's own catalogs."""
+    """Command and option descriptions in Russian and Korean, from the core's own catalogs."""
 
     LANGUAGES: ClassVar[dict[discord.Locale, str]] = {
         discord.Locale.russian: "ru",
@@ -83,13 +85,21 @@ class CoreTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
-        """The core's description for a top-level command; None leaves the English text."""
+        """A command's description from the core, an option's from the catalogs; None: English."""
         language = self.LANGUAGES.get(locale)
         if language is None:
             return None
-        if context.location is not app_commands.TranslationContextLocation.command_description:
-            return None
-        name = getattr(context.data, "name", None)
+        where = app_commands.TranslationContextLocation
+        top_level = getattr(context.data, "parent", None) is None
+        if context.location in (where.command_description, where.group_description) and top_level:
+            return self._core_description(language, getattr(context.data, "name", None))
+        if context.location in (where.command_description, where.parameter_description):
+            # Marked with N_() where the command is declared.
+            text = i18n.translate(language, string.message)
+            return text[:100] if text != string.message else None
+        return None
+
+    def _core_description(self, language: str, name: str | None) -> str | None:
         english = {i.name: i.description for i in self.core.commands("en")}
         for info in self.core.commands(language):
             if info.name == name and info.description and info.description != english.get(name):
@@ -150,13 +160,13 @@ def install_commands(
         await runner.run(interaction, "/help")
 
     @tree.command(name="subscribe", description=describe(core, "subscribe"))
-    @app_commands.describe(tags="Comma-separated tags; leave empty for everything")
+    @app_commands.describe(tags=N_("Comma-separated tags; leave empty for everything"))
     @app_commands.autocomplete(tags=tag_list_complete)
     async def subscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
         await runner.run(interaction, _joined("/subscribe", tags))
 
     @tree.command(name="unsubscribe", description=describe(core, "unsubscribe"))
-    @app_commands.describe(tags="Comma-separated tags; leave empty for everything")
+    @app_commands.describe(tags=N_("Comma-separated tags; leave empty for everything"))
     @app_commands.autocomplete(tags=tag_list_complete)
     async def unsubscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
         await runner.run(interaction, _joined("/unsubscribe", tags))
@@ -166,7 +176,7 @@ def install_commands(
         await runner.run(interaction, "/subscriptions")
 
     @tree.command(name="latest", description=describe(core, "latest"))
-    @app_commands.describe(count="How many (default 5)")
+    @app_commands.describe(count=N_("How many (default 5)"))
     async def latest(
         interaction: discord.Interaction[Any],
         count: app_commands.Range[int, 1, 50] | None = None,
@@ -174,7 +184,7 @@ def install_commands(
         await runner.run(interaction, _joined("/latest", count))
 
     @tree.command(name="tag", description=describe(core, "tag"))
-    @app_commands.describe(name="The tag", page="Page number")
+    @app_commands.describe(name=N_("The tag"), page=N_("Page number"))
     @app_commands.autocomplete(name=tag_complete)
     async def tag(
         interaction: discord.Interaction[Any],
@@ -184,7 +194,7 @@ def install_commands(
         await runner.run(interaction, _joined("/tag", name, page))
 
     @tree.command(name="tags", description=describe(core, "tags"))
-    @app_commands.describe(page="Page number")
+    @app_commands.describe(page=N_("Page number"))
     async def tags(
         interaction: discord.Interaction[Any],
         page: app_commands.Range[int, 1, 100_000] | None = None,
@@ -192,12 +202,12 @@ def install_commands(
         await runner.run(interaction, _joined("/tags", page))
 
     @tree.command(name="search", description=describe(core, "search"))
-    @app_commands.describe(words="What to look for")
+    @app_commands.describe(words=N_("What to look for"))
     async def search(interaction: discord.Interaction[Any], words: str) -> None:
         await runner.run(interaction, _joined("/search", words))
 
     @tree.command(name="show", description=describe(core, "show"))
-    @app_commands.describe(id="The announcement's number")
+    @app_commands.describe(id=N_("The announcement's number"))
     async def show(interaction: discord.Interaction[Any], id: int) -> None:
         await runner.run(interaction, f"/show {id}")
 
@@ -206,7 +216,7 @@ def install_commands(
         await runner.run(interaction, "/anniversaries")
 
     @tree.command(name="lang", description=describe(core, "lang"))
-    @app_commands.describe(language="Language of Herald's answers in this chat")
+    @app_commands.describe(language=N_("Language of Herald's answers in this chat"))
     @app_commands.choices(
         language=[
             app_commands.Choice(name="English", value="en"),
@@ -219,25 +229,31 @@ def install_commands(
 
     @tree.command(name="post", description=describe(core, "post"))
     async def post(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(PostModal(runner, "post"))
+        await interaction.response.send_modal(
+            PostModal(runner, "post", language=user_language(interaction))
+        )
 
     @tree.command(name="draft", description=describe(core, "draft"))
     async def draft(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(PostModal(runner, "draft"))
+        await interaction.response.send_modal(
+            PostModal(runner, "draft", language=user_language(interaction))
+        )
 
     @tree.command(name="edit", description=describe(core, "edit"))
-    @app_commands.describe(id="The announcement's number")
+    @app_commands.describe(id=N_("The announcement's number"))
     async def edit(interaction: discord.Interaction[Any], id: int) -> None:
-        await interaction.response.send_modal(PostModal(runner, "edit", id))
+        await interaction.response.send_modal(
+            PostModal(runner, "edit", id, language=user_language(interaction))
+        )
 
     @tree.command(name="publish", description=describe(core, "publish"))
-    @app_commands.describe(id="The draft's number")
+    @app_commands.describe(id=N_("The draft's number"))
     async def publish(interaction: discord.Interaction[Any], id: int) -> None:
         await runner.run(interaction, f"/publish {id}")
 
     @tree.command(name="schedule", description=describe(core, "schedule"))
     @app_commands.describe(
-        id="The draft's number", date="YYYY-MM-DD", time="HH:MM (society's time zone)"
+        id=N_("The draft's number"), date="YYYY-MM-DD", time=N_("HH:MM (society's time zone)")
     )
     async def schedule(
         interaction: discord.Interaction[Any],
@@ -248,22 +264,22 @@ def install_commands(
         await runner.run(interaction, _joined("/schedule", id, date, time))
 
     @tree.command(name="delete", description=describe(core, "delete"))
-    @app_commands.describe(id="The announcement's number")
+    @app_commands.describe(id=N_("The announcement's number"))
     async def delete(interaction: discord.Interaction[Any], id: int) -> None:
         await runner.run(interaction, f"/delete {id}")
 
     @tree.command(name="stats", description=describe(core, "stats"))
-    @app_commands.describe(id="An announcement's number (optional)")
+    @app_commands.describe(id=N_("An announcement's number (optional)"))
     async def stats(interaction: discord.Interaction[Any], id: int | None = None) -> None:
         await runner.run(interaction, _joined("/stats", id))
 
     anniversary = app_commands.Group(name="anniversary", description=describe(core, "anniversary"))
 
-    @anniversary.command(name="add", description="Add an anniversary")
+    @anniversary.command(name="add", description=N_("Add an anniversary"))
     @app_commands.describe(
-        date="YYYY-MM-DD, or --MM-DD when the year is unknown",
-        title="What happened",
-        tags="Comma-separated tags (optional)",
+        date=N_("YYYY-MM-DD, or --MM-DD when the year is unknown"),
+        title=N_("What happened"),
+        tags=N_("Comma-separated tags (optional)"),
     )
     @app_commands.autocomplete(tags=tag_list_complete)
     async def anniversary_add(
@@ -271,12 +287,12 @@ def install_commands(
     ) -> None:
         await runner.run(interaction, _joined("/anniversary add", date, title, hashtag_list(tags)))
 
-    @anniversary.command(name="list", description="List the anniversaries")
+    @anniversary.command(name="list", description=N_("List the anniversaries"))
     async def anniversary_list(interaction: discord.Interaction[Any]) -> None:
         await runner.run(interaction, "/anniversary list")
 
-    @anniversary.command(name="remove", description="Remove an anniversary")
-    @app_commands.describe(id="The anniversary's number")
+    @anniversary.command(name="remove", description=N_("Remove an anniversary"))
+    @app_commands.describe(id=N_("The anniversary's number"))
     async def anniversary_remove(interaction: discord.Interaction[Any], id: int) -> None:
         await runner.run(interaction, f"/anniversary remove {id}")
 
@@ -284,12 +300,12 @@ def install_commands(
 
     admin = app_commands.Group(name="admin", description=describe(core, "admin"))
 
-    @admin.command(name="add", description="Make someone a Herald admin")
-    @app_commands.describe(who="platform:user_id, e.g. discord:1234 or telegram:5678")
+    @admin.command(name="add", description=N_("Make someone a Herald admin"))
+    @app_commands.describe(who=N_("platform:user_id, e.g. discord:1234 or telegram:5678"))
     async def admin_add(interaction: discord.Interaction[Any], who: str) -> None:
         await runner.run(interaction, f"/admin add {who.strip()}")
 
-    @admin.command(name="remove", description="Remove a Herald admin")
+    @admin.command(name="remove", description=N_("Remove a Herald admin"))
     @app_commands.describe(who="platform:user_id")
     async def admin_remove(interaction: discord.Interaction[Any], who: str) -> None:
         await runner.run(interaction, f"/admin remove {who.strip()}")

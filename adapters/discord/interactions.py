@@ -12,6 +12,7 @@ import discord
 from adapters.discord.render import render_reply
 from bot.commands.types import Command
 from bot.domain import ChatKind
+from bot.i18n import N_, normalize_language, translate
 from bot.ports import Core
 from bot.replies import Reply
 
@@ -49,19 +50,36 @@ def chat_title(interaction: discord.Interaction[Any]) -> str | None:
     return f"#{name}" if name else None
 
 
+def user_language(interaction: discord.Interaction[Any]) -> str:
+    """The language of the person interacting (their Discord locale), English when unsupported."""
+    return normalize_language(interaction.locale.value) or "en"
+
+
 def missing_permissions(interaction: discord.Interaction[Any]) -> list[str]:
-    """What Herald lacks to post announcements in this guild channel (empty in DMs)."""
+    """What Herald lacks to post announcements in this guild channel (empty in DMs), in English."""
     if interaction.guild_id is None:
         return []
     have = interaction.app_permissions
     if have.administrator:
         return []
+    # Named as Discord's own settings name them, so the user can find them there.
     needed = {
-        "View Channel": have.view_channel,
-        "Send Messages": have.send_messages,
-        "Embed Links": have.embed_links,
+        N_("View Channel"): have.view_channel,
+        N_("Send Messages"): have.send_messages,
+        N_("Embed Links"): have.embed_links,
     }
     return [name for name, granted in needed.items() if not granted]
+
+
+def cannot_post_here(language: str, missing: list[str]) -> str:
+    """The refusal to subscribe a channel Herald could not post in, naming what it lacks."""
+    names = ", ".join(translate(language, name) for name in missing)
+    return translate(
+        language,
+        "I cannot post announcements here: I need {permissions} in this channel. "
+        "Give me those permissions, then run /subscribe again.",
+        permissions=names,
+    )
 
 
 def to_command(interaction: discord.Interaction[Any], text: str, *, from_button: bool) -> Command:
@@ -177,9 +195,7 @@ class InteractionRunner:
         if missing:
             # Subscribing would only make the first delivery fail and the channel be dropped.
             await interaction.response.send_message(
-                "I cannot post announcements here: I need " + ", ".join(missing) + " in this "
-                "channel. Give me those permissions, then run /subscribe again.",
-                ephemeral=True,
+                cannot_post_here(user_language(interaction), missing), ephemeral=True
             )
             return
 
@@ -293,7 +309,9 @@ class InteractionRunner:
 
     async def _apologize(self, interaction: discord.Interaction[Any], *, placeholder: bool) -> None:
         """Tell the user it failed; a deferred "thinking" placeholder is replaced, not left."""
-        text = "Something went wrong; please try again later."
+        text = translate(
+            user_language(interaction), "Something went wrong; please try again later."
+        )
         try:
             if not interaction.response.is_done():
                 await interaction.response.send_message(text, ephemeral=True)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import translate
+
 if TYPE_CHECKING:
     from adapters.discord.interactions import InteractionRunner
 
@@ -15,24 +17,62 @@ BODY_MAX = 4000
 TAGS_MAX = 500
 MODAL_TIMEOUT = 15 * 60
 
-HEADINGS = {"post": "New announcement", "draft": "New draft", "edit": "Edit announcement"}
+# Discord's ceiling for a modal's title.
+HEADING_MAX = 45
 
 
-def problems(title: str, body: str, tags: str) -> list[str]:
+def heading(language: str, verb: str, announcement_id: int | None) -> str:
+    """The modal's title in `language`: new announcement, new draft, or editing #ID."""
+    if announcement_id is not None:
+        text = translate(language, "Edit announcement #{id}", id=announcement_id)
+    elif verb == "draft":
+        text = translate(language, "New draft")
+    else:
+        text = translate(language, "New announcement")
+    return text[:HEADING_MAX]
+
+
+def problems(title: str, body: str, tags: str, language: str = "en") -> list[str]:
     """What is wrong with the submitted fields, each naming its limit; empty when fine."""
     found = []
-    if not title.strip():
-        found.append(f"The title is empty (1–{TITLE_MAX} characters).")
-    elif len(title.strip()) > TITLE_MAX:
-        found.append(f"The title is {len(title.strip())} characters long; at most {TITLE_MAX}.")
+    title_length = len(title.strip())
+    if not title_length:
+        found.append(
+            translate(language, "The title is empty (1–{limit} characters).", limit=TITLE_MAX)
+        )
+    elif title_length > TITLE_MAX:
+        found.append(
+            translate(
+                language,
+                "The title is {length} characters long; at most {limit}.",
+                length=title_length,
+                limit=TITLE_MAX,
+            )
+        )
     if "\n" in title.strip():
-        found.append("The title must be one line.")
+        found.append(translate(language, "The title must be one line."))
     if not body.strip():
-        found.append(f"The text is empty (1–{BODY_MAX} characters).")
+        found.append(
+            translate(language, "The text is empty (1–{limit} characters).", limit=BODY_MAX)
+        )
     elif len(body) > BODY_MAX:
-        found.append(f"The text is {len(body)} characters long; at most {BODY_MAX}.")
+        found.append(
+            translate(
+                language,
+                "The text is {length} characters long; at most {limit}.",
+                length=len(body),
+                limit=BODY_MAX,
+            )
+        )
     if len(tags) > TAGS_MAX:
-        found.append(f"The tags are {len(tags)} characters long; at most {TAGS_MAX}.")
+        found.append(
+            translate(
+                language,
+                "The tags are {length} characters long; at most {limit}.",
+                length=len(tags),
+                limit=TAGS_MAX,
+            )
+        )
     return found
 
 
@@ -50,27 +90,37 @@ class PostModal(discord.ui.Modal):
     """Title, body and tags of an announcement; submitting runs /post, /draft or /edit ID."""
 
     def __init__(
-        self, runner: InteractionRunner, verb: str, announcement_id: int | None = None
+        self,
+        runner: InteractionRunner,
+        verb: str,
+        announcement_id: int | None = None,
+        *,
+        language: str = "en",
     ) -> None:
-        heading = HEADINGS[verb]
-        if announcement_id is not None:
-            heading = f"{heading} #{announcement_id}"
-        super().__init__(title=heading[:45], timeout=MODAL_TIMEOUT)
+        super().__init__(title=heading(language, verb, announcement_id), timeout=MODAL_TIMEOUT)
         self.runner = runner
         self.verb = verb
         self.announcement_id = announcement_id
+        # The form's language: its checks answer in the language it was shown in.
+        self.language = language
         self.title_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Title", custom_id="title", max_length=TITLE_MAX, required=True
+            label=translate(language, "Title"),
+            custom_id="title",
+            max_length=TITLE_MAX,
+            required=True,
         )
         self.body_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Text",
+            label=translate(language, "Text"),
             custom_id="body",
             style=discord.TextStyle.paragraph,
             max_length=BODY_MAX,
             required=True,
         )
         self.tags_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Tags (comma-separated)", custom_id="tags", max_length=TAGS_MAX, required=False
+            label=translate(language, "Tags (comma-separated)"),
+            custom_id="tags",
+            max_length=TAGS_MAX,
+            required=False,
         )
         for item in (self.title_input, self.body_input, self.tags_input):
             self.add_item(item)
@@ -79,7 +129,7 @@ class PostModal(discord.ui.Modal):
         """Check the fields (Discord's own checks can be bypassed), then run the command."""
         title, body = self.title_input.value or "", self.body_input.value or ""
         tags = self.tags_input.value or ""
-        found = problems(title, body, tags)
+        found = problems(title, body, tags, self.language)
         if found:
             await interaction.response.send_message("\n".join(found), ephemeral=True)
             return

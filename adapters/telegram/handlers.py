@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (
@@ -28,12 +28,13 @@ from adapters.telegram.render import keyboard, render_reply
 from adapters.telegram.targets import resolve_target, target_words
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
+from bot.i18n import N_, normalize_language, translate
 from bot.ports import Core
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
 
-GENERIC_ERROR = "Something went wrong; the error was logged."
+GENERIC_ERROR = N_("Something went wrong; the error was logged.")
 ALERT_LIMIT = 200
 # A reply that hits flood control waits this long at most before one more try.
 REPLY_RETRY_CAP = 30.0
@@ -55,6 +56,11 @@ def chat_ref(chat: Chat) -> ChatRef:
     """The chat as the core knows chats."""
     title = chat.title or chat.full_name or chat.username
     return ChatRef("telegram", str(chat.id), chat_kind(chat), title)
+
+
+def user_language(user: User | None) -> str:
+    """The sender's Telegram language (`language_code`), English when unknown or unsupported."""
+    return normalize_language(user.language_code if user is not None else None) or "en"
 
 
 def command_text(text: str, bot_username: str | None) -> str | None:
@@ -144,7 +150,8 @@ class Conversation:
         except Exception:
             log.exception("telegram: command %r failed in chat %s", text[:40], chat.id)
             with contextlib.suppress(TelegramError):
-                await context.bot.send_message(chat.id, GENERIC_ERROR)
+                apology = translate(user_language(message.from_user), GENERIC_ERROR)
+                await context.bot.send_message(chat.id, apology)
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A pressed inline button: run its action, answer the query, edit the message."""
@@ -172,7 +179,7 @@ class Conversation:
             log.exception("telegram: button %r failed", (query.data or "")[:40])
             if not answered:
                 with contextlib.suppress(TelegramError):
-                    await query.answer(GENERIC_ERROR)
+                    await query.answer(translate(user_language(query.from_user), GENERIC_ERROR))
                     answered = True
         finally:
             if not answered:
