@@ -13,6 +13,7 @@ from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_payloads import (
     EMBED_LINKS,
+    JSON,
     LOADING,
     SEND_MESSAGES,
     VIEW_CHANNEL,
@@ -205,6 +206,37 @@ async def test_modal_rejects_bad_fields_with_the_limit(
     assert core.seen == []
 
 
+def modal_labels(modal: JSON) -> list[str]:
+    """Each text input's label, in the older row layout or the newer label component."""
+    return [
+        top["components"][0]["label"] if top["type"] == 1 else top["label"]
+        for top in modal["components"]
+    ]
+
+
+async def test_russian_user_gets_the_form_and_its_checks_in_russian(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
+) -> None:
+    _, general, member = society(fake)
+    opened = await fake.answered(
+        await fake.slash("post", user=member, channel=general, admin=True, locale="ru")
+    )
+    assert opened.modal()["title"] == "Новое объявление"
+    assert modal_labels(opened.modal()) == ["Заголовок", "Текст", "Теги (через запятую)"]
+    bad = {"title": "", "body": "b" * 4001}
+    reply = await fake.reply_to(await fake.submit_modal(opened, bad, user=member))
+    assert reply.ephemeral
+    assert reply.content == (
+        "Заголовок пустой (нужно от 1 до 256 симв.).\n"
+        "Текст слишком длинный: 4001 симв., допустимо не больше 4000."
+    )
+    assert core.seen == []
+    korean = await fake.answered(
+        await fake.slash("edit", {"id": 7}, user=member, channel=general, admin=True, locale="ko")
+    )
+    assert korean.modal()["title"] == "#7 공지 수정"
+
+
 async def test_slow_core_is_deferred_then_answered(
     adapter: DiscordAdapter, fake: FakeDiscord, core: RecordingCore
 ) -> None:
@@ -242,6 +274,52 @@ async def test_core_failure_is_answered_not_left_hanging(
     assert reply.ephemeral
     assert "try again" in reply.content
     assert "core failed" in caplog.text
+
+
+async def test_apology_and_refusal_follow_the_users_locale(
+    adapter: DiscordAdapter,
+    fake: FakeDiscord,
+    core: RecordingCore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, general, member = society(fake)
+    general.bot_permissions = VIEW_CHANNEL
+    refused = await fake.reply_to(
+        await fake.slash("subscribe", user=member, channel=general, admin=True, locale="ru")
+    )
+    assert refused.content == (
+        "Я не могу публиковать здесь объявления: в этом канале мне нужны права "
+        "Отправлять сообщения, Встраивать ссылки. Выдайте мне эти права и снова выполните "
+        "/subscribe."
+    )
+
+    async def broken(_: object) -> None:
+        raise RuntimeError("database is down")
+
+    core.handle = broken  # type: ignore[method-assign, assignment]  # simulate a failing core
+    with caplog.at_level(logging.ERROR):
+        russian = await fake.reply_to(
+            await fake.slash("tags", user=member, channel=general, locale="ru")
+        )
+        german = await fake.reply_to(
+            await fake.slash("tags", user=member, channel=general, locale="de")
+        )
+    assert russian.ephemeral
+    assert russian.content == "Что-то пошло не так; пожалуйста, попробуйте позже."
+    assert german.content == "Something went wrong; please try again later."
+
+
+async def test_option_and_subcommand_descriptions_are_translated(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    synced = {c["name"]: c for c in fake.commands[None]}
+    page = next(o for o in synced["tag"]["options"] if o["name"] == "page")
+    assert page["description"] == "Page number"
+    assert page["description_localizations"] == {"ru": "Номер страницы", "ko": "페이지 번호"}
+    add = next(o for o in synced["anniversary"]["options"] if o["name"] == "add")
+    assert add["description_localizations"] == {"ru": "Добавить памятную дату", "ko": "기념일 추가"}
+    date = next(o for o in synced["schedule"]["options"] if o["name"] == "date")
+    assert not date.get("description_localizations")  # "YYYY-MM-DD" stays as it is
 
 
 async def test_gateway_drop_is_resumed(

@@ -129,6 +129,19 @@ async def test_failures_are_polite(fake: FakeTelegram, caplog: pytest.LogCapture
 
 
 @pytest.mark.usefixtures("adapter")
+async def test_apology_is_in_the_users_language(fake: FakeTelegram) -> None:
+    fake.send_text(42, "/boom", language_code="ru")
+    assert (await fake.next_message(42)).text == "Что-то пошло не так; ошибка записана в журнал."
+    fake.send_text(43, "/page 1", language_code="ko")
+    page = await fake.next_message(43)
+    fake.press(43, page.message_id, "/boom", language_code="ko")
+    await fake.wait_until(lambda: bool(fake.answered_callbacks))
+    assert fake.answered_callbacks[0]["text"] == "문제가 발생했습니다. 오류는 기록되었습니다."
+    fake.send_text(44, "/boom", language_code="de")
+    assert (await fake.next_message(44)).text == GENERIC_ERROR
+
+
+@pytest.mark.usefixtures("adapter")
 async def test_long_reply_split_with_buttons_last(fake: FakeTelegram) -> None:
     fake.send_text(42, "/long")
     # 20 paragraphs of 1,500 characters: two fit in a part of 4,096.
