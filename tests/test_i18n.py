@@ -96,6 +96,9 @@ def test_extraction_finds_the_known_kinds_of_message() -> None:
     assert "{actor} was not an admin." in found  # key = ... if ... else ...; ctx.t(key)
     assert {"published", "scheduled", "draft", "retracted"} <= found  # for status in (...)
     assert "a draft" in found  # _wrong_state's dict values
+    assert "Something went wrong; the error was logged." in found  # translate(lang, CONSTANT)
+    assert "View Channel" in found  # N_() in an adapter
+    assert "Page number" in found  # N_() option description in a discord.py decorator
 
 
 def test_extractor_rules_on_a_small_module(tmp_path: Path) -> None:
