@@ -45,6 +45,7 @@ PENDING: dict[str, str] = {}
 DYNAMIC_CALLS = {
     ("bot/commands/context.py", "message"): "Context.t itself",
     ("bot/commands/member.py", "description"): "MEMBER_HELP / ADMIN_HELP rows",
+    ("bot/commands/member.py", "usage"): "N_() usage placeholders in MEMBER_HELP / ADMIN_HELP",
     ("bot/commands/router.py", "route.description"): "Route(...) descriptions in ROUTES",
     ("bot/commands/admin.py", "state"): "STATE_WORDS (delivery states)",
     ("bot/commands/admin.py", "done"): "N_() messages handed to _change_by_id",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bot.commands.context import Context
 from bot.commands.parsing import parse_page
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES, translate
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate
 from bot.render import announcement_full, announcement_list, hashtag, pager
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
 from bot.schedule.ordinals import is_jubilee, ordinal
@@ -40,40 +40,62 @@ async def start(ctx: Context) -> Reply:
 
 
 MEMBER_HELP = (
-    ("subscribe", "[tags]", "Subscribe this chat to everything, or to tags"),
-    ("unsubscribe", "[tags]", "Unsubscribe from tags, or from everything"),
+    ("subscribe", N_("[tags]"), "Subscribe this chat to everything, or to tags"),
+    ("unsubscribe", N_("[tags]"), "Unsubscribe from tags, or from everything"),
     ("subscriptions", "", "Show this chat's subscriptions"),
-    ("latest", "[n]", "The newest announcements"),
-    ("tag", "TAG [page]", "Announcements with a tag"),
+    ("latest", N_("[page]"), "The newest announcements"),
+    ("tag", N_("TAG [page]"), "Announcements with a tag"),
     ("tags", "", "Every tag, with counts"),
-    ("search", "WORDS", "Find announcements by words"),
+    ("search", N_("WORDS"), "Find announcements by words"),
     ("show", "ID", "Show one announcement"),
     ("anniversaries", "", "The next anniversaries"),
     ("lang", "en|ru|ko", "Change the language"),
 )
 ADMIN_HELP = (
-    ("post", "TITLE\\nBODY", "Publish an announcement (last line: Tags: a, b)"),
-    ("draft", "TITLE\\nBODY", "Save an announcement without publishing"),
+    ("post", N_("TITLE\\nBODY"), "Publish an announcement (last line: Tags: a, b)"),
+    ("draft", N_("TITLE\\nBODY"), "Save an announcement without publishing"),
     ("publish", "ID", "Publish a draft now"),
     ("schedule", "ID YYYY-MM-DD HH:MM", "Publish a draft later (society time)"),
-    ("edit", "ID TITLE\\nBODY", "Replace an announcement's text everywhere"),
+    ("edit", N_("ID TITLE\\nBODY"), "Replace an announcement's text everywhere"),
     ("delete", "ID", "Retract an announcement everywhere"),
     ("anniversary", "add|edit|list|remove", "Manage anniversaries"),
     ("stats", "[ID]", "Numbers, or one announcement's deliveries"),
-    ("target", "add|remove @channel [tags]", "Make a Telegram channel a target"),
-    ("admin", "add|remove PLATFORM:USER", "Manage admins (owners only)"),
+    ("target", N_("add|remove @channel [tags]"), "Make a Telegram channel a target"),
+    ("admin", "add|remove|list PLATFORM:USER_ID", "Manage admins (owners only)"),
 )
+
+
+# Placeholders that name things (TAG, WORDS) are translated; literal keywords are not.
+_TRANSLATED_USAGE = frozenset(
+    usage for table in (MEMBER_HELP, ADMIN_HELP) for _, usage, _ in table if usage
+) - {
+    "ID",
+    "[ID]",
+    "en|ru|ko",
+    "ID YYYY-MM-DD HH:MM",
+    "add|edit|list|remove",
+    "add|remove|list PLATFORM:USER_ID",
+}
+
+
+def _usage(ctx: Context, name: str, usage: str) -> str:
+    shown = ctx.t(usage) if usage in _TRANSLATED_USAGE else usage
+    return f"/{name} {shown}".rstrip()
 
 
 async def help_(ctx: Context) -> Reply:
     """Every command the sender may use."""
     b = ReplyBuilder().bold(ctx.t("Commands")).line()
     for name, usage, description in MEMBER_HELP:
-        b.code(f"/{name} {usage}".rstrip()).text(" — " + ctx.t(description)).line()
+        b.code(f"/{name} {ctx.t(usage) if usage else ''}".rstrip()).text(
+            " — " + ctx.t(description)
+        ).line()
     if ctx.is_admin:
         b.line().bold(ctx.t("Admin commands")).line()
         for name, usage, description in ADMIN_HELP:
-            b.code(f"/{name} {usage}".rstrip()).text(" — " + ctx.t(description)).line()
+            b.code(f"/{name} {ctx.t(usage) if usage else ''}".rstrip()).text(
+                " — " + ctx.t(description)
+            ).line()
     return b.build()
 
 
