@@ -20,7 +20,7 @@ from storage.repository import Repository
 
 POSTGRES_ENV = "HERALD_TEST_POSTGRES_URL"
 # A copy of ../shared/samples/society-post.txt, so the suite runs without shared/.
-SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data"
 NO_POSTGRES = (
     f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
     "postgresql+psycopg://postgres@127.0.0.1:5432/test"

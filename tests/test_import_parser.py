@@ -15,7 +15,8 @@ from bot.tags import tag_key
 DATA = Path(__file__).parent / "data"
 SAMPLE_TEXT = (DATA / "society-post.txt").read_text(encoding="utf-8")
 SAMPLE_HTML = (DATA / "society-post.html").read_text(encoding="utf-8")
-SHARED_SAMPLE = Path("/work/shared/samples/society-post.txt")
+# ../shared/samples beside the checkout (the workplace lays it there for CI too).
+SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "society-post.txt"
 
 TITLE = "Congratulations from the Korean-Russian Friendship Society to the DRPK ISG"
 SIGNATURE = "Korean-Russian Friendship Society"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "society-post.txt"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "society-post.txt"
 
 
 def herald(
