@@ -91,6 +91,8 @@ class _Lane:
         self.queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent
         self.claiming = False
+        self.claims_started = 0  # claims begun so far
+        self.found_nothing = 0  # the number of the latest claim that found no row
         # When the earliest row this lane put back falls due (clock timestamp), to look then.
         self.next_retry: float | None = None
         self.room = asyncio.Event()
@@ -181,6 +183,7 @@ class DeliveryEngine:
         self._writer: _Writer | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._claim_done = asyncio.Event()
         self._tag_cache: dict[tuple[int, int], tuple[str, ...]] = {}
         # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
@@ -291,26 +294,49 @@ class DeliveryEngine:
                 await self.stop()
 
     async def _until_idle(self) -> None:
-        names = list(self._platforms)
+        # Idle means: nothing in flight, nothing unwritten, and a claim that began after that
+        # found no row. (Asking "is a claim running right now?" raced with the claims this
+        # loop itself wakes: on a slow machine every look saw one running, until the timeout.)
         while True:
             writer = self._writer
             assert writer is not None
-            busy = any(lane.outstanding or lane.claiming for lane in self._lanes)
-            if not busy:
+            if not any(lane.outstanding for lane in self._lanes):
                 # Flush only when the lanes are quiet: while they work, the writer batches.
                 await writer.flush()
-                busy = bool(len(writer))
-            if not busy:
+                if not len(writer) and not any(lane.outstanding for lane in self._lanes):
+                    await self._fresh_claims()
+                    if not len(writer) and not any(lane.outstanding for lane in self._lanes):
+                        return
+            await asyncio.sleep(0.01)
+
+    async def _fresh_claims(self) -> None:
+        """Wake every lane; return once each found rows or began a claim after now that found none.
+
+        A lane in a global pause claims nothing: it counts as done when no row of its is due.
+        """
+        marks = {lane.name: lane.claims_started for lane in self._lanes}
+        self.wake()
+        while True:
+            waiting = [
+                lane for lane in self._lanes
+                if not lane.outstanding and lane.found_nothing <= marks[lane.name]
+            ]
+            if not waiting:
+                return
+            paused = [lane.name for lane in waiting if lane.limiter.paused_for() > 0]
+            self._claim_done.clear()
+            if not paused:
+                await self._claim_done.wait()
+                continue
+            if len(paused) == len(waiting):
                 async with self._sessions() as session:
                     due = await outbox.count_claimable(
-                        session, platforms=names, now=self._clock.now()
+                        session, platforms=paused, now=self._clock.now()
                     )
-                if due == 0 and not any(
-                    lane.outstanding or lane.claiming for lane in self._lanes
-                ) and not len(writer):
+                if due == 0:
                     return
-                self.wake()
-            await asyncio.sleep(0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._claim_done.wait(), 0.05)
 
     # --- the claim loop -------------------------------------------------------------------
 
@@ -330,6 +356,8 @@ class DeliveryEngine:
                 continue
             lane.wake.clear()
             lane.claiming = True
+            lane.claims_started += 1
+            number = lane.claims_started
             try:
                 async with self._writing, self._sessions.begin() as session:
                     rows = await outbox.claim(
@@ -353,6 +381,9 @@ class DeliveryEngine:
                 lane.queue.put_nowait(row)
             if len(self._tag_cache) > 1000:
                 self._tag_cache.clear()
+            if not rows:
+                lane.found_nothing = number
+            self._claim_done.set()
             if not rows:
                 await self._idle_wait(lane)
 
