@@ -26,7 +26,7 @@ def _python() -> Path:
 
 
 def _ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python3
         sys.exit("Herald needs Python 3.11 or newer; this is " + sys.version.split()[0])
     if not _python().exists():
         print("Creating .venv ...", flush=True)
