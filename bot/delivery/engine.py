@@ -9,7 +9,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,6 +24,7 @@ from bot.delivery.render import (
     retraction,
     target_of,
 )
+from bot.delivery.writer import Writer
 from bot.ports import (
     BadMessage,
     Clock,
@@ -106,62 +107,6 @@ class _Lane:
         self.low_claim = max(1, min(high // 2, config.concurrency))
 
 
-class _Writer:
-    """Collects outcomes and writes them in batches, one transaction per batch."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        config: DeliveryConfig,
-        writing: contextlib.AbstractAsyncContextManager[object],
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._config = config
-        self._writing = writing
-        self._pending: list[Outcome] = []
-        self._kick = asyncio.Event()
-        self._lock = asyncio.Lock()
-
-    def __len__(self) -> int:
-        return len(self._pending)
-
-    def kick(self) -> None:
-        """Write now rather than at the next interval."""
-        self._kick.set()
-
-    def add(self, outcome: Outcome) -> None:
-        self._pending.append(outcome)
-        if len(self._pending) >= self._config.flush_size:
-            self._kick.set()
-
-    async def run(self, stopping: asyncio.Event, on_flush: Callable[[], None]) -> None:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), self._config.flush_interval)
-            self._kick.clear()
-            if await self.flush():
-                on_flush()
-
-    async def flush(self) -> bool:
-        """Write what is pending; True when something other than a plain send was written."""
-        async with self._lock:
-            batch, self._pending = self._pending, []
-            if not batch:
-                return False
-            try:
-                async with self._writing, self._sessions.begin() as session:
-                    await outbox.record(session, batch, self._clock.now())
-            except Exception:
-                # Put them back; if the database stays away, the leases expire and rows resend.
-                log.exception("recording %d delivery results failed; will retry", len(batch))
-                self._pending[:0] = batch
-                await asyncio.sleep(0.5)
-                return False
-            return any(o.kind != outbox.SENT for o in batch)
-
-
 class DeliveryEngine:
     """Claims due outbox rows, sends them through each Platform, and records the results."""
 
@@ -180,7 +125,7 @@ class DeliveryEngine:
         self._lanes: list[_Lane] = []
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._writer: _Writer | None = None
+        self._writer: Writer | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._claim_done = asyncio.Event()
@@ -205,7 +150,7 @@ class DeliveryEngine:
             return
         self._stopping = asyncio.Event()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
-        self._writer = _Writer(self._sessions, self._clock, self._config, self._writing)
+        self._writer = Writer(self._sessions, self._clock, self._config, self._writing)
         # Rows put back (retries, moved chats) may be due at once: look again after writing.
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]

@@ -1,0 +1,76 @@
+"""The delivery engine's results writer: outcomes collected and written in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.ports import Clock
+from storage import outbox
+from storage.outbox import Outcome
+
+if TYPE_CHECKING:
+    from bot.delivery.engine import DeliveryConfig
+
+log = logging.getLogger(__name__)
+
+
+class Writer:
+    """Collects outcomes and writes them in batches, one transaction per batch."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        config: DeliveryConfig,
+        writing: contextlib.AbstractAsyncContextManager[object],
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._config = config
+        self._writing = writing
+        self._pending: list[Outcome] = []
+        self._kick = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def kick(self) -> None:
+        """Write now rather than at the next interval."""
+        self._kick.set()
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        if len(self._pending) >= self._config.flush_size:
+            self._kick.set()
+
+    async def run(self, stopping: asyncio.Event, on_flush: Callable[[], None]) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self._config.flush_interval)
+            self._kick.clear()
+            if await self.flush():
+                on_flush()
+
+    async def flush(self) -> bool:
+        """Write what is pending; True when something other than a plain send was written."""
+        async with self._lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return False
+            try:
+                async with self._writing, self._sessions.begin() as session:
+                    await outbox.record(session, batch, self._clock.now())
+            except Exception:
+                # Put them back; if the database stays away, the leases expire and rows resend.
+                log.exception("recording %d delivery results failed; will retry", len(batch))
+                self._pending[:0] = batch
+                await asyncio.sleep(0.5)
+                return False
+            return any(o.kind != outbox.SENT for o in batch)
