@@ -74,6 +74,8 @@ class Herald:
             rates["telegram"] = 1000.0 if self.settings.telegram_paid_broadcast else rate
         config = DeliveryConfig(
             rates=rates,
+            # Equal to TelegramConfig.connection_pool_size: more would wait on the pool.
+            concurrency=100,
             rate_share=1.0 / self.settings.delivery_processes,
             retraction_text=lambda language: translate(
                 language, "This announcement was withdrawn."

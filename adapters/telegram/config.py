@@ -24,7 +24,8 @@ class TelegramConfig:
     webhook_port: int = 8443
     paid_broadcast: bool = False
     messages_per_second: float = DEFAULT_RATE
-    connection_pool_size: int = 64
+    # Equal to the delivery engine's requests in flight (DeliveryConfig.concurrency).
+    connection_pool_size: int = 100
     poll_timeout: int = 30
     # Seconds between start attempts while the Bot API is unreachable (doubles up to the cap).
     retry_initial: float = 1.0
