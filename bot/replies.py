@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+MAX_ACTION_BYTES = 64
+
 
 class Style(StrEnum):
     """The light formatting every platform can show."""
@@ -31,6 +33,11 @@ class Button:
 
     label: str
     action: str
+
+    @property
+    def fits(self) -> bool:
+        """Whether every platform can carry the action (Telegram: 64 bytes of callback data)."""
+        return len(self.action.encode()) <= MAX_ACTION_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +94,10 @@ class ReplyBuilder:
         return self
 
     def buttons(self, *row: Button) -> ReplyBuilder:
-        """Append a row of buttons."""
-        if row:
-            self._rows.append(tuple(row))
+        """Append a row of buttons; one whose action no platform could carry is left out."""
+        kept = tuple(button for button in row if button.fits)
+        if kept:
+            self._rows.append(kept)
         return self
 
     def build(self, *, ephemeral: bool = False) -> Reply:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 from bot.commands.context import Context
 from bot.commands.parsing import parse_page
@@ -172,18 +171,8 @@ async def tag(ctx: Context) -> Reply:
     b = ReplyBuilder().bold(hashtag(tag_count.name)).text(" — ")
     b.line(ctx.t("announcements: {count}", count=tag_count.count)).line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
-    action = _tag_action(tag_count.name)
-    pager(b, found, action, ctx.t)
+    pager(b, found, lambda p: f"/tag {tag_count.name} {p}", ctx.t)
     return b.build()
-
-
-def _tag_action(name: str) -> Callable[[int], str]:
-    def action(page: int) -> str:
-        text = f"/tag {name} {page}"
-        # Button data is at most 64 bytes on Telegram; long tags are shortened to a key prefix.
-        return text if len(text.encode()) <= 64 else f"/tag {name[:12]} {page}"
-
-    return action
 
 
 def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
@@ -193,7 +182,7 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
     if unknown.suggestions:
         b.text(" " + ctx.t("Did you mean:") + " ")
         b.text(", ".join(hashtag(s) for s in unknown.suggestions))
-        b.buttons(*(Button(hashtag(s), f"/tag {s}"[:60]) for s in unknown.suggestions))
+        b.buttons(*(Button(hashtag(s), f"/tag {s}") for s in unknown.suggestions))
     else:
         b.text(" " + ctx.t("See /tags for the tags in use."))
     return b.build()
@@ -211,7 +200,7 @@ async def tags(ctx: Context) -> Reply:
         more = await ctx.services.announcements.tags_in_use() - TAGS_SHOWN
         if more > 0:
             b.italic(ctx.t("…and {count} more.", count=more))
-    rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}"[:60]) for item in found[:6]]
+    rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}") for item in found[:6]]
     b.buttons(*rows[:3]).buttons(*rows[3:6])
     return b.build()
 

@@ -302,3 +302,21 @@ async def test_target_add_subscribes_the_resolved_channel(session: Session) -> N
     assert "I cannot see @nowhere" in missing.plain()
     answer = await session.say("/post Big news\nText\nTags: Korea")
     assert "goes to 1 chats" in answer
+
+
+async def test_buttons_never_carry_a_cut_command(session: Session) -> None:
+    long_tag = "Дружба народов Кореи и России навсегда"  # `/tag … 2` is 78 bytes
+    for n in range(6):
+        await session.say(f"/post Title {n}\nBody {n}\nTags: {long_tag}, Korea")
+    reply = await session.as_user(f"/tag {long_tag}")
+    assert reply is not None
+    assert "Page 1 of 2" in reply.plain()
+    actions = [b.action for row in reply.buttons for b in row]
+    assert all(len(a.encode()) <= 64 for a in actions)
+    assert actions == []  # the full command does not fit Telegram's 64 bytes: no button
+    tags = await session.as_user("/tags")
+    assert tags is not None
+    assert [b.action for row in tags.buttons for b in row] == ["/tag Korea"]
+    short = await session.as_user("/tag Korea")
+    assert short is not None
+    assert [b.action for row in short.buttons for b in row] == ["/tag Korea 2"]
