@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -451,13 +452,11 @@ def table(rows: list[Row]) -> str:
 def machine() -> str:
     """A one-line description of this machine."""
     cpu = "unknown CPU"
-    try:
+    with contextlib.suppress(OSError):  # no /proc on this system: keep "unknown CPU"
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     return (
         f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
         f"Python {platform.python_version()}"
