@@ -6,110 +6,29 @@ import asyncio
 import contextlib
 import itertools
 import json
-import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-JSON = dict[str, Any]
-
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-DELETE_WINDOW = 48 * 3600
-_BLOCKED = "Forbidden: bot was blocked by the user"
-# What Telegram marks as a bot_command entity at the start of a message.
-_BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,64})?(?![^\s])")
-# Counted against the rate limits when enforcement is on.
-_MESSAGING = {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "copyMessage"}
-_JSON_FIELDS = {
-    "reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates",
-    "link_preview_options", "reply_parameters", "media",
-}
-_INT_FIELDS = {"message_id", "offset", "limit", "timeout", "user_id", "max_connections"}
-_BOOL_FIELDS = {
-    "disable_web_page_preview", "disable_notification", "protect_content", "show_alert",
-    "drop_pending_updates", "allow_paid_broadcast",
-}
-_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "code": "code", "pre": "pre", "a": "text_link", "tg-spoiler": "spoiler",
-    "blockquote": "blockquote", "span": "spoiler", "tg-emoji": "custom_emoji",
-}
-
-
-def utf16_len(text: str) -> int:
-    """Length of `text` in UTF-16 code units, as Telegram counts."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-class ApiError(Exception):
-    """An error the fake answers with, in Telegram's envelope."""
-
-    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-
-class _EntityParser(HTMLParser):
-    """Telegram's HTML parse mode: text plus entities, strict about tags."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text = ""
-        self.entities: list[JSON] = []
-        self._open: list[tuple[str, int, JSON]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _TAGS:
-            raise ApiError(400, f"Bad Request: can't parse entities: Unsupported tag \"{tag}\"")
-        if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
-            raise ApiError(400, "Bad Request: can't parse entities: Unsupported span")
-        entity: JSON = {"type": _TAGS[tag]}
-        if tag == "a":
-            href = dict(attrs).get("href")
-            if not href:
-                raise ApiError(400, "Bad Request: can't parse entities: Empty href")
-            entity["url"] = href
-        self._open.append((tag, utf16_len(self.text), entity))
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self._open or self._open[-1][0] != tag:
-            raise ApiError(
-                400, f"Bad Request: can't parse entities: Unexpected end tag \"{tag}\""
-            )
-        _, start, entity = self._open.pop()
-        length = utf16_len(self.text) - start
-        if length:
-            self.entities.append({**entity, "offset": start, "length": length})
-
-    def handle_data(self, data: str) -> None:
-        self.text += data
-
-    def finish(self) -> None:
-        self.close()
-        if self._open:
-            raise ApiError(
-                400, f"Bad Request: can't parse entities: No end tag \"{self._open[-1][0]}\""
-            )
-        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
-
-
-def parse_html(source: str) -> tuple[str, list[JSON]]:
-    """Parse Telegram HTML into plain text and entities, raising 400 like Telegram does."""
-    parser = _EntityParser()
-    parser.feed(source)
-    parser.finish()
-    return parser.text, parser.entities
+from tests.fakes.telegram_wire import (
+    BLOCKED,
+    BOT_COMMAND,
+    CAPTION_LIMIT,
+    DELETE_WINDOW,
+    JSON,
+    MESSAGING,
+    TEXT_LIMIT,
+    ApiError,
+    parse_text,
+    read_params,
+    utf16_len,
+)
 
 
 @dataclass
@@ -321,7 +240,7 @@ class FakeTelegram:
             msg["from"] = user
         if text is not None:
             msg["text"] = text
-            command = _BOT_COMMAND.match(text)
+            command = BOT_COMMAND.match(text)
             if command is not None:
                 length = utf16_len(command.group(0))
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
@@ -491,7 +410,7 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _envelope_error(ApiError(401, "Unauthorized"))
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
         except ValueError as exc:
             return _envelope_error(ApiError(400, f"Bad Request: {exc}"))
         self.log.append((method, params))
@@ -538,7 +457,7 @@ class FakeTelegram:
         errors = {
             "retry_after": ApiError(429, f"Too Many Requests: retry after {fault.retry_after}",
                                     {"retry_after": fault.retry_after}),
-            "forbidden": ApiError(403, fault.description or _BLOCKED),
+            "forbidden": ApiError(403, fault.description or BLOCKED),
             "migrate": ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
                                 {"migrate_to_chat_id": fault.migrate_to}),
             "bad_request": ApiError(400, fault.description or "Bad Request: chat not found"),
@@ -561,9 +480,9 @@ class FakeTelegram:
         if chat_id in self.migrated:
             raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
                            {"migrate_to_chat_id": self.migrated[chat_id]})
-        if chat_id in self.blocked and method in _MESSAGING:
-            raise ApiError(403, _BLOCKED)
-        if self.enforce_limits and method in _MESSAGING:
+        if chat_id in self.blocked and method in MESSAGING:
+            raise ApiError(403, BLOCKED)
+        if self.enforce_limits and method in MESSAGING:
             self._check_rate(chat_id)
 
     def _check_rate(self, chat_id: int) -> None:
@@ -645,14 +564,14 @@ class FakeTelegram:
         return True
 
     async def _api_sendMessage(self, params: JSON, chat_id: int) -> JSON:
-        text, entities = _parse_text(params, "text", TEXT_LIMIT, "message is too long")
+        text, entities = parse_text(params, "text", TEXT_LIMIT, "message is too long")
         message = self._store(chat_id, params, text, entities, params.get("text", ""))
         return self._message_json(message)
 
     async def _api_sendPhoto(self, params: JSON, chat_id: int) -> JSON:
         if not params.get("photo"):
             raise ApiError(400, "Bad Request: there is no photo in the request")
-        text, entities = _parse_text(
+        text, entities = parse_text(
             params, "caption", CAPTION_LIMIT, "message caption is too long", allow_empty=True
         )
         message = self._store(chat_id, params, text, entities, params.get("caption", ""))
@@ -661,7 +580,7 @@ class FakeTelegram:
 
     async def _api_editMessageText(self, params: JSON, chat_id: int) -> JSON:
         message = self._find(chat_id, params, "message to edit not found")
-        text, entities = _parse_text(params, "text", TEXT_LIMIT, "message is too long")
+        text, entities = parse_text(params, "text", TEXT_LIMIT, "message is too long")
         markup = params.get("reply_markup")
         if text == message.text and entities == message.entities and markup == message.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified: specified new message "
@@ -779,54 +698,6 @@ _NO_CHAT = {"getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInf
 def _scope_key(params: JSON) -> tuple[str, str]:
     scope = params.get("scope") or {"type": "default"}
     return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
-
-
-def _parse_text(params: JSON, key: str, limit: int, too_long: str, *, allow_empty: bool = False
-                ) -> tuple[str, list[JSON]]:
-    raw = str(params.get(key) or "")
-    mode = str(params.get("parse_mode") or "").lower()
-    if mode == "html":
-        text, entities = parse_html(raw)
-    elif mode:
-        raise ApiError(400, f"Bad Request: unsupported parse_mode {mode!r} in this fake")
-    else:
-        text = raw
-        entities = list(params.get("entities") or params.get("caption_entities") or [])
-    if not text.strip() and not allow_empty:
-        raise ApiError(400, "Bad Request: message text is empty")
-    if utf16_len(text) > limit:
-        raise ApiError(400, f"Bad Request: {too_long}")
-    return text, entities
-
-
-def _coerce(name: str, value: str) -> Any:
-    if name in _JSON_FIELDS:
-        return json.loads(value)
-    if name in _INT_FIELDS:
-        return int(value)
-    if name in _BOOL_FIELDS:
-        return value.lower() in {"true", "1"}
-    return value
-
-
-async def _read_params(request: web.Request) -> JSON:
-    params: JSON = {k: _coerce(k, v) for k, v in request.query.items()}
-    if request.method != "POST" or not request.can_read_body:
-        return params
-    if request.content_type == "application/json":
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ValueError("JSON body must be an object")
-        return {**params, **body}
-    form = await request.post()
-    for name, value in form.items():
-        if isinstance(value, str):
-            params[name] = _coerce(name, value)
-        elif isinstance(value, web.FileField):
-            params[name] = value.file.read()
-        else:
-            params[name] = bytes(value)
-    return params
 
 
 def _connected(request: web.Request) -> bool:

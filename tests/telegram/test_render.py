@@ -19,7 +19,7 @@ from adapters.telegram.render import (
 )
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Button, Reply, ReplyBuilder, Span, Style
-from tests.fakes.telegram_api import parse_html
+from tests.fakes.telegram_wire import parse_html
 
 _NUMBER = re.compile(r"\n\n\((\d+)/(\d+)\)$")
 _ALPHABET = st.sampled_from(
