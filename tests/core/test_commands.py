@@ -13,7 +13,7 @@ from sqlalchemy import text
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Herald, open_herald
 from bot.commands.types import Command
-from bot.domain import ChatKind
+from bot.domain import ChatKind, ChatRef
 from bot.ports import ManualClock
 from bot.replies import Reply
 from bot.settings import Settings
@@ -40,6 +40,7 @@ class Session:
         kind: ChatKind = ChatKind.PRIVATE,
         chat: str = "42",
         chat_admin: bool = False,
+        target: ChatRef | None = None,
     ) -> Reply | None:
         return await self.herald.router.handle(
             Command(
@@ -49,6 +50,7 @@ class Session:
                 user_id=user,
                 text=line,
                 is_chat_admin=chat_admin,
+                target=target,
             )
         )
 
@@ -261,43 +263,16 @@ async def test_anniversaries_listing_shows_ordinal_and_days_left(
 
 
 async def test_target_add_subscribes_the_resolved_channel(session: Session) -> None:
-    from bot.domain import ChatRef
-
     channel = ChatRef("telegram", "-1001234567890123", ChatKind.CHANNEL, "Society news")
-    reply = await session.herald.router.handle(
-        Command(
-            platform="telegram",
-            chat_id="42",
-            chat_kind=ChatKind.PRIVATE,
-            user_id="42",
-            text="/target add @society_news Korea, DPRK",
-            target=channel,
-        )
-    )
+    command = "/target add @society_news Korea, DPRK"
+    reply = await session.as_user(command, target=channel)
     assert reply is not None
     assert "Only Herald admins" in reply.plain()  # user 42 is no admin yet
     await session.say("/admin add telegram:42")
-    granted = await session.herald.router.handle(
-        Command(
-            platform="telegram",
-            chat_id="42",
-            chat_kind=ChatKind.PRIVATE,
-            user_id="42",
-            text="/target add @society_news Korea, DPRK",
-            target=channel,
-        )
-    )
+    granted = await session.as_user(command, target=channel)
     assert granted is not None
     assert granted.plain() == "@society_news now receives: #Korea #DPRK."
-    missing = await session.herald.router.handle(
-        Command(
-            platform="telegram",
-            chat_id="42",
-            chat_kind=ChatKind.PRIVATE,
-            user_id="42",
-            text="/target add @nowhere",
-        )
-    )
+    missing = await session.as_user("/target add @nowhere")
     assert missing is not None
     assert "I cannot see @nowhere" in missing.plain()
     answer = await session.say("/post Big news\nText\nTags: Korea")
