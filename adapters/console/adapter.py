@@ -15,6 +15,7 @@ from rich.text import Text
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.ports import Core, MessageKind, OutboundMessage, PlatformLimits, Target
+from bot.render import hashtag
 from bot.replies import Button, Reply, Style
 
 CONSOLE_CHAT = "console"
@@ -200,7 +201,7 @@ class ConsoleAdapter:
         if message.signature:
             body.append("\n\n" + message.signature, style="italic")
         if message.tags:
-            body.append("\n\n" + " ".join("#" + "_".join(t.split()) for t in message.tags))
+            body.append("\n\n" + " ".join(hashtag(t) for t in message.tags))
         title = Text(message.title, style="bold")
         label = "anniversary" if message.kind is not MessageKind.ANNOUNCEMENT else what
         self._console.print(Panel(body, title=title, subtitle=label, expand=False))

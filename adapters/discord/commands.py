@@ -16,6 +16,8 @@ from adapters.discord.modals import PostModal
 from bot import i18n
 from bot.i18n import N_
 from bot.ports import Core
+from bot.render import hashtag
+from bot.tags import split_tag_list
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +64,7 @@ def _joined(*parts: object) -> str:
 
 def hashtag_list(tags: str | None) -> str:
     """`Friends of Korea, DPRK` → `#Friends_of_Korea #DPRK` (how `/anniversary add` takes tags)."""
-    if not tags:
-        return ""
-    names = [t.strip().lstrip("#") for t in tags.replace(";", ",").split(",")]
-    return " ".join("#" + "_".join(n.split()) for n in names if n)
+    return " ".join(hashtag(name) for name in split_tag_list(tags or ""))
 
 
 class CoreTranslator(app_commands.Translator):
