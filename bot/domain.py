@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from bot.formatting import Photo, Styles
+
 T = TypeVar("T")
 
 
@@ -76,6 +78,9 @@ class Announcement:
     published_at: datetime | None = None
     views: int = 0
     created_by: str | None = None
+    body_styles: Styles = ()
+    # Whether a photo is stored with it (the bytes are loaded only to send it).
+    has_photo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,8 @@ class NewAnnouncement:
     source_key: str | None = None
     views: int = 0
     created_by: str | None = None
+    body_styles: Styles = ()
+    photo: Photo | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
+from bot.formatting import Photo, Styles
 from bot.replies import Reply
 
 
@@ -34,6 +35,8 @@ class OutboundMessage:
     announcement_id: int | None = None
     published_at: datetime | None = None
     language: str = "en"
+    body_styles: Styles = ()
+    photo: Photo | None = None
 
 
 @dataclass(frozen=True, slots=True)

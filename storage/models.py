@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -39,6 +40,8 @@ class AnnouncementRow(Base):
     category: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
     signature: Mapped[str | None] = mapped_column(Text)
+    # JSON list of the body's style runs (bot.formatting); NULL for plain text.
+    body_styles: Mapped[str | None] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(Text)
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -54,6 +57,24 @@ class AnnouncementRow(Base):
         Index("ix_announcements_status_published", "status", "published_at", "id"),
         Index("ix_announcements_due", "status", "publish_at"),
     )
+
+
+class AnnouncementPhotoRow(Base):
+    """The photo an announcement carries; kept here so every platform can upload it."""
+
+    __tablename__ = "announcement_photos"
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Telegram's id for the uploaded file, so later sends reuse it instead of uploading again.
+    telegram_file_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TagRow(Base):

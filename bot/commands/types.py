@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import ChatKind, ChatRef
+from bot.formatting import Photo, Styles
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,11 @@ class Command:
     language_hint: str | None = None
     # Text of the message this command replies to (Telegram: reply `/post` to a message).
     reply_to_text: str | None = None
+    # Style runs over `text` (or over `reply_to_text` when the command replies to a message).
+    styles: Styles = ()
+    reply_to_styles: Styles = ()
+    # The photo sent with the command, or carried by the message it replies to.
+    photo: Photo | None = None
     # True when the command came from pressing a button.
     from_button: bool = False
     # `/target add @channel`: the chat the adapter resolved the name to (None: not found).

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from storage.migrate import head_revision
+
 SCRIPT = """
 import asyncio, sys
 from storage.engine import create_engine
@@ -35,4 +37,4 @@ def test_three_processes_migrating_one_fresh_sqlite_file(tmp_path: Path) -> None
     results = [proc.communicate(timeout=60) for proc in procs]
     for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
-        assert out.strip() == "0001"
+        assert out.strip() == head_revision()
