@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.domain import ChatKind
+from bot.formatting import styles_from_json
 from bot.ports import MessageKind, OutboundMessage, PlatformLimits, Target
 from storage.outbox import Claimed, Content
 
@@ -49,6 +50,7 @@ def render(row: Claimed, content: Content) -> OutboundMessage:
         announcement_id=row.announcement_id,
         published_at=content.published_at,
         language=language_of(row),
+        body_styles=styles_from_json(content.body_styles),
     )
 
 

@@ -34,6 +34,8 @@ class Content:
     signature: str | None = None
     category: str | None = None
     published_at: datetime | None = None
+    # The body's style runs as stored (bot.formatting JSON); None for plain text.
+    body_styles: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ async def load(
             c.platform, c.external_id, c.kind, c.language, c.active,
             a.title, a.body, a.signature, a.category, a.status, a.revision, a.published_at,
             o.title, o.body, o.kind, m.message_ids, m.sent_at,
+            a.body_styles,
         )
         .select_from(
             DELIVERIES.join(CHATS, c.id == d.chat_id)
@@ -161,6 +164,7 @@ async def load(
                 title=r[12], body=r[13], kind="announcement", signature=r[14], category=r[15],
                 status=r[16], revision=int(r[17]), published_at=r[18],
                 tags=cache[(int(r[5]), int(r[17]))],
+                body_styles=r[24],
             )
             contents[key] = content
         claimed.append(
