@@ -11,7 +11,14 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import LOCALES, catalog, normalize_language, translate
+from bot.i18n import (
+    LOCALES,
+    catalog,
+    normalize_language,
+    plural_index,
+    translate,
+    translate_plural,
+)
 from bot.i18n.extract import (
     RUNTIME_MESSAGES,
     Extraction,
@@ -44,6 +51,7 @@ PENDING: dict[str, str] = {}
 # translate calls with a variable message, and where that variable's messages come from.
 DYNAMIC_CALLS = {
     ("bot/commands/context.py", "message"): "Context.t itself",
+    ("bot/commands/context.py", "singular"): "Context.tn itself",
     ("bot/commands/member.py", "description"): "MEMBER_HELP / ADMIN_HELP rows",
     ("bot/commands/member.py", "usage"): "N_() usage placeholders in MEMBER_HELP / ADMIN_HELP",
     ("bot/commands/router.py", "route.description"): "Route(...) descriptions in ROUTES",
@@ -80,6 +88,23 @@ def translations(language: str) -> dict[str, str]:
         for m in po(language)
         if m.id and isinstance(m.string, str) and m.string and not m.fuzzy
     }
+
+
+def plural_translations(language: str) -> dict[str, tuple[str, ...]]:
+    """Singular msgid → its translated forms, for entries with every form filled in."""
+    return {
+        str(m.id[0]): tuple(m.string)
+        for m in po(language)
+        if isinstance(m.id, tuple)
+        and isinstance(m.string, tuple)
+        and len(m.string) == PLURAL_COUNTS[language]
+        and all(m.string)
+        and not m.fuzzy
+    }
+
+
+def msgids(language: str) -> set[str]:
+    return {str(m.id[0] if isinstance(m.id, tuple) else m.id) for m in po(language) if m.id}
 
 
 def fields(text: str) -> set[str]:
@@ -122,6 +147,8 @@ def test_extractor_rules_on_a_small_module(tmp_path: Path) -> None:
         '    ctx.t(f"{variable}")\n'
         "    ctx.t(variable)\n"
         '    "x".translate({})\n'
+        '    ctx.tn("one {n} thing", "{n} things", n, n=n)\n'
+        '    translate_plural("ru", "a day", "{n} days", n, n=n)\n'
     )
     result = extract([source], root=tmp_path)
     assert set(result.messages) == {
@@ -137,7 +164,10 @@ def test_extractor_rules_on_a_small_module(tmp_path: Path) -> None:
         "no",
         "one",
         "two",
+        "one {n} thing",
+        "a day",
     }
+    assert result.plurals == {"one {n} thing": "{n} things", "a day": "{n} days"}
     assert [expression for _, expression in result.dynamic] == ["f'{variable}'", "variable"]
     assert result.messages["first"] == [Site("sample.py", 7)]
 
@@ -171,8 +201,40 @@ def test_catalog_header(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_is_translated(language: str) -> None:
-    done = translations(language)
-    assert sorted(expected() - set(done)) == []
+    plurals = set(extraction().plurals)
+    done = set(translations(language)) - plurals
+    assert sorted(expected() - plurals - done) == []
+    assert sorted(plurals - set(plural_translations(language))) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_messages_are_plural_entries_with_every_form(language: str) -> None:
+    entries = {str(m.id[0]): m for m in po(language) if isinstance(m.id, tuple)}
+    for singular, plural in extraction().plurals.items():
+        assert singular in entries, singular
+        assert entries[singular].id == (singular, plural)
+    wrong = []
+    for singular, forms in plural_translations(language).items():
+        names = fields(singular) | fields(extraction().plurals.get(singular, ""))
+        for form in forms:
+            if fields(form) - names or not fields(form):
+                wrong.append((singular, form))
+    assert wrong == []
+
+
+def test_plural_forms_follow_each_language() -> None:
+    one, many = "it goes to {count} chat", "it goes to {count} chats"
+    assert translate_plural("en", one, many, 1, count=1) == "it goes to 1 chat"
+    assert translate_plural("en", one, many, 21, count=21) == "it goes to 21 chats"
+    # Russian's three forms: 1, 21 (one) / 2-4, 22 (few) / 5-20, 11, 0 (many).
+    rule = plural_index("ru")
+    forms = {0: (1, 21, 101), 1: (2, 4, 22), 2: (0, 5, 11, 12, 14, 20, 111)}
+    assert {n: rule(n) for ns in forms.values() for n in ns} == {
+        n: form for form, ns in forms.items() for n in ns
+    }
+    assert {plural_index("ko")(n) for n in (0, 1, 2, 5, 100)} == {0}
+    # A message without a translation falls back to the English forms.
+    assert translate_plural("ru", one, many, 3, count=3) == "it goes to 3 chats"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -182,7 +244,7 @@ def test_no_fuzzy_entries(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_obsolete_messages(language: str) -> None:
-    ids = {str(m.id) for m in po(language) if m.id}
+    ids = msgids(language)
     assert sorted(ids - expected() - set(PENDING)) == []
     assert not po(language).obsolete
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands.types import Command
 from bot.domain import Chat
-from bot.i18n import translate
+from bot.i18n import translate, translate_plural
 from bot.ports import Clock
 from bot.replies import Reply
 from bot.services.access import AccessService
@@ -70,6 +70,10 @@ class Context:
     def t(self, message: str, /, **values: object) -> str:
         """Translate into the chat's language."""
         return translate(self.language, message, **values)
+
+    def tn(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """Translate the form `n` takes into the chat's language."""
+        return translate_plural(self.language, singular, plural, n, **values)
 
 
 Handler = Callable[[Context], Awaitable[Reply | None]]

@@ -25,6 +25,8 @@ RUNTIME_MESSAGES = ("sent", "pending", "failed", "dead", "skipped")
 _FIRST_ARG = frozenset({"t", "N_"})
 # Calls whose second argument is a message: translate(language, "..."), t(language, "...").
 _SECOND_ARG = frozenset({"translate"})
+# Plural calls: ctx.tn(singular, plural, n) and translate_plural(language, singular, plural, n).
+_PLURAL_AT = {"tn": 0, "translate_plural": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,8 @@ class Extraction:
 
     messages: dict[str, list[Site]] = field(default_factory=dict)
     dynamic: list[tuple[Site, str]] = field(default_factory=list)
+    # Singular msgid → its English plural, for messages that take a number.
+    plurals: dict[str, str] = field(default_factory=dict)
 
     def add(self, message: str, site: Site) -> None:
         """Record one occurrence of a message."""
@@ -164,10 +168,21 @@ class _Visitor(ast.NodeVisitor):
         for text in resolved:
             self.result.add(text, self._site(node if _string(node) is not None else call))
 
+    def _plural(self, singular: ast.expr, plural: ast.expr, call: ast.Call) -> None:
+        one, many = _string(singular), _string(plural)
+        if one is None or many is None:
+            self.result.dynamic.append((self._site(call), ast.unparse(singular)))
+            return
+        self.result.add(one, self._site(singular))
+        self.result.plurals[one] = many
+
     def visit_Call(self, node: ast.Call) -> None:
         name = _call_name(node.func)
         args = node.args
-        if name in _FIRST_ARG and len(args) == 1:
+        at = _PLURAL_AT.get(name or "")
+        if at is not None and len(args) == at + 3:
+            self._plural(args[at], args[at + 1], node)
+        elif name in _FIRST_ARG and len(args) == 1:
             self._message(args[0], node)
         elif (name in _SECOND_ARG or name in _FIRST_ARG) and len(args) == 2:
             self._message(args[1], node)
@@ -215,15 +230,26 @@ def extract(files: Iterable[Path], root: Path = ROOT) -> Extraction:
     return result
 
 
-def template(messages: Mapping[str, Iterable[Site]]) -> Catalog:
-    """A catalog of `messages` with their source locations and no translations."""
+def template(
+    messages: Mapping[str, Iterable[Site]], plurals: Mapping[str, str] | None = None
+) -> Catalog:
+    """A catalog of `messages` (plural entries where `plurals` names one), no translations."""
     catalog = Catalog(project="Herald", charset="utf-8")
     for message, sites in sorted(messages.items()):
-        catalog.add(message, locations=sorted({(site.path, site.line) for site in sites}))
+        plural = (plurals or {}).get(message)
+        catalog.add(
+            (message, plural) if plural is not None else message,
+            locations=sorted({(site.path, site.line) for site in sites}),
+        )
     return catalog
 
 
-def update_catalog(path: Path, language: str, messages: Mapping[str, Iterable[Site]]) -> None:
+def update_catalog(
+    path: Path,
+    language: str,
+    messages: Mapping[str, Iterable[Site]],
+    plurals: Mapping[str, str] | None = None,
+) -> None:
     """Add new messages to a .po file, drop unused ones, keep existing translations."""
     if path.exists():
         with path.open("rb") as handle:
@@ -240,7 +266,7 @@ def update_catalog(path: Path, language: str, messages: Mapping[str, Iterable[Si
         )
     catalog.fuzzy = False
     # No fuzzy matching: a guessed translation of a changed text is worse than none.
-    catalog.update(template(messages), no_fuzzy_matching=True)
+    catalog.update(template(messages, plurals), no_fuzzy_matching=True)
     catalog.obsolete.clear()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
@@ -256,7 +282,7 @@ def main(argv: list[str]) -> int:
             update_catalog(path, language, {
                 **{message: [] for message in RUNTIME_MESSAGES},
                 **result.messages,
-            })
+            }, result.plurals)
     for message, sites in sorted(result.messages.items()):
         sys.stdout.write(f"{message!r}\n    {', '.join(map(str, sites))}\n")
     for site, expression in result.dynamic:
