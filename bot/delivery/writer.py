@@ -35,11 +35,14 @@ class Writer:
         self._config = config
         self._writing = writing
         self._pending: list[Outcome] = []
+        self._writing_now = 0  # outcomes taken by a flush and not yet committed
         self._kick = asyncio.Event()
         self._lock = asyncio.Lock()
 
     def __len__(self) -> int:
-        return len(self._pending)
+        # A batch being written counts: until it commits, the rows it puts back (retries,
+        # moved chats) are not claimable, so "nothing unwritten" must not be true yet.
+        return len(self._pending) + self._writing_now
 
     def kick(self) -> None:
         """Write now rather than at the next interval."""
@@ -64,6 +67,7 @@ class Writer:
             batch, self._pending = self._pending, []
             if not batch:
                 return False
+            self._writing_now = len(batch)
             try:
                 async with self._writing, self._sessions.begin() as session:
                     await outbox.record(session, batch, self._clock.now())
@@ -71,6 +75,9 @@ class Writer:
                 # Put them back; if the database stays away, the leases expire and rows resend.
                 log.exception("recording %d delivery results failed; will retry", len(batch))
                 self._pending[:0] = batch
+                self._writing_now = 0
                 await asyncio.sleep(0.5)
                 return False
+            finally:
+                self._writing_now = 0
             return any(o.kind != outbox.SENT for o in batch)

@@ -6,7 +6,6 @@ import asyncio
 import json
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -191,15 +190,7 @@ async def test_migrated_chat_is_rewritten_or_merged(
     clock: ManualClock,
     platform: RecordingPlatform,
     config: DeliveryConfig,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if "postgres" in request.node.name:
-        # Known bug, about 1 run in 6 on PostgreSQL: run_until_idle returns while the
-        # moved chat's row is not yet re-sent (it is recorded pending, due now, so a running
-        # engine sends it at its next poll). Kept visible as a non-strict xfail until fixed.
-        request.applymarker(
-            pytest.mark.xfail(strict=False, reason="run_until_idle races a chat move on PG")
-        )
     old, other = await add_chats(sessions, clock.now(), ["-5", "-7"], kind="group")
     existing = (await add_chats(sessions, clock.now(), ["-1007"], kind="channel", tags=("x",)))[0]
     platform.moved["-5"] = "-1005"
