@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 
+from bot.formatting import Styles
+from bot.runs import clip, nest
 from bot.tags import hashtags, split_tag_list
 
 MAX_COMMAND_LENGTH = 4096
@@ -41,6 +43,8 @@ class PostText:
     title: str
     body: str
     tags: tuple[str, ...]
+    # Style runs over `body` (code points); () for plain text.
+    body_styles: Styles = ()
 
 
 class PostTextError(ValueError):
@@ -51,11 +55,16 @@ class PostTextError(ValueError):
         self.reason = reason
 
 
-def parse_post_text(text: str) -> PostText:
-    """First line the title, then the body; tags from a last `Tags: a, b` line or hashtags."""
+def parse_post_text(text: str, styles: Styles = ()) -> PostText:
+    """First line the title, then the body; tags from a last `Tags: a, b` line or hashtags.
+
+    `styles` are runs over `text`; the ones over the body come back in body coordinates.
+    """
     if len(text) > MAX_POST_LENGTH:
         raise PostTextError("too_long")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n")
+    text, styles = _unix_newlines(text, styles)
+    lead = len(text) - len(text.lstrip("\n"))
+    lines = text.strip("\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines or not "".join(lines).strip():
@@ -70,14 +79,42 @@ def parse_post_text(text: str) -> PostText:
         tags = hashtags(last)
         lines.pop()
     title = lines[0].strip()
-    body = "\n".join(lines[1:]).strip("\n")
+    joined = "\n".join(lines[1:])
+    body = joined.strip("\n")
     if not body.strip():
         raise PostTextError("no_body")
     if len(title) > MAX_TITLE_LENGTH:
         raise PostTextError("title_too_long")
     if not tags:
         tags = hashtags(title + "\n" + body)
-    return PostText(title, body, tuple(tags))
+    # The body is one slice of the text: after the title line and the newlines it starts with.
+    start = lead + len(lines[0]) + 1 + (len(joined) - len(joined.lstrip("\n")))
+    body_styles = nest(clip(styles, start, start + len(body)), len(body)) if styles else ()
+    return PostText(title, body, tuple(tags), body_styles)
+
+
+def _unix_newlines(text: str, styles: Styles) -> tuple[str, Styles]:
+    """`\\r\\n` and `\\r` as `\\n`, the runs moved with the text."""
+    if "\r" not in text:
+        return text, styles
+    new_index = [0] * (len(text) + 1)
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        new_index[i] = len(out)
+        if text.startswith("\r\n", i):
+            new_index[i + 1] = len(out)
+            i += 2
+        else:
+            i += 1
+        out.append("\n" if text[i - 1] in "\r\n" else text[i - 1])
+    new_index[len(text)] = len(out)
+    n = len(text)
+    moved = tuple(
+        replace(r, start=new_index[max(0, min(r.start, n))], end=new_index[max(0, min(r.end, n))])
+        for r in styles
+    )
+    return "".join(out), moved
 
 
 def parse_date(text: str) -> date:

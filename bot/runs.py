@@ -1,0 +1,83 @@
+"""Operations on style runs (bot.formatting): proper nesting, clipping to a slice of the text."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import replace
+
+from bot.formatting import Style, Styles, TextStyle
+
+# Outermost first when two runs cover the same text.
+_RANK = {
+    Style.QUOTE: 0,
+    Style.PRE: 1,
+    Style.LINK: 2,
+    Style.BOLD: 3,
+    Style.ITALIC: 4,
+    Style.UNDERLINE: 5,
+    Style.STRIKE: 6,
+    Style.SPOILER: 7,
+    Style.CODE: 8,
+}
+# Code and code blocks show their text verbatim: nothing may be styled inside them.
+_VERBATIM = {Style.CODE, Style.PRE}
+
+
+def order_key(run: TextStyle) -> tuple[int, int, int]:
+    """Sort key: by start, longer (outer) runs first, then the outer style first."""
+    return (run.start, -run.end, _RANK[run.style])
+
+
+def nest(styles: Styles, length: int) -> Styles:
+    """Runs clipped to [0, length), properly nested (a crossing run is split), in order.
+
+    Runs inside code or code blocks, and a run inside one of its own style, are dropped.
+    """
+    heap = [
+        (order_key(r), i, r)
+        for i, r in enumerate(
+            replace(run, start=max(0, run.start), end=min(length, run.end)) for run in styles
+        )
+        if r.start < r.end
+    ]
+    heapq.heapify(heap)
+    counter = len(heap)
+    out: list[TextStyle] = []
+    stack: list[TextStyle] = []
+    while heap:
+        _, _, run = heapq.heappop(heap)
+        while stack and stack[-1].end <= run.start:
+            stack.pop()
+        if any(o.style in _VERBATIM for o in stack):
+            continue
+        if any(o.style is run.style for o in stack):
+            continue  # bold in bold says nothing; a link in a link or a quote in a quote is refused
+        if stack and stack[-1].end < run.end:
+            # Crosses the run it starts in: keep the inside half, queue the rest.
+            rest = replace(run, start=stack[-1].end)
+            heapq.heappush(heap, (order_key(rest), counter, rest))
+            counter += 1
+            run = replace(run, end=stack[-1].end)
+        out.append(run)
+        stack.append(run)
+    return tuple(out)
+
+
+def clip(styles: Styles, start: int, end: int) -> Styles:
+    """The runs over `text[start:end]`, in that slice's coordinates; empty ones dropped."""
+    out = []
+    for run in styles:
+        lo, hi = max(start, run.start), min(end, run.end)
+        if lo < hi:
+            out.append(replace(run, start=lo - start, end=hi - start))
+    return tuple(out)
+
+
+def shift(styles: Styles, by: int) -> Styles:
+    """The runs moved `by` code points (negative: left); parts before 0 are cut off."""
+    out = []
+    for run in styles:
+        lo, hi = max(0, run.start + by), run.end + by
+        if lo < hi:
+            out.append(replace(run, start=lo, end=hi))
+    return tuple(out)
