@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Announcement, NewAnnouncement, Status
+from bot.formatting import Styles, styles_to_json
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
@@ -61,6 +62,7 @@ class AnnouncementStore(Listings):
             row = AnnouncementRow(
                 title=new.title,
                 body=new.body,
+                body_styles=styles_to_json(new.body_styles),
                 category=new.category,
                 language=new.language,
                 signature=new.signature,
@@ -107,6 +109,7 @@ class AnnouncementStore(Listings):
             else:
                 row.revision += 1
             row.title, row.body = new.title, new.body
+            row.body_styles = styles_to_json(new.body_styles)
             row.category, row.language = new.category, new.language
             row.signature, row.source_url = new.signature, new.source_url
             row.views, row.created_by = new.views, new.created_by
@@ -198,14 +201,16 @@ class AnnouncementStore(Listings):
         tags: Sequence[str] | None,
         now: datetime,
         actor: str,
+        body_styles: Styles = (),
     ) -> PublishResult:
-        """Change the text (and tags); a published one gets edit rows for every copy sent."""
+        """Change the text, its style runs (and tags); a published one gets edit rows too."""
         _storable(title, body)
         async with self._sessions.begin() as session:
             row = await _row(session, announcement_id, for_update=True)
             if row.status == Status.RETRACTED.value:
                 raise WrongState(Status.RETRACTED)
             row.title, row.body, row.updated_at = title, body, now
+            row.body_styles = styles_to_json(body_styles)
             row.revision += 1
             if tags is not None:
                 await _set_tags(session, row.id, tags)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import Anniversary, Announcement, Chat, ChatKind, Status
+from bot.formatting import styles_from_json
 from storage.models import AnniversaryRow, AnnouncementRow, ChatRow
 
 
@@ -26,6 +27,7 @@ def announcement(row: AnnouncementRow, tags: tuple[str, ...]) -> Announcement:
         published_at=row.published_at,
         views=row.views,
         created_by=row.created_by,
+        body_styles=styles_from_json(row.body_styles),
     )
 
 

@@ -13,9 +13,11 @@ from bot.commands.parsing import (
     parse_month_day,
     parse_post_text,
 )
+from bot.formatting import Styles
 from bot.i18n import N_
 from bot.render import hashtag, local_time
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.runs import shift
 from bot.schedule.date_mentions import find_dates
 from bot.schedule.occurrences import local_instant
 from bot.services.anniversaries import AnniversaryFields
@@ -38,9 +40,13 @@ def post_error(ctx: Context, error: PostTextError) -> Reply:
     return text_reply(messages[error.reason])
 
 
-def _post_source(ctx: Context) -> str:
-    """The post text: the arguments, or the message the command replies to."""
-    return ctx.args if ctx.args.strip() else (ctx.command.reply_to_text or "")
+def _post_source(ctx: Context, text: str) -> tuple[str, Styles]:
+    """The post text and its runs: `text` (the command's tail), or the replied-to message."""
+    command = ctx.command
+    if not text.strip():
+        return command.reply_to_text or "", command.reply_to_styles
+    # `text` is the stripped tail of the command's text, so it ends where that text ends.
+    return text, shift(command.styles, len(text) - len(command.text.rstrip()))
 
 
 async def post(ctx: Context) -> Reply:
@@ -55,7 +61,7 @@ async def draft(ctx: Context) -> Reply:
 
 async def _create(ctx: Context, *, draft: bool) -> Reply:
     try:
-        text = parse_post_text(_post_source(ctx))
+        text = parse_post_text(*_post_source(ctx, ctx.args))
     except PostTextError as error:
         return post_error(ctx, error)
     result = await ctx.services.announcements.post(text, actor=ctx.actor, draft=draft)
@@ -160,9 +166,8 @@ async def edit(ctx: Context) -> Reply:
     if parsed is None:
         return text_reply(ctx.t("Usage: /edit ID, then the new title and text on the next lines"))
     announcement_id, rest = parsed
-    source = rest if rest.strip() else (ctx.command.reply_to_text or "")
     try:
-        text = parse_post_text(source)
+        text = parse_post_text(*_post_source(ctx, rest))
     except PostTextError as error:
         return post_error(ctx, error)
     try:

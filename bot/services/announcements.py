@@ -66,6 +66,7 @@ class AnnouncementService:
             tags=text.tags,
             signature=signature,
             created_by=actor,
+            body_styles=text.body_styles,
         )
         status = Status.DRAFT if draft else Status.PUBLISHED
         result = await self._store.create(new, status=status, now=self._clock.now(), actor=actor)
@@ -101,6 +102,7 @@ class AnnouncementService:
             announcement_id,
             title=text.title,
             body=text.body,
+            body_styles=text.body_styles,
             tags=None if keep_tags else text.tags,
             now=self._clock.now(),
             actor=actor,
