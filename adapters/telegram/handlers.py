@@ -23,14 +23,17 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.telegram.entities import styles_from_entities
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
 from adapters.telegram.targets import resolve_target, target_words
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
+from bot.formatting import Styles
 from bot.i18n import N_, normalize_language, translate
 from bot.ports import Core
 from bot.replies import Reply
+from bot.runs import shift
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +287,11 @@ class Conversation:
             # Group members, and anyone pressing a button under a channel post, are checked.
             is_admin = await self._is_admin(context, chat.id, sender.id)
         replied = message.reply_to_message if user is None else None
+        styles: Styles = ()
+        if user is None and message.text:
+            # `text` keeps the message's tail as it was (only `@bot` is dropped from the head).
+            found = styles_from_entities(message.text, message.entities)
+            styles = shift(found, len(text) - len(message.text))
         return Command(
             platform="telegram",
             chat_id=str(chat.id),
@@ -295,6 +303,8 @@ class Conversation:
             is_chat_admin=is_admin,
             language_hint=sender.language_code if sender is not None else None,
             reply_to_text=(replied.text or replied.caption) if replied is not None else None,
+            styles=styles,
+            reply_to_styles=_replied_styles(replied),
             from_button=from_button,
         )
 
@@ -313,6 +323,15 @@ class Conversation:
             self._admins = {k: v for k, v in self._admins.items() if v[1] > now}
         self._admins[(chat_id, user_id)] = (is_admin, now + self._admin_ttl)
         return is_admin
+
+
+def _replied_styles(replied: Message | None) -> Styles:
+    """The formatting of the message a command replies to (its text, or else its caption)."""
+    if replied is None:
+        return ()
+    if replied.text:
+        return styles_from_entities(replied.text, replied.entities)
+    return styles_from_entities(replied.caption or "", replied.caption_entities)
 
 
 def _left_reason(kind: ChatKind, status: str) -> str:
