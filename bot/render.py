@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import Announcement, Page
+from bot.photos import PHOTO_MARK
 from bot.replies import Button, ReplyBuilder
 
 Translate = Callable[..., str]
@@ -39,6 +40,8 @@ def announcement_full(
     if item.tags:
         builder.line().line(" ".join(hashtag(tag) for tag in item.tags))
     facts = [f"#{item.id}"]
+    if item.has_photo:
+        facts.append(PHOTO_MARK)
     if item.published_at:
         facts.append(local_time(item.published_at, zone))
     if item.category:
@@ -64,6 +67,8 @@ def announcement_list(
     for item in page.items:
         builder.code(f"#{item.id}").text(" ").bold(item.title).line()
         details = [local_date(item.published_at, zone)]
+        if item.has_photo:
+            details.append(PHOTO_MARK)
         if item.tags:
             details.append(" ".join(hashtag(tag) for tag in item.tags))
         builder.italic(" · ".join(d for d in details if d)).line()

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Announcement, NewAnnouncement, Status
+from bot.formatting import Photo
 from bot.formatting import Styles, styles_to_json
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
@@ -17,6 +18,7 @@ from storage.audit import record
 from storage.engine import insert_new, read_sessions, write_lock
 from storage.listings import Listings
 from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
+from storage.photos import add_photo, has_photo, photos_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class AnnouncementStore(Listings):
             )
             session.add(row)
             await session.flush()
+            if new.photo is not None:
+                await add_photo(session, row.id, new.photo, now)
             await _set_tags(session, row.id, new.tags)
             count = 0
             if status is Status.PUBLISHED:
@@ -125,6 +129,11 @@ class AnnouncementStore(Listings):
                 return await _load(session, announcement_id)
             except NotFound:
                 return None
+
+    async def photo(self, announcement_id: int) -> Photo | None:
+        """The announcement's photo, or None."""
+        async with self._reads() as session:
+            return (await photos_of(session, [announcement_id])).get(announcement_id)
 
     async def count_view(self, announcement_id: int) -> None:
         """Add one to the views counter."""
@@ -349,7 +358,8 @@ async def _tags_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple
 async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
     row = await _row(session, announcement_id)
     tags = await _tags_of(session, [announcement_id])
-    return convert.announcement(row, tags.get(announcement_id, ()))
+    photo = await has_photo(session, announcement_id)
+    return convert.announcement(row, tags.get(announcement_id, ()), has_photo=photo)
 
 
 __all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState"]

@@ -7,8 +7,10 @@ from bot.formatting import styles_from_json
 from storage.models import AnniversaryRow, AnnouncementRow, ChatRow
 
 
-def announcement(row: AnnouncementRow, tags: tuple[str, ...]) -> Announcement:
-    """The domain announcement for a row and its tag names."""
+def announcement(
+    row: AnnouncementRow, tags: tuple[str, ...], *, has_photo: bool = False
+) -> Announcement:
+    """The domain announcement for a row, its tag names, and whether it has a photo."""
     return Announcement(
         id=row.id,
         title=row.title,
@@ -28,6 +30,7 @@ def announcement(row: AnnouncementRow, tags: tuple[str, ...]) -> Announcement:
         views=row.views,
         created_by=row.created_by,
         body_styles=styles_from_json(row.body_styles),
+        has_photo=has_photo,
     )
 
 

@@ -13,13 +13,14 @@ from bot.domain import Announcement, Page, Status, TagCount
 from bot.tags import tag_key
 from storage import convert
 from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
+from storage.photos import HAS_PHOTO
 from storage.search import search_ids
 
 
 def _with_tags(newest: Subquery, *extra: ColumnElement[Any]) -> Select[Any]:
     """The announcements a page subquery (id, at, ...) names, in its order, with tag names."""
     return (
-        select(AnnouncementRow, TagRow.name, *extra)
+        select(AnnouncementRow, TagRow.name, HAS_PHOTO, *extra)
         .join(newest, newest.c.id == AnnouncementRow.id)
         .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
         .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
@@ -65,7 +66,7 @@ _TAGGED = (
 _TAG_PAGE = _with_tags(_TAGGED, _TAGGED.c.total, _TAGGED.c.name)
 _TAG = select(TagRow.published_count, TagRow.name).where(_BY_KEY)
 _BY_IDS = (
-    select(AnnouncementRow, TagRow.name)
+    select(AnnouncementRow, TagRow.name, HAS_PHOTO)
     .outerjoin(AnnouncementTagRow, AnnouncementTagRow.announcement_id == AnnouncementRow.id)
     .outerjoin(TagRow, TagRow.id == AnnouncementTagRow.tag_id)
     .where(AnnouncementRow.id.in_(bindparam("ids", expanding=True)))
@@ -160,8 +161,8 @@ async def _ordered_with_tags(
 ) -> tuple[list[Announcement], tuple[Any, ...] | None]:
     """Run a `_with_tags` statement: the page in order, and the first row's extra columns."""
     rows = (await session.execute(statement, params)).all()
-    first = tuple(rows[0][2:]) if rows else None
-    return list(_grouped((row[0], row[1]) for row in rows).values()), first
+    first = tuple(rows[0][3:]) if rows else None
+    return list(_grouped((row[0], row[1], row[2]) for row in rows).values()), first
 
 
 def _page_of(items: list[Announcement], page: int, size: int, total: int) -> Page[Announcement]:
@@ -174,16 +175,21 @@ async def _page(
     if not ids:
         return _page_of([], page, size, total)
     rows = await session.execute(_BY_IDS, {"ids": ids})
-    found = _grouped((row, name) for row, name in rows)
+    found = _grouped((row, name, photo) for row, name, photo in rows)
     items = [found[i] for i in ids if i in found]
     return _page_of(items, page, size, total)
 
 
-def _grouped(rows: Iterable[tuple[AnnouncementRow, str | None]]) -> dict[int, Announcement]:
-    """(announcement, tag name) rows → announcements with their tags, first-seen order kept."""
-    found: dict[int, tuple[AnnouncementRow, list[str]]] = {}
-    for row, name in rows:
-        names = found.setdefault(row.id, (row, []))[1]
+def _grouped(
+    rows: Iterable[tuple[AnnouncementRow, str | None, Any]],
+) -> dict[int, Announcement]:
+    """(announcement, tag name, has photo) rows → announcements with their tags, in order."""
+    found: dict[int, tuple[AnnouncementRow, list[str], bool]] = {}
+    for row, name, photo in rows:
+        names = found.setdefault(row.id, (row, [], bool(photo)))[1]
         if name is not None:  # outer join: an announcement without tags
             names.append(name)
-    return {key: convert.announcement(row, tuple(names)) for key, (row, names) in found.items()}
+    return {
+        key: convert.announcement(row, tuple(names), has_photo=photo)
+        for key, (row, names, photo) in found.items()
+    }

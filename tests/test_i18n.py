@@ -59,6 +59,7 @@ DYNAMIC_CALLS = {
     ("bot/commands/admin.py", "done"): "N_() messages handed to _change_by_id",
     ("adapters/discord/interactions.py", "name"): "N_() Discord permission names",
     ("adapters/discord/commands.py", "string.message"): "N_() slash command descriptions",
+    ("bot/photos.py", "message"): "N_() photo refusals in bot.photos.MESSAGES",
 }
 
 # Translations that rightly have no letters of their own script.

@@ -15,6 +15,7 @@ from bot.commands.parsing import (
 )
 from bot.formatting import Styles
 from bot.i18n import N_
+from bot.photos import PHOTO_MARK, PhotoError, photo_error_text
 from bot.render import hashtag, local_time
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
 from bot.runs import shift
@@ -64,7 +65,12 @@ async def _create(ctx: Context, *, draft: bool) -> Reply:
         text = parse_post_text(*_post_source(ctx, ctx.args))
     except PostTextError as error:
         return post_error(ctx, error)
-    result = await ctx.services.announcements.post(text, actor=ctx.actor, draft=draft)
+    try:
+        result = await ctx.services.announcements.post(
+            text, actor=ctx.actor, draft=draft, photo=ctx.command.photo
+        )
+    except PhotoError as error:
+        return text_reply(photo_error_text(ctx.language, error.reason))
     item = result.announcement
     b = ReplyBuilder()
     if draft:
@@ -77,6 +83,8 @@ async def _create(ctx: Context, *, draft: bool) -> Reply:
                 count=result.deliveries,
             )
         )
+    if item.has_photo:
+        b.text(" " + PHOTO_MARK)
     if item.tags:
         b.text(" " + " ".join(hashtag(tag) for tag in item.tags))
     for index, mention in enumerate(find_dates(item.title + "\n" + item.body)[:3]):

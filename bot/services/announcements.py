@@ -9,6 +9,8 @@ from typing import Any
 
 from bot.commands.parsing import PostText
 from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
+from bot.formatting import Photo
+from bot.photos import PhotoError, checked_photo
 from bot.ports import Clock
 from bot.services.cache import TTLCache
 from bot.tags import tag_key
@@ -19,6 +21,7 @@ __all__ = [
     "SEARCH_TOTAL_CAP",
     "AnnouncementService",
     "NotFound",
+    "PhotoError",
     "UnknownTag",
     "WrongState",
 ]
@@ -57,9 +60,15 @@ class AnnouncementService:
         self._tag_lists: TTLCache[int | None, list[TagCount]] = _listing_cache()
 
     async def post(
-        self, text: PostText, *, actor: str, draft: bool = False, signature: str | None = None
+        self,
+        text: PostText,
+        *,
+        actor: str,
+        draft: bool = False,
+        signature: str | None = None,
+        photo: Photo | None = None,
     ) -> PublishResult:
-        """Create an announcement; publish it at once unless `draft`."""
+        """Create an announcement (with its photo, in one transaction); publish unless `draft`."""
         new = NewAnnouncement(
             title=text.title,
             body=text.body,
@@ -67,6 +76,7 @@ class AnnouncementService:
             signature=signature,
             created_by=actor,
             body_styles=text.body_styles,
+            photo=None if photo is None else checked_photo(photo),
         )
         status = Status.DRAFT if draft else Status.PUBLISHED
         result = await self._store.create(new, status=status, now=self._clock.now(), actor=actor)
