@@ -304,10 +304,12 @@ async def _merge_chat(session: AsyncSession, *, old: int, new: int, now: datetim
         ),
         {**params, "why": f"merged into chat {new}"},
     )
+    # Leases stay: a row on the wire to the old id comes back as sent or as moved (and is
+    # then retried at once); freeing it here let another claim send it a second time.
     await session.execute(
         update(DELIVERIES)
         .where(DELIVERIES.c.chat_id == old, DELIVERIES.c.state == "pending")
-        .values(chat_id=new, lease_until=None, lease_owner=None, updated_at=now)
+        .values(chat_id=new, updated_at=now)
     )
     await session.execute(
         update(CHATS)

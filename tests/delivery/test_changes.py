@@ -7,12 +7,13 @@ import json
 from datetime import timedelta
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.ports import ManualClock, MessageKind, RetryLater
 from storage import outbox
 from storage.outbox import CHATS
+from storage.repository import Repository
 from tests.delivery.support import (
     RecordingPlatform,
     add_chats,
@@ -334,3 +335,38 @@ async def test_rows_of_a_deleted_anniversary_are_skipped(
     assert [(r["occurrence_id"], r["state"], r["error"]) for r in table] == [
         (occurrence, "skipped", "content gone")
     ] * 2
+
+
+async def test_merge_from_the_command_path_keeps_an_in_flight_lease(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    platform: RecordingPlatform,
+    config: DeliveryConfig,
+    engine: AsyncEngine,
+) -> None:
+    # Telegram tells the bot of a group upgrade while a send to the old id is on the wire.
+    await add_chats(sessions, clock.now(), ["-5"], kind="group", tags=("x",))
+    (channel,) = await add_chats(sessions, clock.now(), ["-1005"], kind="channel", tags=("y",))
+    _, count = await publish(sessions, clock.now(), tag_keys=["x"])
+    assert count == 1
+    platform.gate = asyncio.Event()
+    platform.entered.clear()
+    herald = engine_for(sessions, clock, platform, config)
+    await herald.start()
+    try:
+        await until_in_flight(platform)
+        repo = Repository.for_engine(engine)
+        assert await repo.chats.migrate("telegram", "-5", "-1005", now=clock.now())
+        async with sessions.begin() as session:
+            stolen = await outbox.claim(
+                session, platforms=["telegram"], owner="another worker", now=clock.now(),
+                lease_seconds=60, limit=10,
+            )
+        assert stolen == []  # the row moved chats but is still leased to the sender
+        platform.moved["-5"] = "-1005"
+        platform.gate.set()
+        await herald.run_until_idle(timeout=10)
+    finally:
+        await herald.stop()
+    assert platform.send_counts() == {"-1005": 1}
+    assert [(r["chat_id"], r["state"]) for r in await rows(sessions)] == [(channel, "sent")]
