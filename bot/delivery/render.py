@@ -51,6 +51,7 @@ def render(row: Claimed, content: Content) -> OutboundMessage:
         published_at=content.published_at,
         language=language_of(row),
         body_styles=styles_from_json(content.body_styles),
+        photo=content.photo,
     )
 
 

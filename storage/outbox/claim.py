@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.formatting import Photo
 from storage.outbox.tables import (
     ANNOUNCEMENT_TAGS,
     ANNOUNCEMENTS,
@@ -19,6 +20,7 @@ from storage.outbox.tables import (
     OCCURRENCES,
     TAGS,
 )
+from storage.photos import photos_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class Content:
     published_at: datetime | None = None
     # The body's style runs as stored (bot.formatting JSON); None for plain text.
     body_styles: str | None = None
+    # The announcement's photo (loaded once per announcement, see _with_photos).
+    photo: Photo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ async def claim(
     lease_seconds: float,
     limit: int,
     tag_cache: dict[tuple[int, int], tuple[str, ...]] | None = None,
+    photo_cache: dict[int, Photo | None] | None = None,
 ) -> list[Claimed]:
     """Lease up to `limit` due rows for `platforms` in one statement and load what they show.
 
@@ -112,7 +117,7 @@ async def claim(
     ids = [int(row[0]) for row in leased]
     if not ids:
         return []
-    return await load(session, ids, tag_cache=tag_cache)
+    return await load(session, ids, tag_cache=tag_cache, photo_cache=photo_cache)
 
 
 async def load(
@@ -120,6 +125,7 @@ async def load(
     ids: Sequence[int],
     *,
     tag_cache: dict[tuple[int, int], tuple[str, ...]] | None = None,
+    photo_cache: dict[int, Photo | None] | None = None,
 ) -> list[Claimed]:
     """Load delivery rows with their chat, content and current copy, in id order."""
     d, c, a, o, m = DELIVERIES.c, CHATS.c, ANNOUNCEMENTS.c, OCCURRENCES.c, COPIES.c
@@ -176,7 +182,50 @@ async def load(
                 copy_ids=tuple(json.loads(r[22])) if r[22] else (), copy_sent_at=r[23],
             )
         )
-    return claimed
+    return await _with_photos(session, claimed, photo_cache)
+
+
+# Photos kept across loads at most (each may be 10 MB); ids known to have none are kept too.
+PHOTO_CACHE_SIZE = 8
+_PHOTO_CACHE_IDS = 1000
+
+
+async def _with_photos(
+    session: AsyncSession, claimed: list[Claimed], cache: dict[int, Photo | None] | None
+) -> list[Claimed]:
+    """Put each announcement's photo on its content: one query per load, one read per photo."""
+    # A photo never changes once stored, so `cache` (announcement id → photo) stays true.
+    cache = {} if cache is None else cache
+    shown = {
+        int(row.announcement_id)
+        for row in claimed
+        if row.announcement_id is not None
+        and row.content is not None
+        and row.content.kind == "announcement"
+        and row.action != "delete"
+    }
+    missing = shown - cache.keys()
+    if missing:
+        held = sum(photo is not None for photo in cache.values())
+        if held >= PHOTO_CACHE_SIZE or len(cache) >= _PHOTO_CACHE_IDS:
+            cache.clear()
+        photos = await photos_of(session, missing)
+        cache.update({aid: photos.get(aid) for aid in missing})
+    found = {aid: photo for aid in shown if (photo := cache.get(aid)) is not None}
+    if not found:
+        return claimed
+    with_photo: dict[int, Content] = {}
+    out: list[Claimed] = []
+    for row in claimed:
+        aid = row.announcement_id
+        photo = found.get(aid) if aid is not None and aid in shown else None
+        if aid is None or photo is None or row.content is None:
+            out.append(row)
+            continue
+        content = with_photo.get(aid) or replace(row.content, photo=photo)
+        with_photo[aid] = content
+        out.append(replace(row, content=content))
+    return out
 
 
 async def _tags(session: AsyncSession, announcement_ids: set[int]) -> dict[int, tuple[str, ...]]:
