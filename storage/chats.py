@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import Chat, ChatRef, Subscription
+from bot.domain import Chat, ChatKind, ChatRef, Subscription
 from storage import convert, outbox
 from storage.audit import record
 from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
@@ -20,6 +20,16 @@ _CHAT = select(ChatRow).where(
     ChatRow.platform == bindparam("platform"), ChatRow.external_id == bindparam("external_id")
 )
 _ADMIN = select(AdminRow.id).where(AdminRow.actor == bindparam("actor"))
+# Plain columns, no ORM objects: the lookups of many first-time users arrive together.
+_CHAT_COLUMNS = select(
+    ChatRow.id,
+    ChatRow.external_id,
+    ChatRow.kind,
+    ChatRow.title,
+    ChatRow.language,
+    ChatRow.active,
+    ChatRow.inactive_reason,
+)
 
 
 class ChatStore:
@@ -68,6 +78,22 @@ class ChatStore:
         async with self._reads() as session:
             row = await _find(session, platform, external_id)
             return None if row is None else convert.chat(row)
+
+    async def get_many(self, platform: str, external_ids: Sequence[str]) -> dict[str, Chat]:
+        """The recorded chats among `external_ids` on one platform, by external id."""
+        if not external_ids:
+            return {}
+        query = _CHAT_COLUMNS.where(
+            ChatRow.platform == platform, ChatRow.external_id.in_(list(external_ids))
+        )
+        async with self._reads() as session:
+            rows = (await session.execute(query)).all()
+        return {
+            external_id: Chat(
+                id_, platform, external_id, ChatKind(kind), title, language, active, reason
+            )
+            for id_, external_id, kind, title, language, active, reason in rows
+        }
 
     async def deactivate(
         self, platform: str, external_id: str, reason: str, *, now: datetime

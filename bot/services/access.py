@@ -31,11 +31,12 @@ class AccessService:
         """Owners and the admins they added."""
         if self.is_owner(actor):
             return True
-        added = self._added.get("all")
-        if added is None:
-            added = frozenset(await self._admins.all())
-            self._added.put("all", added)
+        # One query however many commands ask at once when the cache has expired.
+        added = await self._added.fetch("all", self._load_added)
         return actor in added
+
+    async def _load_added(self) -> frozenset[str]:
+        return frozenset(await self._admins.all())
 
     async def add_admin(self, actor: str, *, by: str, now: datetime) -> bool:
         """Make `actor` an admin; False when it already was one."""

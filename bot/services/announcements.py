@@ -53,7 +53,7 @@ class AnnouncementService:
         # Members ask for the same pages over and over (a popular tag after a post). Local
         # writes clear these at once; another process's write shows within LISTING_TTL.
         self._latest: TTLCache[int, Page[Announcement]] = _listing_cache()
-        self._tag_pages: TTLCache[tuple[str, int], tuple[TagCount, Page[Announcement]]] = (
+        self._tag_pages: TTLCache[tuple[str, int], tuple[TagCount, Page[Announcement]] | None] = (
             _listing_cache()
         )
         self._searches: TTLCache[tuple[str, int], Page[Announcement]] = _listing_cache()
@@ -141,20 +141,21 @@ class AnnouncementService:
 
     async def latest(self, page: int = 1) -> Page[Announcement]:
         """The newest published announcements."""
-        found = self._latest.get(page)
-        if found is None:
-            found = await self._store.latest(page=page, size=self.page_size)
-            self._latest.put(page, found)
-        return found
+        return await self._latest.fetch(
+            page, lambda: self._store.latest(page=page, size=self.page_size)
+        )
 
     async def by_tag(self, name: str, page: int = 1) -> tuple[TagCount, Page[Announcement]]:
         """Published announcements with a tag; UnknownTag with suggestions when none."""
         key = tag_key(name)
-        found = self._tag_pages.get((key, page))
-        if found is None and key:
-            found = await self._store.tag_page(key, page=page, size=self.page_size)
-            if found is not None and found[0].count:
-                self._tag_pages.put((key, page), found)
+        found = None
+        if key:
+            # A burst of members asking one page shares one query (each would miss at once).
+            found = await self._tag_pages.fetch(
+                (key, page),
+                lambda: self._store.tag_page(key, page=page, size=self.page_size),
+                keep=lambda loaded: loaded is not None and loaded[0].count > 0,
+            )
         if found is None or found[0].count == 0:
             raise UnknownTag(name, await self.suggest(name))
         return found
@@ -171,19 +172,13 @@ class AnnouncementService:
     async def search(self, words: str, page: int = 1) -> Page[Announcement]:
         """Published announcements containing every word."""
         key = (" ".join(words.split()).casefold(), page)
-        found = self._searches.get(key)
-        if found is None:
-            found = await self._store.search(words, page=page, size=self.page_size)
-            self._searches.put(key, found)
-        return found
+        return await self._searches.fetch(
+            key, lambda: self._store.search(words, page=page, size=self.page_size)
+        )
 
     async def tags(self, limit: int | None = None) -> list[TagCount]:
         """Tags in use with their counts, the `limit` most used (all when None)."""
-        found = self._tag_lists.get(limit)
-        if found is None:
-            found = await self._store.tags(limit=limit)
-            self._tag_lists.put(limit, found)
-        return found
+        return await self._tag_lists.fetch(limit, lambda: self._store.tags(limit=limit))
 
     async def tags_in_use(self) -> int:
         """How many tags are in use."""

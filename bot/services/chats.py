@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 from bot.domain import Chat, ChatRef, Subscription
 from bot.i18n import normalize_language
 from bot.ports import Clock
+from bot.services.batch import Batcher
 from bot.services.cache import TTLCache
 from bot.tags import display_name, tag_key
 from storage.chats import EVERYTHING, ChatStore
+
+# How long a chat's settings (language) read from the database are trusted: a change made by
+# another process (a second `herald run`, the CLI) shows within this many seconds.
+CHAT_TTL = 30.0
 
 
 class ChatService:
     """Records chats, follows their life on the platform, and keeps their subscriptions."""
 
-    def __init__(self, store: ChatStore, clock: Clock, default_language: str = "en") -> None:
+    def __init__(
+        self,
+        store: ChatStore,
+        clock: Clock,
+        default_language: str = "en",
+        *,
+        ticker: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._clock = clock
         self.default_language = default_language
         # Every command looks its chat up; a short TTL bounds staleness across processes.
-        self._cache: TTLCache[tuple[str, str], Chat] = TTLCache(ttl=30.0, size=50_000)
+        self._cache: TTLCache[tuple[str, str], Chat] = TTLCache(
+            ttl=CHAT_TTL, size=50_000, clock=ticker
+        )
+        # A burst of first-time users costs one query per event-loop tick, not one each.
+        self._lookups: Batcher[tuple[str, str], Chat] = Batcher(self._load_many)
 
     async def lookup(self, ref: ChatRef) -> Chat:
         """The chat if recorded, else an unrecorded stand-in (id 0); never writes."""
@@ -28,11 +46,22 @@ class ChatService:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        found = await self._store.get(ref.platform, ref.external_id)
+        epoch = self._cache.epoch
+        found = await self._lookups.load(key)
         # Readers who never subscribe leave no row behind; a stand-in carries the defaults.
         chat = found or Chat(0, ref.platform, ref.external_id, ref.kind, ref.title)
-        self._cache.put(key, chat)
+        self._cache.put(key, chat, since=epoch)
         return chat
+
+    async def _load_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Chat]:
+        by_platform: defaultdict[str, list[str]] = defaultdict(list)
+        for platform, external_id in keys:
+            by_platform[platform].append(external_id)
+        found: dict[tuple[str, str], Chat] = {}
+        for platform, external_ids in by_platform.items():
+            chats = await self._store.get_many(platform, external_ids)
+            found.update(((platform, external_id), chat) for external_id, chat in chats.items())
+        return found
 
     async def ensure(self, ref: ChatRef) -> Chat:
         """The chat a command came from, recorded on first sight."""
@@ -46,18 +75,18 @@ class ChatService:
 
     async def joined(self, ref: ChatRef) -> Chat:
         """The bot was added or unblocked: record it, reactivate it."""
-        self._cache.drop((ref.platform, ref.external_id))
+        self._forget(ref.platform, ref.external_id)
         return await self._store.ensure(ref, now=self._clock.now(), reactivate=True)
 
     async def left(self, ref: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: deactivate, keep settings."""
-        self._cache.drop((ref.platform, ref.external_id))
+        self._forget(ref.platform, ref.external_id)
         await self._store.deactivate(ref.platform, ref.external_id, reason, now=self._clock.now())
 
     async def migrated(self, ref: ChatRef, new_external_id: str) -> None:
         """The chat has a new id; subscriptions follow it."""
-        self._cache.drop((ref.platform, ref.external_id))
-        self._cache.drop((ref.platform, new_external_id))
+        self._forget(ref.platform, ref.external_id)
+        self._forget(ref.platform, new_external_id)
         await self._store.migrate(
             ref.platform, ref.external_id, new_external_id, now=self._clock.now()
         )
@@ -82,7 +111,12 @@ class ChatService:
     async def set_language(self, chat: Chat, language: str) -> None:
         """Set the chat's reply language."""
         await self._store.set_language(chat.id, language)
-        self._cache.drop((chat.platform, chat.external_id))
+        self._forget(chat.platform, chat.external_id)
+
+    def _forget(self, platform: str, external_id: str) -> None:
+        """Drop the cached chat, and keep later lookups off a query sent before the change."""
+        self._cache.drop((platform, external_id))
+        self._lookups.forget((platform, external_id))
 
     def language_of(self, chat: Chat, hint: str | None = None) -> str:
         """The chat's language: its own setting, else the user's client language, else default."""
