@@ -48,16 +48,18 @@ def nest(styles: Styles, length: int) -> Styles:
         _, _, run = heapq.heappop(heap)
         while stack and stack[-1].end <= run.start:
             stack.pop()
+        if stack and stack[-1].end < run.end:
+            # Crosses the run it starts in: queue both halves, so a half that now covers
+            # the same text as another run is ordered by style like any other tie.
+            cut = stack[-1].end
+            for half in (replace(run, end=cut), replace(run, start=cut)):
+                heapq.heappush(heap, (order_key(half), counter, half))
+                counter += 1
+            continue
         if any(o.style in _VERBATIM for o in stack):
             continue
         if any(o.style is run.style for o in stack):
             continue  # bold in bold says nothing; a link in a link or a quote in a quote is refused
-        if stack and stack[-1].end < run.end:
-            # Crosses the run it starts in: keep the inside half, queue the rest.
-            rest = replace(run, start=stack[-1].end)
-            heapq.heappush(heap, (order_key(rest), counter, rest))
-            counter += 1
-            run = replace(run, end=stack[-1].end)
         out.append(run)
         stack.append(run)
     return tuple(out)

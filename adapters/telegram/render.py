@@ -6,12 +6,16 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import formatting
+from bot.formatting import Styles, TextStyle
 from bot.ports import OutboundMessage
 from bot.replies import Reply, Span, Style
+from bot.runs import clip, nest
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -19,6 +23,16 @@ _SAFE_URL = re.compile(r"^(https?|tg)://\S+$", re.IGNORECASE)
 _NOT_HASHTAG = re.compile(r"\W+")
 _TAG_OPEN = {Style.BOLD: "<b>", Style.ITALIC: "<i>", Style.CODE: "<code>"}
 _TAG_CLOSE = {Style.BOLD: "</b>", Style.ITALIC: "</i>", Style.CODE: "</code>"}
+_RUN_TAGS = {
+    formatting.Style.BOLD: "b",
+    formatting.Style.ITALIC: "i",
+    formatting.Style.UNDERLINE: "u",
+    formatting.Style.STRIKE: "s",
+    formatting.Style.SPOILER: "tg-spoiler",
+    formatting.Style.CODE: "code",
+    formatting.Style.QUOTE: "blockquote",
+}
+_LANGUAGE = re.compile(r"^[\w+#.-]{1,32}$")
 
 
 def utf16_len(text: str) -> int:
@@ -69,6 +83,85 @@ def message_spans(message: OutboundMessage) -> list[Span]:
     return spans
 
 
+def message_text(message: OutboundMessage) -> tuple[str, Styles]:
+    """The announcement layout as plain text and runs: bold title, styled body, italic signature."""
+    text = ""
+    runs: list[TextStyle] = []
+    for block, style, block_runs in _blocks(message):
+        if text:
+            text += "\n\n"
+        if style is not None:
+            runs.append(TextStyle(style, len(text), len(text) + len(block)))
+        runs.extend(
+            TextStyle(r.style, r.start + len(text), r.end + len(text), r.url, r.language)
+            for r in block_runs
+        )
+        text += block
+    return text, tuple(runs)
+
+
+def _blocks(
+    message: OutboundMessage,
+) -> list[tuple[str, formatting.Style | None, Styles]]:
+    blocks: list[tuple[str, formatting.Style | None, Styles]] = []
+    if message.title.strip():
+        blocks.append((message.title.strip(), formatting.Style.BOLD, ()))
+    body = message.body.strip("\n").rstrip()
+    if body.strip():
+        start = len(message.body) - len(message.body.lstrip("\n"))
+        blocks.append((body, None, clip(message.body_styles, start, start + len(body))))
+    if message.signature and message.signature.strip():
+        blocks.append((message.signature.strip(), formatting.Style.ITALIC, ()))
+    tags = " ".join(t for t in (hashtag(tag) for tag in message.tags) if t)
+    if tags:
+        blocks.append((tags, None, ()))
+    return blocks
+
+
+def runs_html(text: str, runs: Styles) -> str:
+    """Text with style runs as Telegram HTML: every fragment escaped, tags nested and closed."""
+    out: list[str] = []
+    stack: list[TextStyle] = []
+    pos = 0
+    for run in nest(runs, len(text)):  # parents before children
+        while stack and stack[-1].end <= run.start:
+            pos = _close(text, pos, stack.pop(), out)
+        out.append(html.escape(text[pos : run.start], quote=False))
+        pos = run.start
+        out.append(_open_tag(run))
+        stack.append(run)
+    while stack:
+        pos = _close(text, pos, stack.pop(), out)
+    out.append(html.escape(text[pos:], quote=False))
+    return "".join(out)
+
+
+def _close(text: str, pos: int, run: TextStyle, out: list[str]) -> int:
+    out.append(html.escape(text[pos : run.end], quote=False))
+    out.append(_close_tag(run))
+    return run.end
+
+
+def _open_tag(run: TextStyle) -> str:
+    if run.style is formatting.Style.LINK:
+        if run.url and _SAFE_URL.match(run.url):
+            return f'<a href="{html.escape(run.url, quote=True)}">'
+        return ""
+    if run.style is formatting.Style.PRE:
+        if run.language and _LANGUAGE.match(run.language):
+            return f'<pre><code class="language-{html.escape(run.language, quote=True)}">'
+        return "<pre>"
+    return f"<{_RUN_TAGS[run.style]}>"
+
+
+def _close_tag(run: TextStyle) -> str:
+    if run.style is formatting.Style.LINK:
+        return "</a>" if run.url and _SAFE_URL.match(run.url) else ""
+    if run.style is formatting.Style.PRE:
+        return "</code></pre>" if run.language and _LANGUAGE.match(run.language) else "</pre>"
+    return f"</{_RUN_TAGS[run.style]}>"
+
+
 def render_reply(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
     """A reply as HTML parts, each within `limit` UTF-16 units of text."""
     return [spans_html(part) for part in split_spans(list(reply.spans), limit)]
@@ -76,7 +169,11 @@ def render_reply(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
 
 def render_message(message: OutboundMessage, limit: int = TEXT_LIMIT) -> list[str]:
     """An outbound message as HTML parts, each within `limit` UTF-16 units of text."""
-    return [spans_html(part) for part in split_spans(message_spans(message), limit)]
+    text, runs = message_text(message)
+    return [
+        runs_html(part, part_runs) + html.escape(suffix, quote=False)
+        for part, part_runs, suffix in split_runs(text, runs, limit)
+    ]
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -103,13 +200,7 @@ def split_spans(spans: list[Span], limit: int = TEXT_LIMIT) -> list[list[Span]]:
         if span.style is Style.LINK:
             links.append((offset, offset + len(span.text)))
         offset += len(span.text)
-    digits = 1
-    while True:
-        suffix_units = utf16_len(f"\n\n({'9' * digits}/{'9' * digits})")
-        bounds = _split_text(text, links, max(1, limit - suffix_units))
-        if len(str(len(bounds))) <= digits:
-            break
-        digits += 1
+    bounds = _numbered_bounds(text, lambda budget: links, limit)
     total = len(bounds)
     if total == 1:
         return [_slice(spans, *bounds[0])]
@@ -117,6 +208,48 @@ def split_spans(spans: list[Span], limit: int = TEXT_LIMIT) -> list[list[Span]]:
         [*_slice(spans, start, end), Span(f"\n\n({i}/{total})")]
         for i, (start, end) in enumerate(bounds, 1)
     ]
+
+
+def split_runs(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[tuple[str, Styles, str]]:
+    """Split formatted text into parts (text, its runs, a `(i/n)` suffix) within `limit` units.
+
+    A part never ends inside a run that fits a part whole; a longer run is closed at the cut
+    and opened again in the next part. [] for blank text.
+    """
+    if not text.strip():
+        return []
+    runs = nest(runs, len(text))
+    if utf16_len(text) <= limit:
+        return [(text, runs, "")]
+    units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+
+    def protected(budget: int) -> list[tuple[int, int]]:
+        return sorted(
+            (r.start, r.end)
+            for r in runs
+            if 0 <= r.start < r.end <= len(text) and units[r.end] - units[r.start] <= budget
+        )
+
+    bounds = _numbered_bounds(text, protected, limit)
+    total = len(bounds)
+    return [
+        (text[start:end], clip(runs, start, end), f"\n\n({i}/{total})" if total > 1 else "")
+        for i, (start, end) in enumerate(bounds, 1)
+    ]
+
+
+def _numbered_bounds(
+    text: str, protected: Callable[[int], list[tuple[int, int]]], limit: int
+) -> list[tuple[int, int]]:
+    """Part ranges with room left for the widest `(i/n)` suffix their count needs."""
+    digits = 1
+    while True:
+        suffix_units = utf16_len(f"\n\n({'9' * digits}/{'9' * digits})")
+        budget = max(1, limit - suffix_units)
+        bounds = _split_text(text, protected(budget), budget)
+        if len(str(len(bounds))) <= digits:
+            return bounds
+        digits += 1
 
 
 def _slice(spans: list[Span], start: int, end: int) -> list[Span]:

@@ -63,9 +63,14 @@ class _EntityParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _TAGS:
             raise ApiError(400, f"Bad Request: can't parse entities: Unsupported tag \"{tag}\"")
+        _check_nesting(tag, [open_tag for open_tag, _, _ in self._open])
         if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
             raise ApiError(400, "Bad Request: can't parse entities: Unsupported span")
         entity: JSON = {"type": _TAGS[tag]}
+        if tag == "code" and self._open and self._open[-1][0] == "pre":
+            # `<pre><code class="language-x">` is one pre entity with a language.
+            language = (dict(attrs).get("class") or "").removeprefix("language-")
+            entity["in_pre"] = language
         if tag == "a":
             href = dict(attrs).get("href")
             if not href:
@@ -79,6 +84,10 @@ class _EntityParser(HTMLParser):
                 400, f"Bad Request: can't parse entities: Unexpected end tag \"{tag}\""
             )
         _, start, entity = self._open.pop()
+        if "in_pre" in entity:
+            if entity["in_pre"]:
+                self._open[-1][2]["language"] = entity["in_pre"]
+            return
         length = utf16_len(self.text) - start
         if length:
             self.entities.append({**entity, "offset": start, "length": length})
@@ -95,8 +104,28 @@ class _EntityParser(HTMLParser):
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
 
 
+def _check_nesting(tag: str, open_tags: list[str]) -> None:
+    """Telegram's nesting rules: nothing inside code (but code in pre), no link in a link."""
+    inner = open_tags[-1] if open_tags else None
+    if inner in {"code", "pre"} and not (inner == "pre" and tag == "code"):
+        raise ApiError(400, f"Bad Request: can't parse entities: \"{tag}\" inside \"{inner}\"")
+    same = {"a": {"a"}, "blockquote": {"blockquote"}}.get(tag, set())
+    if same & set(open_tags):
+        raise ApiError(400, f"Bad Request: can't parse entities: nested \"{tag}\"")
+
+
+# A `<` that opens no tag and a `&` that starts no character reference are refused.
+_STRAY = re.compile(
+    r"<(?!/?[A-Za-z][\w-]*(?:\s[^<>]*)?>)|&(?!(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);)"
+)
+
+
 def parse_html(source: str) -> tuple[str, list[JSON]]:
     """Parse Telegram HTML into plain text and entities, raising 400 like Telegram does."""
+    stray = _STRAY.search(source)
+    if stray is not None:
+        where = f"unescaped \"{stray[0]}\" at offset {stray.start()}"
+        raise ApiError(400, f"Bad Request: can't parse entities: {where}")
     parser = _EntityParser()
     parser.feed(source)
     parser.finish()
