@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, Message, PhotoSize, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (
@@ -23,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.telegram.downloads import PhotoRefused, download_photo
 from adapters.telegram.entities import styles_from_entities
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
@@ -31,13 +33,16 @@ from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.formatting import Styles
 from bot.i18n import N_, normalize_language, translate
+from bot.photos import photo_error_text
 from bot.ports import Core
-from bot.replies import Reply
+from bot.replies import Reply, text_reply
 from bot.runs import shift
 
 log = logging.getLogger(__name__)
 
 GENERIC_ERROR = N_("Something went wrong; the error was logged.")
+# The commands a photo can carry (in its caption, or replied to).
+_PHOTO_COMMAND = re.compile(r"^\s*/(post|draft)(@\w+)?(\s|$)", re.IGNORECASE)
 ALERT_LIMIT = 200
 # A reply that hits flood control waits this long at most before one more try.
 REPLY_RETRY_CAP = 30.0
@@ -118,8 +123,11 @@ class Conversation:
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Add the handlers; everything else (plain text, stickers, edits) is ignored."""
-        commands = (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST) & filters.COMMAND
-        application.add_handler(MessageHandler(commands, self.on_command))
+        messages = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        application.add_handler(MessageHandler(messages & filters.COMMAND, self.on_command))
+        # CommandHandler and filters.COMMAND look at text only: a photo's caption is apart.
+        photo_posts = messages & filters.PHOTO & filters.CaptionRegex(_PHOTO_COMMAND)
+        application.add_handler(MessageHandler(photo_posts, self.on_photo_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
@@ -136,8 +144,37 @@ class Conversation:
         text = command_text(message.text, self.bot_username or context.bot.username)
         if text is None:
             return
+        replied = message.reply_to_message
+        # `/post` replying to a photo posts that photo, with the command's text or else the
+        # photo's caption (a caption holds 1024 characters; the reply's text may be longer).
+        carries = replied is not None and replied.photo and _PHOTO_COMMAND.match(text)
+        await self._run(update, context, text, replied.photo if carries and replied else ())
+
+    async def on_photo_command(self, update: Update, context: Context) -> None:
+        """A photo whose caption is `/post ...` or `/draft ...`."""
+        message = update.effective_message
+        if message is None or not message.caption or not message.photo:
+            return
+        text = command_text(message.caption, self.bot_username or context.bot.username)
+        if text is not None:
+            await self._run(update, context, text, message.photo)
+
+    async def _run(
+        self, update: Update, context: Context, text: str, photo: Sequence[PhotoSize]
+    ) -> None:
+        """Run one command (with the photo it carries, fetched once it may run); reply."""
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None:
+            return
         try:
             command = await self._command(context, message, chat, text, from_button=False)
+            refusal = await self._with_photo(context, command, photo) if photo else None
+            if isinstance(refusal, Reply):
+                await self.send_reply(context, chat.id, refusal, quote=_quote(message, chat))
+                return
+            if refusal is not None:
+                command = refusal
             reply = await self._core.handle(command)
             words = target_words(text) if chat.type == ChatType.PRIVATE else None
             # Refusals come back ephemeral, so a non-admin's /target costs no Bot API call;
@@ -148,13 +185,26 @@ class Conversation:
                 if target is not None:
                     reply = await self._core.handle(replace(command, target=target))
             if reply is not None:
-                quote = message.message_id if chat.type != ChatType.PRIVATE else None
-                await self.send_reply(context, chat.id, reply, quote=quote)
+                await self.send_reply(context, chat.id, reply, quote=_quote(message, chat))
         except Exception:
             log.exception("telegram: command %r failed in chat %s", text[:40], chat.id)
             with contextlib.suppress(TelegramError):
                 apology = translate(user_language(message.from_user), GENERIC_ERROR)
                 await context.bot.send_message(chat.id, apology)
+
+    async def _with_photo(
+        self, context: Context, command: Command, sizes: Sequence[PhotoSize]
+    ) -> Command | Reply:
+        """The command with its photo; or the refusal (non-admins are refused before a download)."""
+        refusal = await self._core.handle(replace(command, preflight=True))
+        if refusal is not None:
+            return refusal
+        try:
+            photo = await download_photo(context.bot, sizes)
+        except PhotoRefused as refused:
+            language = normalize_language(command.language_hint) or "en"
+            return text_reply(photo_error_text(language, refused.reason), ephemeral=True)
+        return replace(command, photo=photo)
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A pressed inline button: run its action, answer the query, edit the message."""
@@ -332,6 +382,11 @@ def _replied_styles(replied: Message | None) -> Styles:
     if replied.text:
         return styles_from_entities(replied.text, replied.entities)
     return styles_from_entities(replied.caption or "", replied.caption_entities)
+
+
+def _quote(message: Message, chat: Chat) -> int | None:
+    """In groups and channels an answer quotes the command; in private chats it need not."""
+    return message.message_id if chat.type != ChatType.PRIVATE else None
 
 
 def _left_reason(kind: ChatKind, status: str) -> str:

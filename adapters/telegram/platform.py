@@ -22,6 +22,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from adapters.telegram.config import TelegramConfig
+from adapters.telegram.photos import PhotoSender
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_message
 from adapters.telegram.transport import AiohttpRequest
 from bot.ports import (
@@ -55,6 +56,7 @@ _TARGET_GONE = (
     "peer_id_invalid",
 )
 _NOT_MODIFIED = "message is not modified"
+_NO_TEXT = "there is no text in the message to edit"
 _ALREADY_DELETED = "message to delete not found"
 _TOO_OLD = ("message can't be deleted",)
 # A broadcast sends one message to many chats: its parts are rendered and encoded once.
@@ -113,6 +115,7 @@ class TelegramPlatform:
         # Each part's sendMessage body after `"chat_id":…,` (JSON, opening brace dropped).
         self._bodies: dict[str, bytes] = {}
         self._urls: dict[str, str] = {}
+        self.photos = PhotoSender(bot, paid_broadcast=config.paid_broadcast)
 
     @property
     def name(self) -> str:
@@ -130,16 +133,22 @@ class TelegramPlatform:
             if len(self._parts) >= _CACHED_MESSAGES:
                 self._parts.clear()
                 self._bodies.clear()
-            parts = self._parts[message] = render_message(message)
+            # A photo's caption holds 1024 units; the parts after it keep that size and numbering.
+            limit = CAPTION_LIMIT if message.photo is not None else TEXT_LIMIT
+            parts = self._parts[message] = render_message(message, limit=limit)
         return parts
 
     async def send(self, target: Target, message: OutboundMessage, *, key: str) -> list[str]:
         """Send every part; on a failure midway the parts already sent are deleted again."""
         parts = self._render(message)
-        if not parts:
+        if not parts and message.photo is None:
             raise BadMessage("message text is empty")
         sent: list[str] = []
         try:
+            if message.photo is not None:
+                caption = parts[0] if parts else ""
+                sent.append(await self.photos.send(chat_id(target), message.photo, caption))
+                parts = parts[1:]
             for part in parts:
                 sent.append(await self._send_part(target, part))
         except TelegramError as exc:
@@ -154,12 +163,17 @@ class TelegramPlatform:
     ) -> list[str]:
         """Edit parts in place, send extra parts or delete surplus ones; return the new ids."""
         parts = self._render(message)
+        if message.photo is not None and message_ids:
+            parts = parts or [""]  # the photo stays, with an empty caption
         if not parts:
             raise BadMessage("message text is empty")
         ids: list[str] = []
         try:
-            for part, message_id in zip(parts, message_ids, strict=False):
-                await self._edit_part(target, message_id, part)
+            for index, (part, message_id) in enumerate(zip(parts, message_ids, strict=False)):
+                if index == 0 and message.photo is not None:
+                    await self.photos.edit_caption(chat_id(target), message_id, part)
+                else:
+                    await self._edit_part(target, message_id, part)
                 ids.append(message_id)
             for part in parts[len(message_ids) :]:
                 ids.append(await self._send_part(target, part))
@@ -227,7 +241,10 @@ class TelegramPlatform:
         try:
             await self._call("editMessageText", params)
         except BadRequest as exc:
-            if _NOT_MODIFIED not in str(exc).lower():
+            if _NO_TEXT in str(exc).lower():
+                # A photo part (a retraction notice, or "⋯" for a surplus part): its caption.
+                await self.photos.edit_caption(chat_id(target), message_id, text)
+            elif _NOT_MODIFIED not in str(exc).lower():
                 raise
 
     async def _delete_part(self, target: Target, message_id: str) -> None:

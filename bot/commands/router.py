@@ -105,6 +105,8 @@ class CommandRouter:
                     translate(language, "Only Herald admins can use /{name}.", name=parsed.name),
                     ephemeral=True,
                 )
+            if command.preflight:
+                return None
             context = Context(
                 command=command,
                 name=parsed.name,

@@ -34,6 +34,9 @@ class Command:
     from_button: bool = False
     # `/target add @channel`: the chat the adapter resolved the name to (None: not found).
     target: ChatRef | None = None
+    # Only ask whether the command may run (None: yes; else the refusal); nothing is done.
+    # Adapters ask before downloading a photo a refused command would have carried.
+    preflight: bool = False
 
     @property
     def chat(self) -> ChatRef:

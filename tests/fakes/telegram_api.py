@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.telegram_files import FakeFiles
 from tests.fakes.telegram_wire import (
     BLOCKED,
     BOT_COMMAND,
@@ -48,6 +49,8 @@ class SentMessage:
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
     options: JSON = field(default_factory=dict)
+    # The photo's file id, for photo messages.
+    file_id: str | None = None
 
     @property
     def buttons(self) -> list[list[JSON]]:
@@ -109,6 +112,7 @@ class FakeTelegram:
         self.admins: dict[int, set[int]] = defaultdict(set)
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook: JSON | None = None
+        self.files = FakeFiles()
         self.answered_callbacks: list[JSON] = []
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
@@ -275,6 +279,28 @@ class FakeTelegram:
         user = self.user(user_id if user_id is not None else chat_id, language_code)
         return self._user_message_json(chat_id, text, user, reply_to)
 
+    def send_photo(
+        self, chat_id: int, data: bytes, caption: str | None = None, *,
+        user_id: int | None = None, reply_to: int | None = None, declared_size: int | None = None,
+    ) -> JSON:
+        """A user sends a photo (with an optional caption); returns the message."""
+        if chat_id not in self.chats:
+            self.add_chat(chat_id)
+        user = self.user(user_id if user_id is not None else chat_id)
+        msg = self._user_message_json(chat_id, None, user, reply_to)
+        stored = self.files.add(data)
+        msg["photo"] = self.files.photo_sizes(stored, declared_size=declared_size)
+        kept = self.messages[chat_id][msg["message_id"]]
+        kept.kind, kept.file_id = "photo", stored.file_id
+        if caption is not None:
+            msg["caption"] = kept.text = kept.raw = caption
+            command = BOT_COMMAND.match(caption)
+            if command is not None:
+                length = utf16_len(command.group(0))
+                msg["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self.inject({"message": msg})
+        return msg
+
     def channel_post(self, chat_id: int, text: str, *, title: str | None = None) -> JSON:
         """An admin posts `text` in a channel (no sender user, as Telegram does)."""
         if self.chats.get(chat_id, {}).get("type") != "channel":
@@ -403,7 +429,13 @@ class FakeTelegram:
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _file(self, request: web.Request) -> web.Response:
-        return web.Response(body=b"fake-file-content")
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        data = self.files.download(request.match_info["path"])
+        self._notify()
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -574,12 +606,34 @@ class FakeTelegram:
         text, entities = parse_text(
             params, "caption", CAPTION_LIMIT, "message caption is too long", allow_empty=True
         )
+        stored = self.files.upload(params["photo"])
+        params = {k: v for k, v in params.items() if k != "photo"}
         message = self._store(chat_id, params, text, entities, params.get("caption", ""))
-        message.kind = "photo"
+        message.kind, message.file_id = "photo", stored.file_id
         return self._message_json(message)
+
+    async def _api_editMessageCaption(self, params: JSON, chat_id: int) -> JSON:
+        message = self._find(chat_id, params, "message to edit not found")
+        if message.kind != "photo":
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        text, entities = parse_text(
+            params, "caption", CAPTION_LIMIT, "message caption is too long", allow_empty=True
+        )
+        if text == message.text and entities == message.entities:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message "
+                           "content and reply markup are exactly the same as a current content "
+                           "and reply markup of the message")
+        message.edits.append(message.text)
+        message.text, message.entities, message.raw = text, entities, params.get("caption", "")
+        return self._message_json(message)
+
+    async def _api_getFile(self, params: JSON) -> JSON:
+        return self.files.get_file(str(params.get("file_id") or ""))
 
     async def _api_editMessageText(self, params: JSON, chat_id: int) -> JSON:
         message = self._find(chat_id, params, "message to edit not found")
+        if message.kind == "photo":
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text, entities = parse_text(params, "text", TEXT_LIMIT, "message is too long")
         markup = params.get("reply_markup")
         if text == message.text and entities == message.entities and markup == message.reply_markup:
@@ -661,7 +715,9 @@ class FakeTelegram:
         if message.entities:
             data[f"{key}_entities" if key == "caption" else "entities"] = message.entities
         if message.kind == "photo":
-            data["photo"] = [{"file_id": "ph", "file_unique_id": "phu", "width": 1, "height": 1}]
+            stored = self.files.files.get(message.file_id or "")
+            data["photo"] = self.files.photo_sizes(stored) if stored else [
+                {"file_id": "ph", "file_unique_id": "phu", "width": 1, "height": 1}]
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
         if message.edits:
@@ -692,7 +748,8 @@ class FakeTelegram:
 
 
 _NO_CHAT = {"getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo",
-            "setMyCommands", "getMyCommands", "deleteMyCommands", "answerCallbackQuery"}
+            "setMyCommands", "getMyCommands", "deleteMyCommands", "answerCallbackQuery",
+            "getFile"}
 
 
 def _scope_key(params: JSON) -> tuple[str, str]:

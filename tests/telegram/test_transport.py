@@ -12,6 +12,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 
 from adapters.telegram.transport import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegram
+from tests.images import png
 
 
 @pytest.fixture
@@ -28,9 +29,9 @@ async def test_requests_and_uploads(fake: FakeTelegram) -> None:
     async with _bot(fake) as bot:
         sent = await bot.send_message(3, "<b>x</b>", parse_mode="HTML")
         assert sent.text == "x"
-        photo = await bot.send_photo(3, b"bytes", caption="c")
+        photo = await bot.send_photo(3, png(), caption="c")
         assert photo.caption == "c"
-        assert fake.calls("sendPhoto")[0]["photo"] == b"bytes"
+        assert fake.calls("sendPhoto")[0]["photo"] == png()
         with pytest.raises(BadRequest):
             await bot.send_message(3, "")
 

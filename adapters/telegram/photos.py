@@ -1,0 +1,108 @@
+"""Photos on Telegram: sendPhoto by file id when one is known, else an upload that teaches one."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from telegram import Bot, InputFile
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.formatting import Photo
+
+log = logging.getLogger(__name__)
+
+# Telegram's answers when a file id cannot be used (another bot's, or expired).
+_STALE_ID = ("wrong file identifier", "file reference", "wrong remote file", "invalid file_id")
+_NOT_MODIFIED = "message is not modified"
+_CACHED_IDS = 256
+# Digests are remembered by the bytes object, which they keep alive: only a few.
+_CACHED_DIGESTS = 8
+_UPLOAD_TIMEOUT = 120.0
+
+
+class PhotoSender:
+    """Sends a post's photo with its caption; remembers Telegram's file id by content."""
+
+    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+        self._bot = bot
+        self._paid = paid_broadcast
+        # sha256 of the bytes → the file id Telegram gave the first upload in this process.
+        self._file_ids: dict[str, str] = {}
+        self._digests: dict[int, tuple[bytes, str]] = {}
+        self._uploads: dict[str, asyncio.Lock] = {}
+        self.uploaded = 0
+
+    def file_id(self, photo: Photo) -> str | None:
+        """The id to send `photo` by: learned here first, else the one stored with it."""
+        return self._file_ids.get(self._digest(photo)) or photo.telegram_file_id
+
+    async def send(self, chat_id: int | str, photo: Photo, caption: str) -> str:
+        """Send the photo with an HTML caption; the message id. PTB errors propagate."""
+        known = self.file_id(photo)
+        if known is not None:
+            try:
+                return await self._send(chat_id, known, caption)
+            except BadRequest as exc:
+                if not any(marker in str(exc).lower() for marker in _STALE_ID):
+                    raise
+                log.info("telegram: file id of %s no longer works; uploading", photo.file_name)
+                self._file_ids.pop(self._digest(photo), None)
+        digest = self._digest(photo)
+        # One upload per photo: a broadcast's other sends wait for its file id.
+        async with self._uploads.setdefault(digest, asyncio.Lock()):
+            learned = self._file_ids.get(digest)
+            if learned is not None:
+                return await self._send(chat_id, learned, caption)
+            upload = InputFile(photo.data, filename=photo.file_name)
+            message = await self._bot.send_photo(
+                chat_id,
+                upload,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                allow_paid_broadcast=self._paid or None,
+                read_timeout=_UPLOAD_TIMEOUT,
+                write_timeout=_UPLOAD_TIMEOUT,
+            )
+            self.uploaded += 1
+            if message.photo:
+                if len(self._file_ids) >= _CACHED_IDS:
+                    self._file_ids.clear()
+                self._file_ids[digest] = message.photo[-1].file_id
+            return str(message.message_id)
+
+    async def edit_caption(self, chat_id: int | str, message_id: str, caption: str) -> None:
+        """Replace a photo message's caption; an unchanged caption is not an error."""
+        try:
+            await self._bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=int(message_id),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+            )
+        except BadRequest as exc:
+            if _NOT_MODIFIED not in str(exc).lower():
+                raise
+
+    async def _send(self, chat_id: int | str, file_id: str, caption: str) -> str:
+        message = await self._bot.send_photo(
+            chat_id,
+            file_id,
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+            allow_paid_broadcast=self._paid or None,
+        )
+        return str(message.message_id)
+
+    def _digest(self, photo: Photo) -> str:
+        # Hashing 10 MB per send would cost more than the send; the bytes object is the key.
+        cached = self._digests.get(id(photo.data))
+        if cached is not None and cached[0] is photo.data:
+            return cached[1]
+        digest = hashlib.sha256(photo.data).hexdigest()
+        if len(self._digests) >= _CACHED_DIGESTS:
+            self._digests.clear()
+        self._digests[id(photo.data)] = (photo.data, digest)
+        return digest
