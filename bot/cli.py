@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from bot.formatting import Photo
 from bot.logs import configure_logging
 from bot.settings import Settings
 
@@ -73,8 +74,8 @@ def _actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-async def _command(text: str) -> None:
-    """Run one chat command as the shell user, printing the reply."""
+async def _command(text: str, photo: Photo | None = None) -> None:
+    """Run one chat command as the shell user (with a photo for /post), printing the reply."""
     from adapters.console.adapter import buttons_text, reply_text
     from bot.app import open_herald
     from bot.commands.types import Command
@@ -90,6 +91,7 @@ async def _command(text: str) -> None:
                 user_id=getpass.getuser(),
                 text=text,
                 is_chat_admin=True,
+                photo=photo,
             )
         )
         if reply is not None:
@@ -135,15 +137,43 @@ def post(
     file: Annotated[Path, typer.Option("--file", "-f", help="Text file: title line, then body")],
     tags: Annotated[str, typer.Option(help="Comma-separated tags")] = "",
     draft: Annotated[bool, typer.Option(help="Save as a draft, do not publish")] = False,
+    photo: Annotated[
+        Path | None, typer.Option(help="A JPEG, PNG, WebP or GIF image (at most 10 MB) to post")
+    ] = None,
 ) -> None:
-    """Post an announcement from a file (first line the title)."""
+    """Post an announcement from a file (first line the title), with an optional photo."""
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"cannot read {file}: {exc}") from None
+    picture = _photo(photo) if photo is not None else None
     if tags.strip():
         text = text.rstrip("\n") + "\nTags: " + tags
-    _guard(lambda: _command(("/draft " if draft else "/post ") + text))
+    _guard(lambda: _command(("/draft " if draft else "/post ") + text, picture))
+
+
+def _photo(path: Path) -> Photo:
+    """The image at `path`, checked as the bot checks photos; exit 2 when it cannot be used."""
+    from bot.photos import MAX_PHOTO_BYTES, PhotoError, checked_photo
+
+    problems = {
+        "empty": "is empty",
+        "too_large": f"is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB",
+        "not_image": "is not a JPEG, PNG, WebP or GIF image",
+    }
+    try:
+        if path.stat().st_size > MAX_PHOTO_BYTES:
+            raise PhotoError("too_large")  # not read into memory at all
+        return checked_photo(Photo(path.read_bytes(), file_name=path.name))
+    except OSError as exc:
+        err.print(
+            f"herald: cannot read the photo {path}: {exc.strerror or exc}",
+            markup=False,
+            soft_wrap=True,
+        )
+    except PhotoError as exc:
+        err.print(f"herald: the photo {path} {problems[exc.reason]}", markup=False, soft_wrap=True)
+    raise typer.Exit(2)
 
 
 @app.command("list")

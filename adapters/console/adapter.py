@@ -14,6 +14,7 @@ from rich.text import Text
 
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
+from bot.formatting import Photo
 from bot.ports import Core, MessageKind, OutboundMessage, PlatformLimits, Target
 from bot.render import hashtag
 from bot.replies import Button, Reply, Style
@@ -29,6 +30,11 @@ _STYLES = {
     Style.CODE: "cyan",
     Style.LINK: "underline blue",
 }
+
+
+def photo_label(photo: Photo) -> str:
+    """`[photo: name, N KB]`: a terminal cannot show the picture, so it says what it is."""
+    return f"[photo: {photo.file_name}, {max(1, round(len(photo.data) / 1024))} KB]"
 
 
 def reply_text(reply: Reply) -> Text:
@@ -197,6 +203,8 @@ class ConsoleAdapter:
 
     def _print_message(self, message: OutboundMessage, what: str) -> None:
         body = Text()
+        if message.photo is not None:
+            body.append(photo_label(message.photo) + "\n\n", style="dim")
         body.append(message.body)
         if message.signature:
             body.append("\n\n" + message.signature, style="italic")
