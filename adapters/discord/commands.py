@@ -13,6 +13,7 @@ from discord import app_commands
 
 from adapters.discord.interactions import InteractionRunner, user_language
 from adapters.discord.modals import PostModal
+from adapters.discord.photos import PHOTO_OPTION, open_post_form
 from bot import i18n
 from bot.i18n import N_
 from bot.ports import Core
@@ -227,16 +228,18 @@ def install_commands(
         await runner.run(interaction, f"/lang {language}")
 
     @tree.command(name="post", description=describe(core, "post"))
-    async def post(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(
-            PostModal(runner, "post", language=user_language(interaction))
-        )
+    @app_commands.describe(photo=PHOTO_OPTION)
+    async def post(
+        interaction: discord.Interaction[Any], photo: discord.Attachment | None = None
+    ) -> None:
+        await open_post_form(runner, interaction, "post", photo)
 
     @tree.command(name="draft", description=describe(core, "draft"))
-    async def draft(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(
-            PostModal(runner, "draft", language=user_language(interaction))
-        )
+    @app_commands.describe(photo=PHOTO_OPTION)
+    async def draft(
+        interaction: discord.Interaction[Any], photo: discord.Attachment | None = None
+    ) -> None:
+        await open_post_form(runner, interaction, "draft", photo)
 
     @tree.command(name="edit", description=describe(core, "edit"))
     @app_commands.describe(id=N_("The announcement's number"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -12,6 +13,7 @@ import discord
 from adapters.discord.render import render_reply
 from bot.commands.types import Command
 from bot.domain import ChatKind
+from bot.formatting import Photo
 from bot.i18n import N_, normalize_language, translate
 from bot.ports import Core
 from bot.replies import Reply
@@ -184,9 +186,16 @@ class InteractionRunner:
         # The interaction token lives 15 minutes; give up well before.
         return await asyncio.wait_for(task, ANSWER_WITHIN), True
 
-    async def run(self, interaction: discord.Interaction[Any], text: str) -> None:
-        """Answer a slash command or modal submit with the core's reply for `text`."""
+    async def preflight(self, interaction: discord.Interaction[Any], text: str) -> Reply | None:
+        """Whether `text` may run here (None), or the core's refusal; nothing is done."""
         command = to_command(interaction, text, from_button=False)
+        return await self._handle(replace(command, preflight=True))
+
+    async def run(
+        self, interaction: discord.Interaction[Any], text: str, *, photo: Photo | None = None
+    ) -> None:
+        """Answer a slash command or modal submit with the core's reply for `text`."""
+        command = replace(to_command(interaction, text, from_button=False), photo=photo)
         personal = command_name(text) in PERSONAL
         subscribing = command_name(text) == "subscribe"
         missing = missing_permissions(interaction) if subscribing else []

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.formatting import Photo
 from bot.i18n import translate
 
 if TYPE_CHECKING:
@@ -96,9 +97,12 @@ class PostModal(discord.ui.Modal):
         announcement_id: int | None = None,
         *,
         language: str = "en",
+        photo: Photo | None = None,
     ) -> None:
         super().__init__(title=heading(language, verb, announcement_id), timeout=MODAL_TIMEOUT)
         self.runner = runner
+        # Read when the command ran (before the form opened), posted with the form's text.
+        self.photo = photo
         self.verb = verb
         self.announcement_id = announcement_id
         # The form's language: its checks answer in the language it was shown in.
@@ -134,5 +138,7 @@ class PostModal(discord.ui.Modal):
             await interaction.response.send_message("\n".join(found), ephemeral=True)
             return
         await self.runner.run(
-            interaction, post_text(self.verb, title, body, tags, self.announcement_id)
+            interaction,
+            post_text(self.verb, title, body, tags, self.announcement_id),
+            photo=self.photo,
         )

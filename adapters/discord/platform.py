@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ import discord
 
 from adapters.discord.redact import redact
 from adapters.discord.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, MessagePart, render_message
+from bot.formatting import Photo
 from bot.ports import (
     BadMessage,
     DeliveryError,
@@ -87,6 +89,14 @@ def map_error(exc: BaseException) -> DeliveryError:
     return Transient(redact(f"{type(exc).__name__}: {exc}"))
 
 
+def _with_photo(message: OutboundMessage) -> list[MessagePart]:
+    """The rendered parts; with a photo, the first embed shows the first part's attachment."""
+    parts = render_message(message)
+    if message.photo is not None and parts and parts[0].embeds:
+        parts[0].embeds[0].set_image(url=f"attachment://{message.photo.file_name}")
+    return parts
+
+
 class DiscordPlatform:
     """send/edit/delete over a logged-in discord.py client."""
 
@@ -148,14 +158,23 @@ class DiscordPlatform:
         return known is discord.ChannelType.news
 
     async def _send_part(
-        self, channel: discord.PartialMessageable, part: MessagePart, nonce: str
+        self,
+        channel: discord.PartialMessageable,
+        part: MessagePart,
+        nonce: str,
+        photo: Photo | None = None,
     ) -> str:
+        # A fresh File per request: discord.py reads (and closes) the buffer it is given.
+        extra: dict[str, Any] = {}
+        if photo is not None:
+            extra["file"] = discord.File(io.BytesIO(photo.data), filename=photo.file_name)
         sent = await self._call(
             channel.send(
                 content=part.content or None,
                 embeds=part.embeds,
                 nonce=nonce,
                 allowed_mentions=NO_MENTIONS,
+                **extra,
             )
         )
         if not sent.flags.crossposted and await self._is_announcement_channel(channel.id):
@@ -170,8 +189,9 @@ class DiscordPlatform:
         """Send the announcement as embeds; a resend with the same key returns the same ids."""
         channel = self._channel(target)
         ids: list[str] = []
-        for index, part in enumerate(render_message(message)):
-            ids.append(await self._send_part(channel, part, nonce_for(key, index)))
+        for index, part in enumerate(_with_photo(message)):
+            photo = message.photo if index == 0 else None
+            ids.append(await self._send_part(channel, part, nonce_for(key, index), photo))
         return ids
 
     async def edit(
@@ -179,7 +199,8 @@ class DiscordPlatform:
     ) -> list[str]:
         """Edit the sent parts to show `message`; send or delete parts so the counts match."""
         channel = self._channel(target)
-        parts = render_message(message)
+        # The photo stays attached to the first part through edits (no `attachments` sent).
+        parts = _with_photo(message)
         digest = hashlib.sha256(repr((message_ids, message)).encode()).hexdigest()
         ids: list[str] = []
         for index, part in enumerate(parts):
@@ -199,7 +220,10 @@ class DiscordPlatform:
                     raise BadMessage(f"message {message_ids[index]} no longer exists") from exc
                 ids.append(message_ids[index])
             else:
-                ids.append(await self._send_part(channel, part, nonce_for(digest, index)))
+                photo = message.photo if index == 0 else None
+                ids.append(
+                    await self._send_part(channel, part, nonce_for(digest, index), photo)
+                )
         await self.delete(target, message_ids[len(parts) :])
         return ids
 

@@ -81,6 +81,8 @@ class RecordingCore:
         admin_only = {"/post", "/draft", "/edit", "/publish", "/delete", "/schedule", "/stats"}
         if name in admin_only and not command.is_chat_admin:
             return text_reply("This command is for admins.", ephemeral=True)
+        if command.preflight:
+            return None
         if name == "/quiet":
             return None
         if name == "/tag":

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import discord_interactions as ix
+from tests.fakes.discord_files import FakeAttachments
 from tests.fakes.discord_gateway import GatewaySession, serve_gateway
 from tests.fakes.discord_payloads import (
     ANNOUNCEMENT,
@@ -105,6 +106,7 @@ class FakeDiscord(ix.InjectInteractions):
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.files = FakeAttachments()
 
     # ----- lifecycle -----
 
@@ -122,6 +124,7 @@ class FakeDiscord(ix.InjectInteractions):
         sockets = getattr(server, "sockets", None)
         assert sockets
         self.port = sockets[0].getsockname()[1]
+        self.files.root = f"http://127.0.0.1:{self.port}"
 
     async def close(self) -> None:
         """Close every gateway session and stop listening."""
@@ -242,7 +245,8 @@ class FakeDiscord(ix.InjectInteractions):
         self.requests.append((request.method, path, body))
         if self.latency:
             await asyncio.sleep(self.latency)
-        webhook = path.startswith(("/webhooks/", "/interactions/"))
+        # Attachment URLs are the CDN's: no token, like webhooks.
+        webhook = path.startswith(("/webhooks/", "/interactions/", "/attachments/"))
         if not webhook and request.headers.get("Authorization") != f"Bot {self.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
         fault = next(

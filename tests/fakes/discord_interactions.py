@@ -152,9 +152,17 @@ class InjectInteractions:
         admin: bool = False,
         subcommand: str | None = None,
         locale: str = "en-US",
+        attachments: dict[str, JSON] | None = None,
     ) -> FakeInteraction:
-        """A member runs `/name` with `options` (admin: has Manage Channels there)."""
+        """A member runs `/name` with `options` (admin: has Manage Channels there).
+
+        `attachments` maps attachment options to attachment objects (FakeAttachments.store).
+        """
         data = command_data(name, options or {}, subcommand, None)
+        for option_name, attachment in (attachments or {}).items():
+            data["options"].append({"name": option_name, "type": 11, "value": attachment["id"]})
+            resolved = data.setdefault("resolved", {}).setdefault("attachments", {})
+            resolved[attachment["id"]] = attachment
         return await self._inject(
             interaction(
                 kind=SLASH,

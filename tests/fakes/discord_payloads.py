@@ -194,6 +194,7 @@ class FakeMessage:
     crossposted: bool = False
     interaction_id: int | None = None
     guild_id: int | None = None
+    attachments: list[JSON] = field(default_factory=list)
 
     @property
     def ephemeral(self) -> bool:
@@ -212,6 +213,13 @@ class FakeMessage:
             self.allowed_mentions = body["allowed_mentions"]
         if "flags" in body and body["flags"] is not None:
             self.flags = (self.flags & ~LOADING) | int(body["flags"])
+        if "attachments" in body or "_files" in body:
+            # Without `attachments` an edit keeps them; with it, only the ids it lists stay.
+            kept = self.attachments
+            if "attachments" in body:
+                wanted = {str(a.get("id")) for a in body["attachments"] or []}
+                kept = [a for a in kept if a["id"] in wanted]
+            self.attachments = kept + list(body.get("_files") or [])
 
     def text(self) -> str:
         """Content and every embed's title/description/footer, for assertions."""
@@ -239,7 +247,7 @@ class FakeMessage:
             "type": 0 if self.interaction_id is None else 20,
             "content": self.content,
             "author": self.author.payload(),
-            "attachments": [],
+            "attachments": self.attachments,
             "embeds": self.embeds,
             "mentions": [],
             "mention_roles": [],

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tests.fakes.discord_files import ATTACHMENT_LIMIT, read_multipart
 from tests.fakes.discord_payloads import EPHEMERAL, JSON, new_id
 
 if TYPE_CHECKING:
@@ -24,11 +25,12 @@ def install_routes(fake: FakeDiscord, app: web.Application) -> None:
             data: JSON = await request.json()
             return data
         if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            async for part in reader:
-                if getattr(part, "name", None) == "payload_json":
-                    parsed: JSON = await part.json() or {}  # type: ignore[union-attr]
-                    return parsed
+            parsed, files = await read_multipart(request)
+            if any(len(data) > ATTACHMENT_LIMIT for _, data, _ in files):
+                raise DiscordError(413, 40005, "Request entity too large")
+            if files:
+                parsed["_files"] = [fake.files.store(*file) for file in files]
+            return parsed
         return {}
 
     def snowflake(request: web.Request, key: str) -> int:
@@ -200,6 +202,7 @@ def install_routes(fake: FakeDiscord, app: web.Application) -> None:
     r.add_post(msg + "/crosspost", crosspost)
     r.add_post(base + "/users/@me/channels", open_dm)
     r.add_post(base + "/interactions/{interaction_id}/{token}/callback", callback)
+    r.add_get("/attachments/{attachment_id}/{filename}", fake.files.serve)
     r.add_post(hook, followup)
     r.add_get(hook + "/messages/{message_id}", get_webhook_message)
     r.add_patch(hook + "/messages/{message_id}", patch_webhook_message)
