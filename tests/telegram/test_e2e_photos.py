@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from adapters.telegram.render import utf16_len
+from bot.commands.types import Command
+from bot.domain import ChatKind
+from bot.formatting import Photo
 from tests.fakes.telegram_api import SentMessage
-from tests.images import JPEG
+from tests.images import JPEG, png
 from tests.telegram.world import ADMIN, World, running_world
 
 CAPTION = "/post Liberation Day\nWe remember August 15, 1945 <with> & joy.\nTags: Korea"
@@ -128,3 +131,22 @@ async def test_edit_and_retract_a_photo_post(world: World) -> None:
     assert "retracted" in (await world.say(ADMIN, "/delete 1")).text
     await world.settle()
     assert copy.deleted
+
+
+async def test_a_photo_without_a_telegram_id_is_uploaded_once(world: World) -> None:
+    for chat in (10, 11, 12, 13):
+        await world.say(chat, "/subscribe")
+    # As the shell posts: a photo Telegram has never seen, so no file id comes with it.
+    command = Command(
+        platform="telegram", chat_id=str(ADMIN), chat_kind=ChatKind.PRIVATE,
+        user_id=str(ADMIN), text="/post From the shell\nWith a photo.",
+        photo=Photo(png(), file_name="shell.png"),
+    )
+    reply = await world.herald.router.handle(command)
+    assert reply is not None
+    assert "goes to 4 chats" in reply.plain()
+    await world.settle()
+    copies = [m for chat in (10, 11, 12, 13) for m in world.fake.sent_to(chat) if m.kind == "photo"]
+    assert len(copies) == 4
+    assert len(world.fake.files.uploads) == 1
+    assert {m.file_id for m in copies} == {world.fake.files.uploads[0]}
