@@ -17,10 +17,12 @@ from bot.app import Herald, open_herald
 from bot.commands.types import Command
 from bot.delivery import DeliveryConfig, DeliveryEngine
 from bot.domain import ChatKind
+from bot.formatting import Photo
 from bot.settings import Settings
 from tests.discord.support import migrated
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_payloads import ANNOUNCEMENT, TEXT, FakeChannel
+from tests.images import png
 
 GUILDS = 4
 CHANNELS_PER_GUILD = 10
@@ -126,3 +128,27 @@ async def test_broadcast_reaches_every_deliverable_channel_once(
     counts = await herald.delivery_counts(None)
     assert counts["discord"]["sent"] == len(channels) - 2
     assert fake.rate_limited == 4
+
+
+async def test_a_photo_post_reaches_channels_attached_and_in_the_embed(
+    herald: Herald, fake: FakeDiscord
+) -> None:
+    channels = [c for g in fake.guilds.values() for c in g.channels][:3]
+    for channel in channels:
+        assert "Subscribed" in await command(herald, fake, channel, "/subscribe")
+    admin = next(iter(fake.guilds.values())).members[0]
+    reply = await herald.router.handle(
+        Command(
+            "discord", str(channels[0].id), ChatKind.GUILD_CHANNEL, str(admin.id),
+            "/post With a photo\nRoom 101.", is_chat_admin=True,
+            photo=Photo(png(), "", "Room 101.png"),
+        )
+    )
+    assert reply is not None
+    assert "goes to 3 chats" in reply.plain()
+    assert herald.delivery is not None
+    await herald.delivery.run_until_idle(timeout=10)
+    for channel in channels:
+        (message,) = [m for m in fake.channel_messages(channel.id) if m.embeds]
+        assert [a["filename"] for a in message.attachments] == ["Room_101.png"]
+        assert message.embeds[0]["image"]["url"] == "attachment://Room_101.png"
