@@ -129,7 +129,8 @@ class DeliveryEngine:
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._claim_done = asyncio.Event()
-        self._tag_cache: dict[tuple[int, int], tuple[str, ...]] = {}
+        # Announcement texts, tags and photos, read once per revision rather than once per row.
+        self._contents = outbox.ContentCache()
         # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
         # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
@@ -314,7 +315,7 @@ class DeliveryEngine:
                         # Starving senders get a quick small batch; fed ones a big one.
                         limit=room if lane.outstanding >= config.concurrency
                         else min(room, 2 * config.concurrency),
-                        tag_cache=self._tag_cache,
+                        contents=self._contents,
                     )
             except Exception:
                 log.exception("claiming deliveries for %s failed", lane.name)
@@ -324,8 +325,6 @@ class DeliveryEngine:
             lane.outstanding += len(rows)
             for row in rows:
                 lane.queue.put_nowait(row)
-            if len(self._tag_cache) > 1000:
-                self._tag_cache.clear()
             if not rows:
                 lane.found_nothing = number
             self._claim_done.set()

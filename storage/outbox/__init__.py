@@ -4,7 +4,8 @@
 are the delivery engine's; `stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
 """
 
-from storage.outbox.claim import Claimed, Content, claim, count_claimable, load
+from storage.outbox.claim import Claimed, claim, count_claimable, load
+from storage.outbox.contents import Content, ContentCache
 from storage.outbox.enqueue import (
     cancel_pending_sends,
     enqueue_delete,
@@ -51,6 +52,7 @@ __all__ = [
     "TAGS",
     "Claimed",
     "Content",
+    "ContentCache",
     "Counts",
     "DeadRow",
     "Outcome",
