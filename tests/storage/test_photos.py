@@ -21,7 +21,8 @@ PHOTO = Photo(png(), "image/png", "photo.png", telegram_file_id="AgAD-1")
 
 async def _photo_rows(repo: Repository) -> int:
     async with repo.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(AnnouncementPhotoRow)))
+        count = await session.scalar(select(func.count()).select_from(AnnouncementPhotoRow))
+        return int(count or 0)
 
 
 async def test_photo_written_with_the_announcement(repo: Repository, clock: ManualClock) -> None:
