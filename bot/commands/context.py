@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.commands.rendered import RenderedPages
 from bot.commands.types import Command
 from bot.domain import Chat
 from bot.i18n import translate, translate_plural
@@ -37,6 +38,8 @@ class Services:
     clock: Clock
     delivery_stats: DeliveryStats = no_delivery_stats
     searches: dict[str, str] = field(default_factory=dict)
+    # A burst of members asking one cached page gets one rendering per language.
+    rendered: RenderedPages = field(default_factory=RenderedPages)
 
 
 @dataclass(frozen=True, slots=True)

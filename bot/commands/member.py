@@ -147,10 +147,13 @@ async def latest(ctx: Context) -> Reply:
     found = await ctx.services.announcements.latest(page)
     if not found.items:
         return text_reply(ctx.t("No announcements yet."))
+    rendered = ctx.services.rendered.get("latest", found, ctx.language)
+    if rendered is not None:
+        return rendered
     b = ReplyBuilder().bold(ctx.t("Latest announcements")).line().line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
     pager(b, found, lambda p: f"/latest {p}", ctx.t)
-    return b.build()
+    return ctx.services.rendered.put("latest", found, ctx.language, b.build())
 
 
 async def tag(ctx: Context) -> Reply:
@@ -165,14 +168,18 @@ async def tag(ctx: Context) -> Reply:
     if not name:
         return text_reply(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
     try:
-        tag_count, found = await ctx.services.announcements.by_tag(name, page)
+        listing = await ctx.services.announcements.by_tag(name, page)
     except UnknownTag as unknown:
         return _unknown_tag(ctx, unknown)
+    rendered = ctx.services.rendered.get("tag", listing, ctx.language)
+    if rendered is not None:
+        return rendered
+    tag_count, found = listing
     b = ReplyBuilder().bold(hashtag(tag_count.name)).text(" — ")
     b.line(ctx.t("announcements: {count}", count=tag_count.count)).line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
     pager(b, found, lambda p: f"/tag {tag_count.name} {p}", ctx.t)
-    return b.build()
+    return ctx.services.rendered.put("tag", listing, ctx.language, b.build())
 
 
 def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
