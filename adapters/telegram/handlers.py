@@ -338,10 +338,13 @@ class Conversation:
             is_admin = await self._is_admin(context, chat.id, sender.id)
         replied = message.reply_to_message if user is None else None
         styles: Styles = ()
-        if user is None and message.text:
+        # A photo's command is its caption, formatted by caption entities.
+        source = (message.text or message.caption) if user is None else None
+        if source:
             # `text` keeps the message's tail as it was (only `@bot` is dropped from the head).
-            found = styles_from_entities(message.text, message.entities)
-            styles = shift(found, len(text) - len(message.text))
+            entities = message.entities if message.text else message.caption_entities
+            found = styles_from_entities(source, entities)
+            styles = shift(found, len(text) - len(source))
         return Command(
             platform="telegram",
             chat_id=str(chat.id),

@@ -282,6 +282,7 @@ class FakeTelegram:
     def send_photo(
         self, chat_id: int, data: bytes, caption: str | None = None, *,
         user_id: int | None = None, reply_to: int | None = None, declared_size: int | None = None,
+        caption_entities: list[JSON] | None = None,
     ) -> JSON:
         """A user sends a photo (with an optional caption); returns the message."""
         if chat_id not in self.chats:
@@ -298,6 +299,8 @@ class FakeTelegram:
             if command is not None:
                 length = utf16_len(command.group(0))
                 msg["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            if caption_entities:
+                msg["caption_entities"] = msg.get("caption_entities", []) + caption_entities
         self.inject({"message": msg})
         return msg
 

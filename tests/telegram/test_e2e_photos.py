@@ -25,9 +25,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def _photo_post(
-    world: World, caption: str, data: bytes = JPEG, **options: int
+    world: World, caption: str, data: bytes = JPEG, *, declared_size: int | None = None
 ) -> SentMessage:
-    world.fake.send_photo(ADMIN, data, caption, **options)
+    world.fake.send_photo(ADMIN, data, caption, declared_size=declared_size)
     return await world.fake.next_message(ADMIN)
 
 
@@ -150,3 +150,15 @@ async def test_a_photo_without_a_telegram_id_is_uploaded_once(world: World) -> N
     assert len(copies) == 4
     assert len(world.fake.files.uploads) == 1
     assert {m.file_id for m in copies} == {world.fake.files.uploads[0]}
+
+
+async def test_a_captions_formatting_reaches_the_copies(world: World) -> None:
+    await world.say(10, "/subscribe")
+    caption = "/post Meeting\nBring the flag, please."
+    bold = {"type": "bold", "offset": caption.index("flag"), "length": 4}
+    world.fake.send_photo(ADMIN, JPEG, caption, caption_entities=[bold])
+    assert "published" in (await world.fake.next_message(ADMIN)).text
+    await world.settle()
+    copy = await world.fake.next_message(10)
+    assert copy.text == "Meeting\n\nBring the flag, please."
+    assert {"type": "bold", "offset": copy.text.index("flag"), "length": 4} in copy.entities
