@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.delivery.render import (
+    MessageCache,
     RetractionText,
     chat_interval,
     default_retraction_text,
-    render,
     retraction,
     target_of,
 )
@@ -131,6 +131,7 @@ class DeliveryEngine:
         self._claim_done = asyncio.Event()
         # Announcement texts, tags and photos, read once per revision rather than once per row.
         self._contents = outbox.ContentCache()
+        self._messages = MessageCache()
         # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
         # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
@@ -312,9 +313,7 @@ class DeliveryEngine:
                         owner=self.owner,
                         now=self._clock.now(),
                         lease_seconds=config.lease_seconds,
-                        # Starving senders get a quick small batch; fed ones a big one.
-                        limit=room if lane.outstanding >= config.concurrency
-                        else min(room, 2 * config.concurrency),
+                        limit=room,
                         contents=self._contents,
                     )
             except Exception:
@@ -450,12 +449,14 @@ class DeliveryEngine:
         assert row.content is not None
         platform = lane.platform
         if row.action == "send":
-            ids = await platform.send(target, render(row, row.content), key=f"herald-{row.id}")
+            message = self._messages.get(row, row.content)
+            ids = await platform.send(target, message, key=f"herald-{row.id}")
             return self._outcome(
                 row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
             )
         if row.action == "edit":
-            ids = await platform.edit(target, list(row.copy_ids), render(row, row.content))
+            message = self._messages.get(row, row.content)
+            ids = await platform.edit(target, list(row.copy_ids), message)
             return self._outcome(
                 row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
             )

@@ -55,6 +55,27 @@ def render(row: Claimed, content: Content) -> OutboundMessage:
     )
 
 
+class MessageCache:
+    """Rendered messages by shown content and language: 5,000 identical sends render once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._kept: dict[tuple[int, str, int | None], tuple[Content, OutboundMessage]] = {}
+
+    def get(self, row: Claimed, content: Content) -> OutboundMessage:
+        """The message `row` carries, rendered on first use."""
+        key = (id(content), language_of(row), row.announcement_id)
+        kept = self._kept.get(key)
+        # The entry holds the content itself, so its id cannot have been reused meanwhile.
+        if kept is not None and kept[0] is content:
+            return kept[1]
+        message = render(row, content)
+        if len(self._kept) >= self._size:
+            self._kept.clear()
+        self._kept[key] = (content, message)
+        return message
+
+
 def retraction(row: Claimed, text: RetractionText) -> OutboundMessage:
     """The short notice that replaces a copy too old to delete."""
     language = language_of(row)

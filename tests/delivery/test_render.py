@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine, render, retraction
-from bot.delivery.render import chat_interval, target_of
+from bot.delivery.render import MessageCache, chat_interval, target_of
 from bot.domain import ChatKind
 from bot.ports import ManualClock, MessageKind
 from storage.outbox import Claimed, Content
@@ -41,6 +41,21 @@ def test_announcement_and_anniversary_messages() -> None:
     notice = retraction(claimed(post, language="ru"), lambda lang: f"withdrawn ({lang})")
     assert (notice.kind, notice.body, notice.language) == (MessageKind.RETRACTION,
                                                            "withdrawn (ru)", "ru")
+
+
+def test_message_cache_renders_once_per_content_and_language() -> None:
+    cache = MessageCache()
+    post = Content("Meeting", "Room 1", "announcement", "published", 1)
+    first = cache.get(claimed(post), post)
+    assert cache.get(claimed(post), post) is first
+    assert first == render(claimed(post), post)
+    korean = cache.get(claimed(post, language="ko"), post)
+    assert korean.language == "ko"
+    assert korean is not first
+    edited = Content("Meeting (room 7)", "Room 7", "announcement", "published", 2)
+    assert cache.get(claimed(edited), edited).title == "Meeting (room 7)"
+    equal_but_new = Content("Meeting", "Room 1", "announcement", "published", 1)
+    assert cache.get(claimed(equal_but_new), equal_but_new) == first
 
 
 def test_targets_and_spacing() -> None:
