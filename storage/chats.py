@@ -95,6 +95,15 @@ class ChatStore:
             for id_, external_id, kind, title, language, active, reason in rows
         }
 
+    async def keys(self, limit: int) -> set[tuple[str, str]] | None:
+        """Every recorded chat as (platform, external id); None when there are more than `limit`."""
+        query = select(ChatRow.platform, ChatRow.external_id).limit(limit + 1)
+        async with self._reads() as session:
+            rows = (await session.execute(query)).all()
+        if len(rows) > limit:
+            return None
+        return {(platform, external_id) for platform, external_id in rows}
+
     async def deactivate(
         self, platform: str, external_id: str, reason: str, *, now: datetime
     ) -> bool:

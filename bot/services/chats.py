@@ -11,6 +11,7 @@ from bot.i18n import normalize_language
 from bot.ports import Clock
 from bot.services.batch import Batcher
 from bot.services.cache import TTLCache
+from bot.services.known_chats import KnownChats
 from bot.tags import display_name, tag_key
 from storage.chats import EVERYTHING, ChatStore
 
@@ -39,6 +40,8 @@ class ChatService:
         )
         # A burst of first-time users costs one query per event-loop tick, not one each.
         self._lookups: Batcher[tuple[str, str], Chat] = Batcher(self._load_many)
+        # Most readers never subscribe: knowing which chats have a row spares them the query.
+        self._known = KnownChats(store.keys, ttl=CHAT_TTL, ticker=ticker)
 
     async def lookup(self, ref: ChatRef) -> Chat:
         """The chat if recorded, else an unrecorded stand-in (id 0); never writes."""
@@ -47,6 +50,9 @@ class ChatService:
         if cached is not None:
             return cached
         epoch = self._cache.epoch
+        if not await self._known.may_exist(key):
+            # Not cached: the known keys are reloaded within CHAT_TTL, and this stand-in with them.
+            return Chat(0, ref.platform, ref.external_id, ref.kind, ref.title)
         found = await self._lookups.load(key)
         # Readers who never subscribe leave no row behind; a stand-in carries the defaults.
         chat = found or Chat(0, ref.platform, ref.external_id, ref.kind, ref.title)
@@ -70,13 +76,16 @@ class ChatService:
         if cached is not None and cached.id and (ref.title is None or ref.title == cached.title):
             return cached
         chat = await self._store.ensure(ref, now=self._clock.now())
+        self._known.add(key)
         self._cache.put(key, chat)
         return chat
 
     async def joined(self, ref: ChatRef) -> Chat:
         """The bot was added or unblocked: record it, reactivate it."""
         self._forget(ref.platform, ref.external_id)
-        return await self._store.ensure(ref, now=self._clock.now(), reactivate=True)
+        chat = await self._store.ensure(ref, now=self._clock.now(), reactivate=True)
+        self._known.add((ref.platform, ref.external_id))
+        return chat
 
     async def left(self, ref: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: deactivate, keep settings."""
@@ -90,6 +99,7 @@ class ChatService:
         await self._store.migrate(
             ref.platform, ref.external_id, new_external_id, now=self._clock.now()
         )
+        self._known.add((ref.platform, new_external_id))
 
     async def subscribe(self, chat: Chat, names: Sequence[str]) -> list[str]:
         """Subscribe to the tags, or to everything when none are given; return what was added."""

@@ -9,6 +9,7 @@ import pytest
 
 from bot.services.batch import Batcher
 from bot.services.cache import TTLCache
+from bot.services.known_chats import KnownChats
 
 
 class Table:
@@ -140,3 +141,40 @@ def test_put_since_an_old_epoch_is_ignored() -> None:
     assert cache.get("a") == 2
     ticks[0] = 6
     assert cache.get("a") is None
+
+
+async def test_a_chat_recorded_during_a_reload_of_the_known_keys_stays_known() -> None:
+    gate = asyncio.Event()
+    stored = {("telegram", "1")}
+
+    async def load(limit: int) -> set[tuple[str, str]] | None:
+        snapshot = set(stored)
+        await gate.wait()
+        return snapshot
+
+    known = KnownChats(load, ttl=30)
+    waiting = asyncio.create_task(known.may_exist(("telegram", "2")))
+    await asyncio.sleep(0.01)
+    stored.add(("telegram", "2"))  # recorded here after the reload read the table
+    known.add(("telegram", "2"))
+    gate.set()
+    assert await waiting
+    assert await known.may_exist(("telegram", "1"))
+    assert not await known.may_exist(("telegram", "3"))
+    assert known.loads == 1
+
+
+async def test_a_failed_reload_of_the_known_keys_is_tried_again() -> None:
+    calls: list[int] = []
+
+    async def load(limit: int) -> set[tuple[str, str]] | None:
+        calls.append(limit)
+        if len(calls) == 1:
+            raise RuntimeError("database is down")
+        return set()
+
+    known = KnownChats(load, ttl=30, limit=7)
+    with pytest.raises(RuntimeError):
+        await known.may_exist(("telegram", "1"))
+    assert not await known.may_exist(("telegram", "1"))
+    assert calls == [7, 7]

@@ -15,6 +15,7 @@ from bot.ports import ManualClock
 from bot.services.access import AccessService
 from bot.services.announcements import AnnouncementService
 from bot.services.chats import CHAT_TTL, ChatService
+from bot.services.known_chats import KnownChats
 from storage.repository import Repository
 from tests.storage.util import post
 
@@ -48,6 +49,11 @@ def chat_reads(seen: list[str]) -> list[str]:
     return [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM chats" in s]
 
 
+def row_reads(seen: list[str]) -> list[str]:
+    """Reads of chats' rows (not of the list of recorded keys)."""
+    return [s for s in chat_reads(seen) if "chats.language" in s]
+
+
 def private(user: int) -> ChatRef:
     return ChatRef("telegram", str(user), ChatKind.PRIVATE)
 
@@ -65,7 +71,11 @@ async def test_200_concurrent_lookups_are_one_query_with_the_right_languages(
     with statements(engine) as seen:
         # Users 0-99 are recorded; 100-199 have never been seen.
         found = await asyncio.gather(*(chats.lookup(private(user)) for user in range(200)))
-    assert len(chat_reads(seen)) == 1
+    # One read of the recorded keys, one of the recorded chats' rows; nothing for the others.
+    assert len(chat_reads(seen)) == 2
+    assert len(row_reads(seen)) == 1
+    assert "IN (" in row_reads(seen)[0]
+    assert row_reads(seen)[0].count("?") + row_reads(seen)[0].count("%(") >= 100
     for user, chat in enumerate(found):
         assert chat.external_id == str(user)
         if user < 100:
@@ -90,7 +100,44 @@ async def test_one_chat_asked_for_many_times_at_once_is_one_key(
     with statements(engine) as seen:
         found = await asyncio.gather(*(chats.lookup(private(7)) for _ in range(50)))
     assert len({chat.id for chat in found}) == 1
-    assert len(chat_reads(seen)) == 1
+    assert len(row_reads(seen)) == 1
+
+
+async def test_chats_never_recorded_cost_no_query_until_the_ttl(
+    repo: Repository, other_repo: Repository, engine: AsyncEngine, clock: ManualClock
+) -> None:
+    ticker = Ticker()
+    chats = ChatService(repo.chats, clock, ticker=ticker)
+    await chats.lookup(private(1))
+    with statements(engine) as seen:
+        found = await asyncio.gather(*(chats.lookup(private(user)) for user in range(2, 300)))
+    assert seen == []
+    assert {chat.id for chat in found} == {0}
+    # Recorded here: known at once. Recorded by another process: known after the TTL.
+    here = await chats.ensure(private(2))
+    await chats.set_language(here, "ko")
+    assert (await chats.lookup(private(2))).language == "ko"
+    there = await other_repo.chats.ensure(private(3), now=clock.now())
+    await other_repo.chats.set_language(there.id, "ru")
+    assert (await chats.lookup(private(3))).id == 0
+    ticker.now += CHAT_TTL + 1
+    assert (await chats.lookup(private(3))).language == "ru"
+
+
+async def test_beyond_the_key_limit_every_chat_is_looked_up(
+    repo: Repository, engine: AsyncEngine, clock: ManualClock
+) -> None:
+    for user in range(3):
+        await repo.chats.ensure(private(user), now=clock.now())
+    assert await repo.chats.keys(limit=3) == {
+        ("telegram", "0"),
+        ("telegram", "1"),
+        ("telegram", "2"),
+    }
+    assert await repo.chats.keys(limit=2) is None
+    known = KnownChats(repo.chats.keys, ttl=CHAT_TTL, limit=2)
+    assert await known.may_exist(("telegram", "99"))
+    assert known.loads == 1
 
 
 async def test_a_language_set_by_another_process_is_seen_after_the_ttl(
