@@ -4,8 +4,12 @@ Runs the fake Bot API in this process and each bot as its own process, on the sa
 after the other: N distinct users each send `/tag Korea` at once; the time is from injecting
 the updates to the fake having received the N-th answer. Every bot sends the same message:
 Herald's own answer to `/tag Korea` (HTML, buttons, no link preview), captured first, so the
-fake and the bots' JSON decoding do the same work for each. The bots run in rounds, one after
-the other within a round (the machine may be shared), and the table shows each bot's median.
+fake and the bots' JSON decoding do the same work for each, over 100 connections (what
+`herald run` uses). The bots run in rounds, one after the other within a round (the machine
+may be shared), and the table shows each bot's median rate and the CPU time its process spent
+per answer (less disturbed by other load than the rate). One bare bot runs with the garbage
+collector settings `herald run` applies once started; the last row gives every user's chat a
+row beforehand, so `herald run` looks each one up instead of knowing it has none.
 
     .venv/bin/python bench/telegram_commands.py [-n 2000] [--rounds 3] [--latency-ms 0]
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -40,6 +45,12 @@ ADMIN = 1
 # The first user ids are for preparing; each bot's users come after.
 CAPTURE_USER = 2
 ANSWER_ENV = "HERALD_BENCH_ANSWER"
+# The first rows of the table are bare python-telegram-bot bots.
+BARE_BOTS = 4
+# The last row: herald run with every user's chat recorded beforehand (a row to look up).
+RECORDED = "herald run (SQLite), every user's chat already recorded"
+# Connections to the Bot API: TelegramConfig.connection_pool_size, what `herald run` uses.
+POOL = 100
 
 
 @dataclass
@@ -49,6 +60,8 @@ class Row:
     name: str
     answered: int
     seconds: float
+    # CPU time (user + system) the bot's process spent from injecting to the last answer.
+    cpu: float | None = None
 
     @property
     def rate(self) -> float:
@@ -74,6 +87,12 @@ class Result:
         return "/".join(str(row.answered) for row in self.rows)
 
     @property
+    def cpu_ms(self) -> str:
+        """The median round's bot CPU milliseconds per answered command."""
+        per = [row.cpu / row.answered * 1000 for row in self.rows if row.cpu and row.answered]
+        return f"{statistics.median(per):.2f}" if per else "–"
+
+    @property
     def spread(self) -> str:
         """The slowest and fastest rounds' rates."""
         rates = [row.rate for row in self.rows]
@@ -83,7 +102,7 @@ class Result:
 SELF = str(Path(__file__).resolve())
 
 
-def bare_bot(root: str, transport: str, concurrent: bool) -> None:
+def bare_bot(root: str, transport: str, concurrent: bool, settled: bool = False) -> None:
     """A bare python-telegram-bot bot answering /tag with Herald's captured answer (subprocess)."""
     from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
     from telegram.constants import ParseMode
@@ -98,9 +117,9 @@ def bare_bot(root: str, transport: str, concurrent: bool) -> None:
     if transport == "aiohttp":
         from adapters.telegram.transport import AiohttpRequest
 
-        builder = builder.request(AiohttpRequest(connection_pool_size=64))
+        builder = builder.request(AiohttpRequest(connection_pool_size=POOL))
     else:
-        builder = builder.connection_pool_size(64)
+        builder = builder.connection_pool_size(POOL)
     application = builder.concurrent_updates(concurrent).build()
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,7 +133,11 @@ def bare_bot(root: str, transport: str, concurrent: bool) -> None:
         )
 
     application.add_handler(CommandHandler("tag", answer))
-    application.run_polling(timeout=10, close_loop=False)
+    from bot.app import settled_memory
+
+    # `settled`: the garbage-collector settings `herald run` uses, for a like-for-like row.
+    with settled_memory() if settled else contextlib.nullcontext():
+        application.run_polling(timeout=10, close_loop=False)
 
 
 class FixedCore:
@@ -185,8 +208,21 @@ async def adapter_only(root: str) -> None:
     core = FixedCore(await herald_answer())
     adapter = TelegramAdapter(core, TelegramConfig(token=TOKEN, api_url=root))
     await adapter.start()
-    await stop.wait()
+    from bot.app import settled_memory
+
+    with settled_memory():  # as `herald run` does once started
+        await stop.wait()
     await adapter.stop()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (None without Linux's /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(
@@ -202,13 +238,16 @@ async def measure(
         await fake.wait_until(lambda: len(fake.calls("getUpdates")) > polls, within=60)
         users = range(first, first + n)
         goal = fake.sent_count + n
+        cpu_before = cpu_seconds(process.pid)
         started = time.perf_counter()
         for user in users:
             fake.send_text(user, "/tag Korea")
         await fake.wait_until(lambda: fake.sent_count >= goal, within=600)
         seconds = time.perf_counter() - started
+        cpu_after = cpu_seconds(process.pid)
         answered = sum(1 for user in users if fake.sent_to(user))
-        return Row(name, answered, seconds)
+        cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+        return Row(name, answered, seconds, cpu)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -216,6 +255,23 @@ async def measure(
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+async def record_chats(database_url: str, users: range) -> None:
+    """Give each user's private chat a row with its language set, as after /start and /lang."""
+    from bot.domain import ChatKind
+    from storage.engine import create_engine
+    from storage.repository import Repository
+
+    engine = create_engine(database_url)
+    try:
+        chats = Repository.for_engine(engine).chats
+        now = datetime.now(UTC)
+        for user in users:
+            chat = await chats.ensure(ChatRef("telegram", str(user), ChatKind.PRIVATE), now=now)
+            await chats.set_language(chat.id, "en")
+    finally:
+        await engine.dispose()
 
 
 async def prepare_herald(fake: FakeTelegram, env: dict[str, str]) -> str:
@@ -266,20 +322,27 @@ async def main() -> None:
                 ("bare PTB (httpx; concurrent updates)", [*me, "--bare", "httpx-concurrent"]),
                 ("bare PTB (aiohttp transport; concurrent updates)", [*me, "--bare", "aiohttp"]),
                 (
+                    "bare PTB (aiohttp; concurrent; herald run's GC settings)",
+                    [*me, "--bare", "aiohttp-settled"],
+                ),
+                (
                     "Herald's Telegram adapter, core answer precomputed",
                     [*me, "--adapter-only", "-"],
                 ),
                 ("herald run (SQLite)", herald),
             ]
+            bots.append((RECORDED, herald))
             results = [Result(name, []) for name, _ in bots]
             first = 1000
             for _ in range(args.rounds):
                 for result, (name, command) in zip(results, bots, strict=True):
                     # Fresh users every run: each bot meets every chat for the first time.
+                    if name == RECORDED:
+                        await record_chats(env["HERALD_DATABASE_URL"], range(first, first + args.n))
                     result.rows.append(await measure(fake, name, command, env, args.n, first))
                     first += args.n
     default_bare = results[0].rate
-    best_bare = max(result.rate for result in results[:3])
+    best_bare = max(result.rate for result in results[:BARE_BOTS])
     print(f"# Telegram commands: {args.n} users x `/tag Korea`, fake latency "
           f"{args.latency_ms:g} ms, median of {args.rounds} rounds")
     print(f"# {platform.node()} · {platform.processor() or platform.machine()} · "
@@ -287,17 +350,19 @@ async def main() -> None:
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print()
     print("| bot | answered per round | commands/s (median) | rounds' range | "
-          "vs default bare | vs best bare |")
-    print("|---|---:|---:|---:|---:|---:|")
+          "vs default bare | vs best bare | bot CPU ms/command |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
         print(f"| {result.name} | {result.answered} | {result.rate:.0f} | {result.spread} | "
-              f"{result.rate / default_bare:.2f} | {result.rate / best_bare:.2f} |")
+              f"{result.rate / default_bare:.2f} | {result.rate / best_bare:.2f} | "
+              f"{result.cpu_ms} |")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--bare":
-        transport = "aiohttp" if sys.argv[2] == "aiohttp" else "httpx"
-        bare_bot(os.environ["HERALD_TELEGRAM_API_URL"], transport, sys.argv[2] != "httpx")
+        transport = "aiohttp" if sys.argv[2].startswith("aiohttp") else "httpx"
+        settled = sys.argv[2].endswith("-settled")
+        bare_bot(os.environ["HERALD_TELEGRAM_API_URL"], transport, sys.argv[2] != "httpx", settled)
     elif len(sys.argv) == 3 and sys.argv[1] == "--adapter-only":
         asyncio.run(adapter_only(os.environ["HERALD_TELEGRAM_API_URL"]))
     else:
