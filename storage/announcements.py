@@ -10,8 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Announcement, NewAnnouncement, Status
-from bot.formatting import Photo
-from bot.formatting import Styles, styles_to_json
+from bot.formatting import Photo, Styles, styles_to_json
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
