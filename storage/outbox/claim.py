@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import Photo
 from storage.outbox.contents import Content, ContentCache, occurrences
+from storage.outbox.driver import sqlite_driver, stored_time, time_reader
 from storage.outbox.tables import CHATS, COPIES, DELIVERIES
 
 
@@ -83,6 +84,32 @@ def _row_columns() -> tuple[Any, ...]:
     )
 
 
+_RETURNED = ", ".join(
+    (
+        "id, chat_id, action, revision, attempts, announcement_id, occurrence_id",
+        "(SELECT x.platform " + _CHAT,
+        "(SELECT x.external_id " + _CHAT,
+        "(SELECT x.kind " + _CHAT,
+        "(SELECT x.language " + _CHAT,
+        "(SELECT x.active " + _CHAT,
+        "(SELECT x.message_ids " + _COPY,
+        "(SELECT x.sent_at " + _COPY,
+        "(SELECT x.revision " + _ANNOUNCEMENT,
+        "(SELECT x.status " + _ANNOUNCEMENT,
+    )
+)
+# claim()'s statement written out for SQLite's driver, one call (see storage.outbox.driver).
+# Built from the constants above only; every value is a parameter.
+_SQLITE_CLAIM = (
+    "UPDATE deliveries SET lease_until = ?, lease_owner = ?, attempts = attempts + 1, "  # noqa: S608
+    "updated_at = ? WHERE id IN (SELECT d.id FROM deliveries AS d "
+    "WHERE d.state = 'pending' AND d.due_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?) "
+    "AND (SELECT c.platform FROM chats AS c WHERE c.id = d.chat_id) "
+    "IN (SELECT value FROM json_each(?)) ORDER BY d.due_at LIMIT ?) RETURNING " + _RETURNED
+)
+_SENT_AT = 13  # where the copy's sent_at sits in a returned row
+
+
 async def claim(
     session: AsyncSession,
     *,
@@ -98,6 +125,18 @@ async def claim(
     One UPDATE … RETURNING leases the rows and reads their chats and copies; `contents`
     (kept by the caller across claims) supplies the announcement texts.
     """
+    driver = await sqlite_driver(session)
+    if driver is not None:
+        stamp = stored_time(session, now)
+        lease = stored_time(session, now + timedelta(seconds=lease_seconds))
+        params = (lease, owner, stamp, stamp, stamp, json.dumps(sorted(platforms)), limit)
+        read_time = time_reader(session)
+        found = [
+            (*row[:_SENT_AT], read_time(row[_SENT_AT]), *row[_SENT_AT + 1 :])
+            for row in await driver.execute_fetchall(_SQLITE_CLAIM, params)
+        ]
+        found.sort(key=lambda r: int(r[0]))
+        return await _claimed(session, found, contents or ContentCache())
     d = DELIVERIES.c
     chosen = (
         select(d.id)

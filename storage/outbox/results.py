@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import aiosqlite
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.outbox.driver import sqlite_driver, stored_time
 from storage.outbox.tables import ANNOUNCEMENTS, CHATS, COPIES, DELIVERIES
 from storage.outbox.tables import rowcount as _rowcount
 from storage.types import UTCDateTime
@@ -52,6 +55,13 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: dateti
         by_kind.setdefault(outcome.kind, []).append(outcome)
     done = {"lease_until": None, "lease_owner": None, "updated_at": now}
     if sent := by_kind.get(SENT):
+        sends = [o for o in sent if o.action == "send"]
+        driver = await sqlite_driver(session)
+        if driver is not None:
+            # A broadcast's results are plain sends: two driver calls for the whole batch.
+            fast = [o for o in sends if o.announcement_id is not None]
+            await _record_sends(session, driver, fast, now)
+            sent = [o for o in sent if o.action != "send" or o.announcement_id is None]
         await _update_copies(session, sent, now)
         # Rows whose ids now sit in message_copies take them from there in one statement.
         copied: list[Outcome] = []
@@ -78,7 +88,7 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: dateti
                 .values(state="sent", message_ids=bindparam("b_ids"), error=None, **done),
                 [{"b_id": o.delivery_id, "b_ids": json.dumps(list(o.message_ids))} for o in others],
             )
-        await _reconcile(session, [o for o in sent if o.action == "send"], now)
+        await _reconcile(session, sends, now)
     if retry := by_kind.get(RETRY):
         await session.execute(
             update(DELIVERIES)
@@ -178,18 +188,57 @@ async def _update_copies(session: AsyncSession, sent: Sequence[Outcome], now: da
         )
 
 
+_SQLITE_COPIES = (
+    "INSERT INTO message_copies (announcement_id, chat_id, message_ids, sent_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (announcement_id, chat_id) DO UPDATE SET "
+    "message_ids = excluded.message_ids, sent_at = excluded.sent_at, "
+    "updated_at = excluded.updated_at"
+)
+_SQLITE_SENT = (
+    "UPDATE deliveries SET state = 'sent', message_ids = ?, error = NULL, lease_until = NULL, "
+    "lease_owner = NULL, updated_at = ? WHERE id = ?"
+)
+
+
+async def _record_sends(
+    session: AsyncSession, driver: aiosqlite.Connection, sends: Sequence[Outcome], now: datetime
+) -> None:
+    """SQLite: the copies and the rows of a batch of sends, one driver call each."""
+    if not sends:
+        return
+    stamp = stored_time(session, now)
+    ids = [json.dumps(list(o.message_ids)) for o in sends]
+    await driver.executemany(
+        _SQLITE_COPIES,
+        [(o.announcement_id, o.chat_id, i, stamp, stamp) for o, i in zip(sends, ids, strict=True)],
+    )
+    await driver.executemany(
+        _SQLITE_SENT, [(i, stamp, o.delivery_id) for o, i in zip(sends, ids, strict=True)]
+    )
+
+
+async def _states(session: AsyncSession, aids: set[int]) -> dict[int, tuple[str, int]]:
+    driver = await sqlite_driver(session)
+    if driver is not None:
+        rows: Iterable[Sequence[Any]] = await driver.execute_fetchall(
+            "SELECT id, status, revision FROM announcements WHERE id IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(sorted(aids)),),
+        )
+    else:
+        a = ANNOUNCEMENTS.c
+        rows = (
+            await session.execute(select(a.id, a.status, a.revision).where(a.id.in_(sorted(aids))))
+        ).all()
+    return {int(aid): (status, int(rev)) for aid, status, rev in rows}
+
+
 async def _reconcile(session: AsyncSession, sends: Sequence[Outcome], now: datetime) -> None:
     """A send that raced an edit or a retraction gets its own edit or delete row."""
     aids = {o.announcement_id for o in sends if o.announcement_id is not None}
     if not aids:
         return
-    a = ANNOUNCEMENTS.c
-    current = {
-        int(aid): (status, int(rev))
-        for aid, status, rev in await session.execute(
-            select(a.id, a.status, a.revision).where(a.id.in_(sorted(aids)))
-        )
-    }
+    current = await _states(session, aids)
     follow_ups = []
     for o in sends:
         if o.announcement_id is None or o.announcement_id not in current:
