@@ -41,28 +41,44 @@ def nest(styles: Styles, length: int) -> Styles:
         if r.start < r.end
     ]
     heapq.heapify(heap)
-    counter = len(heap)
+    counter = len(styles)  # tie-breaker after every index used above, so runs never compare
     out: list[TextStyle] = []
-    stack: list[TextStyle] = []
+    stack: list[int] = []  # indices into `out` of the runs open at this point
+    last_child: dict[int, int] = {}  # parent index (-1: none) → index of its last child
     while heap:
         _, _, run = heapq.heappop(heap)
-        while stack and stack[-1].end <= run.start:
+        while stack and out[stack[-1]].end <= run.start:
             stack.pop()
-        if stack and stack[-1].end < run.end:
+        open_runs = [out[i] for i in stack]
+        if open_runs and open_runs[-1].end < run.end:
             # Crosses the run it starts in: queue both halves, so a half that now covers
             # the same text as another run is ordered by style like any other tie.
-            cut = stack[-1].end
+            cut = open_runs[-1].end
             for half in (replace(run, end=cut), replace(run, start=cut)):
                 heapq.heappush(heap, (order_key(half), counter, half))
                 counter += 1
             continue
-        if any(o.style in _VERBATIM for o in stack):
+        if any(o.style in _VERBATIM for o in open_runs):
             continue
-        if any(o.style is run.style for o in stack):
+        if any(o.style is run.style for o in open_runs):
             continue  # bold in bold says nothing; a link in a link or a quote in a quote is refused
+        parent = stack[-1] if stack else -1
+        previous = last_child.get(parent)
+        if previous is not None and _continues(out[previous], run):
+            # `**a****b**` would read as something else: one run, not two touching ones.
+            out[previous] = replace(out[previous], end=run.end)
+            stack.append(previous)
+            continue
         out.append(run)
-        stack.append(run)
+        last_child[parent] = len(out) - 1
+        stack.append(len(out) - 1)
     return tuple(out)
+
+
+def _continues(before: TextStyle, run: TextStyle) -> bool:
+    return (before.end, before.style, before.url, before.language) == (
+        run.start, run.style, run.url, run.language
+    )
 
 
 def clip(styles: Styles, start: int, end: int) -> Styles:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import discord
-from discord.utils import escape_markdown
 
+from adapters.discord.markdown import escape, take_runs, ulen
+from bot import formatting
+from bot.formatting import Styles, TextStyle
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Reply, Span, Style
+from bot.runs import clip
+
+__all__ = ["escape", "ulen"]
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -25,11 +30,6 @@ COLOURS = {
     MessageKind.REMINDER: 0x1ABC9C,
     MessageKind.RETRACTION: 0x95A5A6,
 }
-
-
-def ulen(text: str) -> int:
-    """Length in UTF-16 code units, the safe way to count against Discord's limits."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _fit(text: str, budget: int) -> int:
@@ -82,11 +82,6 @@ def split_text(text: str, limit: int) -> list[str]:
         if head:
             parts.append(head)
     return parts
-
-
-def escape(text: str) -> str:
-    """User text made inert: markdown escaped (links left intact)."""
-    return escape_markdown(text, ignore_links=True)
 
 
 def _span(span: Span) -> str:
@@ -162,24 +157,63 @@ def body_text(message: OutboundMessage) -> str:
     return body
 
 
+class _Body:
+    """What is left of the body to place in embeds: escaped markdown, or text with runs."""
+
+    def __init__(self, message: OutboundMessage) -> None:
+        self.markdown = ""
+        self.text = ""
+        self.runs: Styles = ()
+        self.styled = bool(message.body_styles)
+        if self.styled:
+            self.text, self.runs = styled_body(message)
+        else:
+            self.markdown = body_text(message)
+
+    def size(self) -> int:
+        """Roughly how many units are left (exact for plain bodies)."""
+        return ulen(self.text) if self.styled else ulen(self.markdown)
+
+    def take(self, room: int) -> str:
+        """The next chunk of at most `room` units."""
+        if not self.styled:
+            chunk, self.markdown = take(self.markdown, room)
+            return chunk
+        chunk, self.text, self.runs = take_runs(self.text, self.runs, room)
+        return chunk
+
+
+def styled_body(message: OutboundMessage) -> tuple[str, Styles]:
+    """The body with its runs, and the signature as an italic last paragraph."""
+    body = message.body.strip()
+    start = len(message.body) - len(message.body.lstrip())
+    runs = clip(message.body_styles, start, start + len(body))
+    signature = (message.signature or "").strip()
+    if not signature:
+        return body, runs
+    text = f"{body}\n\n{signature}" if body else signature
+    italic = TextStyle(formatting.Style.ITALIC, len(text) - len(signature), len(text))
+    return text, (*runs, italic)
+
+
 def render_message(message: OutboundMessage) -> list[MessagePart]:
     """An announcement as messages of embeds: ≤10 embeds and ≤6000 units per message."""
     colour = COLOURS.get(message.kind, COLOURS[MessageKind.ANNOUNCEMENT])
     title = title_text(message.title)
     footer = footer_text(message)
     reserve = ulen(footer)
-    rest = body_text(message)
+    rest = _Body(message)
     parts: list[MessagePart] = [MessagePart()]
     first = True
-    while first or rest:
+    while first or rest.size():
         part = parts[-1]
         own = ulen(title) if first else 0
         room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - part.size() - own - reserve)
         full = len(part.embeds) >= EMBEDS_PER_MESSAGE
-        if part.embeds and (full or room < min(_MIN_CHUNK, ulen(rest) or 1)):
+        if part.embeds and (full or room < min(_MIN_CHUNK, rest.size() or 1)):
             parts.append(MessagePart())
             continue
-        chunk, rest = take(rest, room)
+        chunk = rest.take(room)
         embed = discord.Embed(colour=colour, description=chunk or None)
         if first and title:
             embed.title = title
