@@ -28,6 +28,7 @@ from adapters.telegram.downloads import PhotoRefused, download_photo
 from adapters.telegram.entities import styles_from_entities
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
+from adapters.telegram.rendered import RenderedReplies
 from adapters.telegram.targets import resolve_target, target_words
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
@@ -119,6 +120,7 @@ class Conversation:
         self._core = core
         self._admin_ttl = admin_ttl
         self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._rendered = RenderedReplies()
         self.bot_username: str | None = None
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -280,8 +282,7 @@ class Conversation:
         self, context: Context, chat_id: int, reply: Reply, *, quote: int | None = None
     ) -> None:
         """Send a reply's parts; buttons go under the last part."""
-        parts = render_reply(reply)
-        markup = keyboard(reply)
+        parts, markup = self._rendered.render(reply)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await _send_patiently(
