@@ -13,7 +13,7 @@ import discord
 from adapters.discord.render import render_reply
 from bot.commands.types import Command
 from bot.domain import ChatKind
-from bot.formatting import Photo
+from bot.formatting import Photo, Styles
 from bot.i18n import N_, normalize_language, translate
 from bot.ports import Core
 from bot.replies import Reply
@@ -192,10 +192,17 @@ class InteractionRunner:
         return await self._handle(replace(command, preflight=True))
 
     async def run(
-        self, interaction: discord.Interaction[Any], text: str, *, photo: Photo | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        *,
+        photo: Photo | None = None,
+        styles: Styles = (),
     ) -> None:
         """Answer a slash command or modal submit with the core's reply for `text`."""
-        command = replace(to_command(interaction, text, from_button=False), photo=photo)
+        command = replace(
+            to_command(interaction, text, from_button=False), photo=photo, styles=styles
+        )
         personal = command_name(text) in PERSONAL
         subscribing = command_name(text) == "subscribe"
         missing = missing_permissions(interaction) if subscribing else []

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.formatting import Photo
+from adapters.discord.markdown_parse import parse_markdown
+from bot.formatting import Photo, Styles
 from bot.i18n import translate
+from bot.runs import clip, shift
 
 if TYPE_CHECKING:
     from adapters.discord.interactions import InteractionRunner
@@ -87,6 +89,18 @@ def post_text(verb: str, title: str, body: str, tags: str, announcement_id: int 
     return f"{text}\nTags: {tag_line}" if tag_line else text
 
 
+def post_command(
+    verb: str, title: str, body: str, tags: str, announcement_id: int | None
+) -> tuple[str, Styles]:
+    """The command line, its body's markdown read as style runs over that line."""
+    plain, runs = parse_markdown(body.strip())
+    text = post_text(verb, title, plain, tags, announcement_id)
+    # post_text strips the body again; the body starts right after the title line.
+    start = len(post_text(verb, title, "", "", announcement_id))
+    lead = len(plain) - len(plain.lstrip())
+    return text, shift(clip(runs, lead, len(plain.rstrip())), start)
+
+
 class PostModal(discord.ui.Modal):
     """Title, body and tags of an announcement; submitting runs /post, /draft or /edit ID."""
 
@@ -137,8 +151,5 @@ class PostModal(discord.ui.Modal):
         if found:
             await interaction.response.send_message("\n".join(found), ephemeral=True)
             return
-        await self.runner.run(
-            interaction,
-            post_text(self.verb, title, body, tags, self.announcement_id),
-            photo=self.photo,
-        )
+        text, styles = post_command(self.verb, title, body, tags, self.announcement_id)
+        await self.runner.run(interaction, text, photo=self.photo, styles=styles)
