@@ -207,10 +207,10 @@ async def adapter_only(root: str) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     core = FixedCore(await herald_answer())
     adapter = TelegramAdapter(core, TelegramConfig(token=TOKEN, api_url=root))
-    await adapter.start()
     from bot.app import settled_memory
 
-    with settled_memory():  # as `herald run` does once started
+    with settled_memory():  # as `herald run` does before starting its adapters
+        await adapter.start()
         await stop.wait()
     await adapter.stop()
 

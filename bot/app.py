@@ -182,7 +182,7 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
 
 @contextlib.contextmanager
 def settled_memory() -> Iterator[None]:
-    """While Herald runs: what startup built stays out of collections; young ones collect rarely."""
+    """While Herald runs: what it built stays out of collections; young objects collect rarely."""
     # Every collection walks the objects it tracks: without freeze() each full one walks the
     # ~150,000 built at startup (libraries, services), and the default young threshold (700)
     # runs a collection every few commands under load. 50,000 bounds the uncollected cyclic
@@ -219,23 +219,24 @@ async def run(
         herald.adapters = adapters
         platforms: dict[str, Platform] = {adapter.name: adapter for adapter in adapters}
         delivery = herald.start_delivery(platforms)
-        await delivery.start()
-        for adapter in adapters:
-            if role == "all":
-                await adapter.start()
-            else:
-                # A worker only delivers: receiving stays with the `--role all` process.
-                await adapter.start_sending()
-        if herald.scheduler is not None and role == "all":
-            # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
-            await herald.scheduler.start()
-        names = ", ".join(platforms) or "none"
-        log.info("Herald running (role %s; platforms: %s)", role, names)
+        # Everything is built: settle memory before the first update or delivery arrives.
         with settled_memory():
+            await delivery.start()
+            for adapter in adapters:
+                if role == "all":
+                    await adapter.start()
+                else:
+                    # A worker only delivers: receiving stays with the `--role all` process.
+                    await adapter.start_sending()
+            if herald.scheduler is not None and role == "all":
+                # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
+                await herald.scheduler.start()
+            names = ", ".join(platforms) or "none"
+            log.info("Herald running (role %s; platforms: %s)", role, names)
             await stop.wait()
-        if console_adapter is not None and not console_adapter.interactive:
-            # Piped input: let what was just posted go out before leaving.
-            await delivery.run_until_idle(timeout=30)
+            if console_adapter is not None and not console_adapter.interactive:
+                # Piped input: let what was just posted go out before leaving.
+                await delivery.run_until_idle(timeout=30)
     finally:
         await herald.close()
     return 0
