@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import Photo
 from storage.outbox.contents import Content, ContentCache, occurrences
 from storage.outbox.driver import sqlite_driver, stored_time, time_reader
-from storage.outbox.tables import CHATS, COPIES, DELIVERIES
+from storage.outbox.tables import ANNOUNCEMENTS, CHATS, COPIES, DELIVERIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +65,9 @@ _ANNOUNCEMENT = "FROM announcements AS x WHERE x.id = deliveries.announcement_id
 def _row_columns() -> tuple[Any, ...]:
     """A row's own columns, then its chat's, its current copy's and its announcement's key.
 
-    Scalar lookups by primary or unique key, so that the claiming UPDATE can return them all
-    (SQLite lets RETURNING name only the updated table). The announcement's text is not here:
-    it comes from the ContentCache, read once per (id, revision, status), not once per row.
+    Scalar lookups by primary or unique key, the shape SQLite's claim returns (its RETURNING
+    names only the updated table). The announcement's text is not here: it comes from the
+    ContentCache, read once per (id, revision, status), not once per row.
     """
     d = DELIVERIES.c
     return (
@@ -137,9 +137,9 @@ async def claim(
         ]
         found.sort(key=lambda r: int(r[0]))
         return await _claimed(session, found, contents or ContentCache())
-    d = DELIVERIES.c
+    d, c, m, a = DELIVERIES.c, CHATS.c, COPIES.c, ANNOUNCEMENTS.c
     chosen = (
-        select(d.id)
+        select(d.id, d.chat_id, d.announcement_id)
         .where(*_claimable(now, platforms))
         .order_by(d.due_at)
         .limit(limit)
@@ -148,16 +148,38 @@ async def claim(
         .cte("chosen")
         .prefix_with("MATERIALIZED")
     )
+    # PostgreSQL returns joined tables' columns from UPDATE … FROM: joins cost it less than
+    # a scalar lookup per column (25 vs 35 ms for 800 rows, EXPLAIN ANALYZE).
+    shown = (
+        select(
+            chosen.c.id, c.platform, c.external_id, c.kind, c.language, c.active,
+            m.message_ids, m.sent_at, a.revision, a.status,
+        )
+        .select_from(
+            chosen.join(CHATS, c.id == chosen.c.chat_id)
+            .outerjoin(
+                COPIES,
+                and_(m.announcement_id == chosen.c.announcement_id, m.chat_id == chosen.c.chat_id),
+            )
+            .outerjoin(ANNOUNCEMENTS, a.id == chosen.c.announcement_id)
+        )
+        .subquery("shown")
+    )
+    s = shown.c
     leased = await session.execute(
         update(DELIVERIES)
-        .where(d.id == chosen.c.id)
+        .where(d.id == s.id)
         .values(
             lease_until=now + timedelta(seconds=lease_seconds),
             lease_owner=owner,
             attempts=d.attempts + 1,
             updated_at=now,
         )
-        .returning(*_row_columns())
+        .returning(
+            d.id, d.chat_id, d.action, d.revision, d.attempts, d.announcement_id,
+            d.occurrence_id, s.platform, s.external_id, s.kind, s.language, s.active,
+            s.message_ids, s.sent_at, s.revision, s.status,
+        )
     )
     rows = sorted(leased.all(), key=lambda r: int(r[0]))
     return await _claimed(session, rows, contents or ContentCache())
