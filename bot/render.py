@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Announcement, Page
 from bot.photos import PHOTO_MARK
-from bot.replies import Button, ReplyBuilder
+from bot.replies import Button, ReplyBuilder, Span, Style
+from bot.runs import flat_spans
 
 Translate = Callable[..., str]
 PREVIEW_LENGTH = 160
@@ -34,7 +35,9 @@ def announcement_full(
 ) -> ReplyBuilder:
     """Title, body, signature, tags and the facts line."""
     builder.bold(item.title).line().line()
-    builder.line(item.body)
+    for span in flat_spans(item.body, item.body_styles):
+        _append(builder, span)
+    builder.line()
     if item.signature:
         builder.line().italic(item.signature).line()
     if item.tags:
@@ -49,6 +52,19 @@ def announcement_full(
     facts.append(t("Views: {count}", count=item.views))
     builder.line().italic(" · ".join(facts))
     return builder
+
+
+def _append(builder: ReplyBuilder, span: Span) -> None:
+    if span.style is Style.LINK and span.url:
+        builder.link(span.text, span.url)
+    elif span.style is Style.BOLD:
+        builder.bold(span.text)
+    elif span.style is Style.ITALIC:
+        builder.italic(span.text)
+    elif span.style is Style.CODE:
+        builder.code(span.text)
+    else:
+        builder.text(span.text)
 
 
 def preview(text: str, length: int = PREVIEW_LENGTH) -> str:

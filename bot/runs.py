@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import replace
+from itertools import pairwise
 
 from bot.formatting import Style, Styles, TextStyle
+from bot.replies import Span
+from bot.replies import Style as SpanStyle
 
 # Outermost first when two runs cover the same text.
 _RANK = {
@@ -33,6 +36,18 @@ def nest(styles: Styles, length: int) -> Styles:
 
     Runs inside code or code blocks, and a run inside one of its own style, are dropped.
     """
+    result = _nest_once(styles, length)
+    # Merging touching runs can make a new tie (`**a**` over two code runs that became one);
+    # nesting again settles it, and a settled result comes back unchanged.
+    for _ in range(8):
+        again = _nest_once(result, length)
+        if again == result:
+            break
+        result = again
+    return result
+
+
+def _nest_once(styles: Styles, length: int) -> Styles:
     heap = [
         (order_key(r), i, r)
         for i, r in enumerate(
@@ -99,3 +114,38 @@ def shift(styles: Styles, by: int) -> Styles:
         if lo < hi:
             out.append(replace(run, start=lo, end=hi))
     return tuple(out)
+
+
+_SPAN_STYLES = (
+    (Style.LINK, SpanStyle.LINK),
+    (Style.CODE, SpanStyle.CODE),
+    (Style.PRE, SpanStyle.CODE),
+    (Style.BOLD, SpanStyle.BOLD),
+    (Style.ITALIC, SpanStyle.ITALIC),
+)
+
+
+def flat_spans(text: str, styles: Styles) -> list[Span]:
+    """Text with runs as reply spans, which cannot nest: each piece keeps its strongest style.
+
+    A link wins (it stays clickable), then code, bold, italic; the other styles are dropped.
+    """
+    runs = nest(styles, len(text))
+    cuts = sorted({0, len(text), *(r.start for r in runs), *(r.end for r in runs)})
+    spans: list[Span] = []
+    for start, end in pairwise(cuts):
+        covering = [r for r in runs if r.start <= start and end <= r.end]
+        span = Span(text[start:end])
+        for style, span_style in _SPAN_STYLES:
+            found = next((r for r in covering if r.style is style), None)
+            if found is not None and (style is not Style.LINK or _web(found.url)):
+                span = Span(text[start:end], span_style, found.url if found.url else None)
+                break
+        if spans and (spans[-1].style, spans[-1].url) == (span.style, span.url):
+            span = Span(spans.pop().text + span.text, span.style, span.url)
+        spans.append(span)
+    return spans
+
+
+def _web(url: str | None) -> bool:
+    return url is not None and url.lower().startswith(("https://", "http://"))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.commands.parsing import parse_post_text
 from bot.formatting import Style, Styles, TextStyle
-from bot.runs import clip, nest, shift
+from bot.runs import clip, flat_spans, nest, shift
 
 B, IT, C, L = Style.BOLD, Style.ITALIC, Style.CODE, Style.LINK
 
@@ -64,3 +64,19 @@ def test_nest_is_idempotent_and_properly_nested(runs: list[TextStyle]) -> None:
         for b in nested:
             crossing = a.start < b.start < a.end < b.end
             assert not crossing
+
+
+def test_flat_spans_keep_the_strongest_style() -> None:
+    text = "a bold italic link code end"
+    spans = flat_spans(
+        text,
+        (
+            TextStyle(B, 2, 13), TextStyle(IT, 7, 13), TextStyle(L, 14, 18, url="https://x"),
+            TextStyle(C, 19, 23), TextStyle(L, 24, 27, url="javascript:x"),
+        ),
+    )
+    assert [(s.style.value, s.text, s.url) for s in spans] == [
+        ("plain", "a ", None), ("bold", "bold italic", None), ("plain", " ", None),
+        ("link", "link", "https://x"), ("plain", " ", None), ("code", "code", None),
+        ("plain", " end", None),
+    ]

@@ -60,6 +60,13 @@ def formatted_message(world: World, chat_id: int, text: str, entities: list[dict
     return int(message["message_id"])
 
 
+def _piece(text: str, entity: dict[str, Any]) -> str:
+    """The text an entity covers (its offsets count UTF-16 units)."""
+    units = text.encode("utf-16-le")
+    start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+    return units[start:end].decode("utf-16-le")
+
+
 def _sorted(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(entities, key=lambda e: (e["offset"], -e["length"], e["type"]))
 
@@ -155,5 +162,16 @@ async def test_long_formatted_post_splits_into_valid_parts(world: World) -> None
     for part in parts:
         assert utf16_len(part.text) <= 4096
         for e in part.entities[1 if part is parts[0] else 0 :]:
-            piece = part.text.encode("utf-16-le")[2 * e["offset"] : 2 * (e["offset"] + e["length"])]
-            assert piece.decode("utf-16-le") in {"bold words", "a link 🌍"}, e
+            assert _piece(part.text, e) in {"bold words", "a link 🌍"}, e
+
+
+async def test_show_displays_the_body_formatted(world: World) -> None:
+    original = formatted_message(world, ADMIN, SOURCE, body_entities(SOURCE))
+    await world.say(ADMIN, "/post", reply_to=original)
+    shown = await world.say(20, "/show 1")
+    assert BODY in shown.text
+    kinds = {(e["type"], _piece(shown.text, e)) for e in shown.entities}
+    # Replies cannot nest styles: bold and italic over "italic" show as bold; a code block as code.
+    assert {("bold", TITLE), ("bold", "bold and italic"), ("code", "print('<&>')")} <= kinds
+    link = next(e for e in shown.entities if e["type"] == "text_link")
+    assert link["url"] == "https://example.org/?a=1&b=2"
