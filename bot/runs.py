@@ -36,25 +36,27 @@ def nest(styles: Styles, length: int) -> Styles:
 
     Runs inside code or code blocks, and a run inside one of its own style, are dropped.
     """
-    result = _nest_once(styles, length)
+    result, merged = _nest_once(styles, length)
     # Merging touching runs can make a new tie (`**a**` over two code runs that became one);
-    # nesting again settles it, and a settled result comes back unchanged.
+    # nesting again settles it. Without a merge one pass is settled already.
     for _ in range(8):
-        again = _nest_once(result, length)
-        if again == result:
+        if not merged:
             break
-        result = again
+        result, merged = _nest_once(result, length)
     return result
 
 
-def _nest_once(styles: Styles, length: int) -> Styles:
+def _nest_once(styles: Styles, length: int) -> tuple[Styles, bool]:
     heap = [
         (order_key(r), i, r)
         for i, r in enumerate(
-            replace(run, start=max(0, run.start), end=min(length, run.end)) for run in styles
+            run if run.start >= 0 and run.end <= length
+            else replace(run, start=max(0, run.start), end=min(length, run.end))
+            for run in styles
         )
         if r.start < r.end
     ]
+    merged = False
     heapq.heapify(heap)
     counter = len(styles)  # tie-breaker after every index used above, so runs never compare
     out: list[TextStyle] = []
@@ -83,11 +85,12 @@ def _nest_once(styles: Styles, length: int) -> Styles:
             # `**a****b**` would read as something else: one run, not two touching ones.
             out[previous] = replace(out[previous], end=run.end)
             stack.append(previous)
+            merged = True
             continue
         out.append(run)
         last_child[parent] = len(out) - 1
         stack.append(len(out) - 1)
-    return tuple(out)
+    return tuple(out), merged
 
 
 def _continues(before: TextStyle, run: TextStyle) -> bool:
@@ -102,7 +105,7 @@ def clip(styles: Styles, start: int, end: int) -> Styles:
     for run in styles:
         lo, hi = max(start, run.start), min(end, run.end)
         if lo < hi:
-            out.append(replace(run, start=lo - start, end=hi - start))
+            out.append(TextStyle(run.style, lo - start, hi - start, run.url, run.language))
     return tuple(out)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from itertools import accumulate
 
 from discord.utils import escape_markdown
@@ -81,7 +80,10 @@ def _trimmed(runs: Styles, text: str) -> list[TextStyle]:
                 start, end = min(start, child.start), max(end, child.end)
         # A masked link cannot span lines: its text stays, unlinked.
         crosses_lines = run.style is Style.LINK and "\n" in text[start:end]
-        final[i] = replace(run, start=start, end=end) if start < end and not crosses_lines else None
+        if start >= end or crosses_lines:
+            final[i] = None
+        elif (start, end) != (run.start, run.end):
+            final[i] = TextStyle(run.style, start, end, run.url, run.language)
     return [run for run in final if run is not None]
 
 
@@ -164,10 +166,12 @@ def take_runs(text: str, runs: Styles, budget: int) -> tuple[str, str, Styles]:
     a longer run is closed at the cut and opened again in the rest.
     """
     runs = nest(runs, len(text))
-    whole = runs_markdown(text, runs)
-    if ulen(whole) <= budget:
-        return whole, "", ()
     units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+    # Markdown is never shorter than its text: only a text that fits can fit whole.
+    if units[-1] <= budget:
+        whole = runs_markdown(text, runs)
+        if ulen(whole) <= budget:
+            return whole, "", ()
     limit = max(1, _fit(units, budget))
     while True:
         cut = _cut(text, runs, units, limit, budget)
