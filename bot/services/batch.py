@@ -13,12 +13,17 @@ V = TypeVar("V")
 
 
 class Batcher(Generic[K, V]):
-    """Keys asked for in one loop iteration are loaded together by one `load_many` call."""
+    """Keys asked for within `window` seconds (0: one loop iteration) load in one call."""
 
     def __init__(
-        self, load_many: Callable[[list[K]], Awaitable[Mapping[K, V]]], *, max_batch: int = 500
+        self,
+        load_many: Callable[[list[K]], Awaitable[Mapping[K, V]]],
+        *,
+        window: float = 0.0,
+        max_batch: int = 500,
     ) -> None:
         self._load_many = load_many
+        self._window = window
         self._max_batch = max_batch
         self._waiting: dict[K, asyncio.Future[V | None]] = {}
         self._flying: dict[K, asyncio.Future[V | None]] = {}
@@ -36,10 +41,13 @@ class Batcher(Generic[K, V]):
             future.add_done_callback(consume_exception)
             self._waiting[key] = future
             if not self._scheduled:
-                # After the callbacks already queued: the other commands of this burst of
-                # updates ask for their keys first, and all go out together.
+                # After the callbacks already queued (and the window): the other commands of
+                # this burst of updates ask for their keys first, and all go out together.
                 self._scheduled = True
-                loop.call_soon(self._flush)
+                if self._window:
+                    loop.call_later(self._window, self._flush)
+                else:
+                    loop.call_soon(self._flush)
         return await asyncio.shield(future)
 
     def forget(self, key: K) -> None:

@@ -43,6 +43,20 @@ async def test_keys_of_one_tick_go_together_and_missing_ones_are_none() -> None:
     assert (batcher.batches, batcher.keys_loaded) == (1, 3)
 
 
+async def test_a_window_gathers_keys_asked_in_later_loop_iterations() -> None:
+    table = Table()
+    batcher = Batcher(table.load_many, window=0.05)
+
+    async def later(key: str, iterations: int) -> int | None:
+        for _ in range(iterations):
+            await asyncio.sleep(0)
+        return await batcher.load(key)
+
+    found = await asyncio.gather(later("a", 0), later("b", 3), later("c", 10))
+    assert list(found) == [1, 2, None]
+    assert table.reads == [["a", "b", "c"]]
+
+
 async def test_big_bursts_are_split_into_batches_of_the_maximum() -> None:
     table = Table()
     batcher = Batcher(table.load_many, max_batch=2)
