@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import insert, select, text
@@ -351,7 +352,8 @@ async def test_merge_from_the_command_path_keeps_an_in_flight_lease(
     assert count == 1
     platform.gate = asyncio.Event()
     platform.entered.clear()
-    herald = engine_for(sessions, clock, platform, config)
+    # The send waits at the gate while the test works: no send timeout may cut it short.
+    herald = engine_for(sessions, clock, platform, replace(config, send_timeout=30))
     await herald.start()
     try:
         await until_in_flight(platform)
