@@ -19,6 +19,8 @@ from bot.runs import clip, nest
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+# Telegram shows the first 100 entities of a message and silently drops the rest.
+MAX_ENTITIES = 100
 _SAFE_URL = re.compile(r"^(https?|tg)://\S+$", re.IGNORECASE)
 _NOT_HASHTAG = re.compile(r"\W+")
 _TAG_OPEN = {Style.BOLD: "<b>", Style.ITALIC: "<i>", Style.CODE: "<code>"}
@@ -219,9 +221,15 @@ def split_runs(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[tuple[s
     if not text.strip():
         return []
     runs = nest(runs, len(text))
-    if utf16_len(text) <= limit:
+    if utf16_len(text) <= limit and len(runs) <= MAX_ENTITIES:
         return [(text, runs, "")]
     units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+    starts = [r.start for r in runs]  # nested runs come in start order
+
+    def fits(start: int, end: int) -> bool:
+        """Whether a part keeps every entity Telegram will show."""
+        inside = runs[: bisect_right(starts, end - 1)]
+        return sum(1 for r in inside if r.end > start) <= MAX_ENTITIES
 
     def protected(budget: int) -> list[tuple[int, int]]:
         return sorted(
@@ -230,7 +238,7 @@ def split_runs(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[tuple[s
             if 0 <= r.start < r.end <= len(text) and units[r.end] - units[r.start] <= budget
         )
 
-    bounds = _numbered_bounds(text, protected, limit)
+    bounds = _numbered_bounds(text, protected, limit, fits)
     total = len(bounds)
     return [
         (text[start:end], clip(runs, start, end), f"\n\n({i}/{total})" if total > 1 else "")
@@ -239,14 +247,17 @@ def split_runs(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[tuple[s
 
 
 def _numbered_bounds(
-    text: str, protected: Callable[[int], list[tuple[int, int]]], limit: int
+    text: str,
+    protected: Callable[[int], list[tuple[int, int]]],
+    limit: int,
+    fits: Callable[[int, int], bool] | None = None,
 ) -> list[tuple[int, int]]:
     """Part ranges with room left for the widest `(i/n)` suffix their count needs."""
     digits = 1
     while True:
         suffix_units = utf16_len(f"\n\n({'9' * digits}/{'9' * digits})")
         budget = max(1, limit - suffix_units)
-        bounds = _split_text(text, protected(budget), budget)
+        bounds = _split_text(text, protected(budget), budget, fits)
         if len(str(len(bounds))) <= digits:
             return bounds
         digits += 1
@@ -263,8 +274,16 @@ def _slice(spans: list[Span], start: int, end: int) -> list[Span]:
     return out
 
 
-def _split_text(text: str, links: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
-    """Code-point ranges of the parts: each within `budget` UTF-16 units, boundaries trimmed."""
+def _split_text(
+    text: str,
+    links: list[tuple[int, int]],
+    budget: int,
+    fits: Callable[[int, int], bool] | None = None,
+) -> list[tuple[int, int]]:
+    """Code-point ranges of the parts: each within `budget` UTF-16 units, boundaries trimmed.
+
+    `fits(start, end)`, when given, must also hold for every part (shorter parts are cut).
+    """
     units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
     bounds: list[tuple[int, int]] = []
     pos, n = 0, len(text)
@@ -274,14 +293,14 @@ def _split_text(text: str, links: list[tuple[int, int]], budget: int) -> list[tu
         if pos >= n:
             return bounds
         furthest = bisect_right(units, units[pos] + budget) - 1
-        if furthest >= n:
-            end = n
-            cut = n
-        else:
-            cut = _boundary(text, pos, furthest, links, budget)
+        while True:
+            cut = n if furthest >= n else _boundary(text, pos, furthest, links, budget)
             end = cut
-        while end > pos and text[end - 1].isspace():
-            end -= 1
+            while end > pos and text[end - 1].isspace():
+                end -= 1
+            if fits is None or furthest <= pos + 1 or fits(pos, end):
+                break
+            furthest = pos + max(1, (min(furthest, cut) - pos) * 3 // 4)
         bounds.append((pos, end))
         pos = cut
 

@@ -13,6 +13,7 @@ JSON = dict[str, Any]
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+MAX_ENTITIES = 100
 DELETE_WINDOW = 48 * 3600
 BLOCKED = "Forbidden: bot was blocked by the user"
 # What Telegram marks as a bot_command entity at the start of a message.
@@ -102,6 +103,8 @@ class _EntityParser(HTMLParser):
                 400, f"Bad Request: can't parse entities: No end tag \"{self._open[-1][0]}\""
             )
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+        # Telegram keeps the first 100 entities of a message and silently drops the rest.
+        del self.entities[MAX_ENTITIES:]
 
 
 def _check_nesting(tag: str, open_tags: list[str]) -> None:

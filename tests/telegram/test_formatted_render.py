@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.telegram.render import (
+    MAX_ENTITIES,
     message_text,
     render_message,
     runs_html,
@@ -166,7 +167,9 @@ def test_9000_characters_of_formatting_split_without_breaking_a_run() -> None:
         )
         text += paragraph + "\n\n"
     parts = _check(text, tuple(all_runs), 4096)
-    assert len(parts) == 3
+    # 9,000 characters fit three parts, but Telegram shows only 100 entities of a message.
+    assert len(parts) > 3
+    assert all(len(parse_html(part)[1]) <= MAX_ENTITIES for part in parts)
     # Every run fits a part whole, so none may be cut: each part holds whole samples' runs.
     for start, plain, entities in _aligned(text, parts, 4096):
         for run in all_runs:
