@@ -56,7 +56,6 @@ DYNAMIC_CALLS = {
     ("bot/commands/member.py", "usage"): "N_() usage placeholders in MEMBER_HELP / ADMIN_HELP",
     ("bot/commands/router.py", "route.description"): "Route(...) descriptions in ROUTES",
     ("bot/commands/admin.py", "state"): "STATE_WORDS (delivery states)",
-    ("bot/commands/admin.py", "done"): "N_() messages handed to _change_by_id",
     ("adapters/discord/interactions.py", "name"): "N_() Discord permission names",
     ("adapters/discord/commands.py", "string.message"): "N_() slash command descriptions",
     ("bot/photos.py", "message"): "N_() photo refusals in bot.photos.MESSAGES",
@@ -234,6 +233,12 @@ def test_plural_forms_follow_each_language() -> None:
         n: form for form, ns in forms.items() for n in ns
     }
     assert {plural_index("ko")(n) for n in (0, 1, 2, 5, 100)} == {0}
+    published = (
+        "Announcement #{id} published; it goes to {count} chat.",
+        "Announcement #{id} published; it goes to {count} chats.",
+    )
+    said = [translate_plural("ru", *published, n, id=7, count=n) for n in (1, 3, 5)]
+    assert [text.split(" в ")[-1] for text in said] == ["1 чат.", "3 чата.", "5 чатов."]
     # A message without a translation falls back to the English forms.
     assert translate_plural("ru", one, many, 3, count=3) == "it goes to 3 chats"
 

@@ -14,7 +14,6 @@ from bot.commands.parsing import (
     parse_post_text,
 )
 from bot.formatting import Styles
-from bot.i18n import N_
 from bot.photos import PHOTO_MARK, PhotoError, photo_error_text
 from bot.render import hashtag, local_time
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
@@ -76,13 +75,7 @@ async def _create(ctx: Context, *, draft: bool) -> Reply:
     if draft:
         b.text(ctx.t("Draft #{id} saved. Publish it with /publish {id}.", id=item.id))
     else:
-        b.text(
-            ctx.t(
-                "Announcement #{id} published; it goes to {count} chats.",
-                id=item.id,
-                count=result.deliveries,
-            )
-        )
+        b.text(_published(ctx, item.id, result.deliveries))
     if item.has_photo:
         b.text(" " + PHOTO_MARK)
     if item.tags:
@@ -111,7 +104,17 @@ async def publish(ctx: Context) -> Reply:
         ctx,
         ctx.services.announcements.publish,
         usage=ctx.t("Usage: /publish ID, for example /publish 12"),
-        done=N_("Announcement #{id} published; it goes to {count} chats."),
+        done=_published,
+    )
+
+
+def _published(ctx: Context, announcement_id: int, count: int) -> str:
+    return ctx.tn(
+        "Announcement #{id} published; it goes to {count} chat.",
+        "Announcement #{id} published; it goes to {count} chats.",
+        count,
+        id=announcement_id,
+        count=count,
     )
 
 
@@ -120,7 +123,7 @@ async def _change_by_id(
     change: Callable[..., Awaitable[PublishResult]],
     *,
     usage: str,
-    done: str,
+    done: Callable[[Context, int, int], str],
 ) -> Reply:
     """`/command ID`: run one change on an announcement and say what it did."""
     parsed = _id_and_rest(ctx.args)
@@ -132,7 +135,7 @@ async def _change_by_id(
         return _no_such(ctx, parsed[0])
     except WrongState as wrong:
         return _wrong_state(ctx, parsed[0], wrong)
-    return text_reply(ctx.t(done, id=parsed[0], count=result.deliveries))
+    return text_reply(done(ctx, parsed[0], result.deliveries))
 
 
 async def schedule(ctx: Context) -> Reply:
@@ -187,8 +190,10 @@ async def edit(ctx: Context) -> Reply:
     except WrongState as wrong:
         return _wrong_state(ctx, announcement_id, wrong)
     return text_reply(
-        ctx.t(
+        ctx.tn(
+            "Announcement #{id} edited; {count} sent copy will be updated.",
             "Announcement #{id} edited; {count} sent copies will be updated.",
+            result.deliveries,
             id=announcement_id,
             count=result.deliveries,
         )
@@ -201,7 +206,17 @@ async def delete(ctx: Context) -> Reply:
         ctx,
         ctx.services.announcements.retract,
         usage=ctx.t("Usage: /delete ID, for example /delete 12"),
-        done=N_("Announcement #{id} retracted; {count} sent copies will be removed."),
+        done=_retracted,
+    )
+
+
+def _retracted(ctx: Context, announcement_id: int, count: int) -> str:
+    return ctx.tn(
+        "Announcement #{id} retracted; {count} sent copy will be removed.",
+        "Announcement #{id} retracted; {count} sent copies will be removed.",
+        count,
+        id=announcement_id,
+        count=count,
     )
 
 

@@ -210,7 +210,7 @@ async def test_hostile_text_is_stored_verbatim(session: Session) -> None:
 async def test_draft_publish_edit_retract_life_cycle(session: Session) -> None:
     await session.as_user("/subscribe", user="1", chat="1")
     assert "Draft #1 saved" in await session.say("/draft Plan\nFirst text")
-    assert "goes to 1 chats" in await session.say("/publish 1")
+    assert "goes to 1 chat." in await session.say("/publish 1")
     assert "already published" in await session.say("/publish 1")
     edited = await session.say("/edit 1 Plan v2\nSecond text")
     assert "edited" in edited
@@ -276,7 +276,7 @@ async def test_target_add_subscribes_the_resolved_channel(session: Session) -> N
     assert missing is not None
     assert "I cannot see @nowhere" in missing.plain()
     answer = await session.say("/post Big news\nText\nTags: Korea")
-    assert "goes to 1 chats" in answer
+    assert "goes to 1 chat." in answer
 
 
 async def test_buttons_never_carry_a_cut_command(session: Session) -> None:

@@ -24,7 +24,7 @@ async def test_subscribe_by_tag_and_admin_post_reaches_only_matching(world: Worl
     assert "Subscribed" in (await world.say(10, "/subscribe Korea")).text
     assert "Subscribed" in (await world.say(11, "/subscribe Music")).text
     answer = await world.say(ADMIN, POST)
-    assert "published; it goes to 1 chats" in answer.text
+    assert "published; it goes to 1 chat." in answer.text
     await world.settle()
     received = await world.fake.next_message(10)
     assert received.text.startswith("Liberation Day\n\nWe remember August 15, 1945 <with> & joy.")

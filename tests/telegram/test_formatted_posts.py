@@ -81,7 +81,7 @@ async def test_reply_post_keeps_bold_link_nesting_code_block_and_emoji(world: Wo
     ]
     original = formatted_message(world, ADMIN, SOURCE, source_entities)
     answer = await world.say(ADMIN, "/post", reply_to=original)
-    assert "published; it goes to 1 chats" in answer.text
+    assert "published; it goes to 1 chat." in answer.text
     await world.settle()
     copy = await world.fake.next_message(10)
     assert copy.text == f"{TITLE}\n\n{BODY}\n\n#Korea"

@@ -33,7 +33,7 @@ async def test_admin_targets_a_channel_and_a_tagged_post_reaches_it(world: World
     assert world.fake.calls("getChat")[0]["chat_id"] == "@society_news"
     assert await world.chat(CHANNEL) == (True, None)
     assert (
-        "goes to 1 chats"
+        "goes to 1 chat."
         in (await world.say(ADMIN, "/post Liberation Day\nText\nTags: Korea")).text
     )
     assert "goes to 0 chats" in (await world.say(ADMIN, "/post Concert\nText\nTags: Music")).text
