@@ -91,3 +91,20 @@ def test_styles_json_round_trip(runs: list[TextStyle]) -> None:
     assert (stored is None) == (not runs)
     assert styles_from_json(stored) == tuple(runs)
     assert styles_from_json('[{"s":"blink","a":0,"b":1}]') == ()
+
+
+async def test_claimed_rows_carry_the_runs(repo: Repository, clock: ManualClock) -> None:
+    await chat(repo, clock, "-100", everything=True)
+    await repo.announcements.create(
+        replace(new("T", "0123456789 link code"), body_styles=RUNS),
+        status=Status.PUBLISHED,
+        now=clock.now(),
+        actor="console:owner",
+    )
+    async with repo.sessions.begin() as session:
+        (claimed,) = await outbox.claim(
+            session, platforms=["telegram"], owner="w1", now=clock.now(), lease_seconds=30,
+            limit=10,
+        )
+    assert claimed.content is not None
+    assert render(claimed, claimed.content).body_styles == RUNS
