@@ -13,8 +13,6 @@ from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Reply, Span, Style
 from bot.runs import clip
 
-__all__ = ["escape", "ulen"]
-
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
