@@ -19,7 +19,8 @@ class KnownChats:
         load: LoadKeys,
         *,
         ttl: float,
-        limit: int = 200_000,
+        # About 200 bytes a key: 50,000 chats keep ~10 MB; beyond, every chat is looked up.
+        limit: int = 50_000,
         ticker: Callable[[], float] = time.monotonic,
     ) -> None:
         self._load_keys = load
