@@ -133,9 +133,10 @@ def bare_bot(root: str, transport: str, concurrent: bool, settled: bool = False)
         )
 
     application.add_handler(CommandHandler("tag", answer))
-    from bot.app import settled_memory
-
     # `settled`: the garbage-collector settings `herald run` uses, for a like-for-like row.
+    # bot.memory imports nothing of Herald's, so the bare bots' heaps stay bare.
+    from bot.memory import settled_memory
+
     with settled_memory() if settled else contextlib.nullcontext():
         application.run_polling(timeout=10, close_loop=False)
 
@@ -207,7 +208,7 @@ async def adapter_only(root: str) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     core = FixedCore(await herald_answer())
     adapter = TelegramAdapter(core, TelegramConfig(token=TOKEN, api_url=root))
-    from bot.app import settled_memory
+    from bot.memory import settled_memory
 
     with settled_memory():  # as `herald run` does before starting its adapters
         await adapter.start()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +16,7 @@ from bot.commands.context import Services
 from bot.commands.router import CommandRouter
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.i18n import translate
+from bot.memory import settled_memory
 from bot.ports import Adapter, Clock, Platform, SystemClock
 from bot.schedule.occurrences import LeapPolicy
 from bot.schedule.scheduler import HeraldScheduler
@@ -32,7 +32,6 @@ from storage.repository import Repository
 log = logging.getLogger("herald")
 
 Role = Literal["all", "worker"]
-GC_YOUNG_THRESHOLD = 50_000
 
 
 @dataclass
@@ -178,24 +177,6 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
 
         adapters.append(discord_adapter(herald.router, settings))
     return adapters
-
-
-@contextlib.contextmanager
-def settled_memory() -> Iterator[None]:
-    """While Herald runs: what it built stays out of collections; young objects collect rarely."""
-    # Every collection walks the objects it tracks: without freeze() each full one walks the
-    # ~150,000 built at startup (libraries, services), and the default young threshold (700)
-    # runs a collection every few commands under load. 50,000 bounds the uncollected cyclic
-    # garbage to a few megabytes. Undone on the way out (tests run Herald in-process).
-    threshold = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 async def run(
