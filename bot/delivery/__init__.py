@@ -1,6 +1,7 @@
 """The delivery engine: drains the outbox to every platform, under each platform's limits."""
 
-from bot.delivery.engine import DeliveryConfig, DeliveryEngine
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.engine import DeliveryEngine
 from bot.delivery.render import default_retraction_text, render, retraction
 from bot.delivery.status import (
     DeliveryStatus,

@@ -10,20 +10,19 @@ import random
 import socket
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.config import DeliveryConfig
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.delivery.render import (
     MessageCache,
-    RetractionText,
     chat_interval,
-    default_retraction_text,
     retraction,
     target_of,
 )
+from bot.delivery.sessions import HeldSessions
 from bot.delivery.writer import Writer
 from bot.ports import (
     BadMessage,
@@ -44,37 +43,6 @@ from storage.outbox import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 _jitter = random.SystemRandom()
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    """How hard the engine pushes and how patiently it retries."""
-
-    # Requests in flight per platform. Keep the platform's connection pool this size: at a
-    # 50 ms round trip, 100 in flight carry 1,000+ messages/s with room to spare.
-    concurrency: int = 100
-    poll_interval: float = 1.0  # seconds between looks for rows written by other processes
-    lease_seconds: float = 120.0  # a claimed row returns to the queue if not finished by then
-    send_timeout: float = 30.0
-    max_attempts: int = 8
-    backoff_base: float = 2.0
-    backoff_cap: float = 900.0
-    # Messages per second per platform, overriding Platform.limits (math.inf: no limit).
-    rates: Mapping[str, float] = field(default_factory=dict)
-    # Stay a little under the platform's published rate so jitter never crosses it.
-    rate_safety: float = 0.985
-    # This process's share of each platform's rate: 1/N when N processes send for one bot
-    # (`herald run --role worker` replicas), since every process paces only itself.
-    rate_share: float = 1.0
-    pace_chats: bool = True
-    max_inline_wait: float = 1.0  # longer per-chat waits go back to the queue instead
-    flush_interval: float = 0.1
-    flush_size: int = 256
-    stop_grace: float = 10.0
-    # Copies this close to the platform's delete window are edited, not deleted.
-    delete_window_margin: float = 600.0
-    retraction_text: RetractionText = default_retraction_text
-    owner: str | None = None
 
 
 def _owner() -> str:
@@ -144,6 +112,7 @@ class DeliveryEngine:
         # A claim is one statement, atomic on its own: on PostgreSQL it runs in autocommit,
         # one round trip instead of three (BEGIN, UPDATE, COMMIT) while the senders wait.
         self._claims = read_sessions(sessions)
+        self._held: dict[str, HeldSessions] = {}
 
     @property
     def running(self) -> bool:
@@ -156,7 +125,11 @@ class DeliveryEngine:
             return
         self._stopping = asyncio.Event()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
-        self._writer = Writer(self._sessions, self._clock, self._config, self._writing)
+        # Each loop keeps its own connection: lanes claim concurrently on PostgreSQL.
+        self._held = {lane.name: HeldSessions(self._claims) for lane in self._lanes}
+        self._writer = Writer(
+            HeldSessions(self._sessions), self._clock, self._config, self._writing
+        )
         # Rows put back (retries, moved chats) may be due at once: look again after writing.
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
@@ -214,6 +187,9 @@ class DeliveryEngine:
                 "stopping with %d delivery results unrecorded; those rows will be retried "
                 "when their leases expire", len(self._writer),
             )
+        for held in self._held.values():
+            await held.close()
+        await self._writer.close()
         self._loops = []
         self._writer_task = None
         log.info("delivery engine %s stopped", self.owner)
@@ -310,14 +286,16 @@ class DeliveryEngine:
             lane.claims_started += 1
             number = lane.claims_started
             try:
-                async with self._writing, self._claims.begin() as session:
+                async with self._writing, self._held[lane.name].begin() as session:
                     rows = await outbox.claim(
                         session,
                         platforms=[lane.name],
                         owner=self.owner,
                         now=self._clock.now(),
                         lease_seconds=config.lease_seconds,
-                        limit=room,
+                        # Starving senders get a quick small batch; fed ones a big one.
+                        limit=room if lane.outstanding >= config.concurrency
+                        else min(room, 2 * config.concurrency),
                         contents=self._contents,
                     )
             except Exception:

@@ -8,14 +8,13 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from bot.delivery.sessions import HeldSessions
 from bot.ports import Clock
 from storage import outbox
 from storage.outbox import Outcome
 
 if TYPE_CHECKING:
-    from bot.delivery.engine import DeliveryConfig
+    from bot.delivery.config import DeliveryConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ class Writer:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: HeldSessions,
         clock: Clock,
         config: DeliveryConfig,
         writing: contextlib.AbstractAsyncContextManager[object],
@@ -38,6 +37,10 @@ class Writer:
         self._writing_now = 0  # outcomes taken by a flush and not yet committed
         self._kick = asyncio.Event()
         self._lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        """Give back the connection the batches were written on."""
+        await self._sessions.close()
 
     def __len__(self) -> int:
         # A batch being written counts: until it commits, the rows it puts back (retries,

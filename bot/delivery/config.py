@@ -1,0 +1,39 @@
+"""How hard the delivery engine pushes and how patiently it retries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.delivery.render import RetractionText, default_retraction_text
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """How hard the engine pushes and how patiently it retries."""
+
+    # Requests in flight per platform. Keep the platform's connection pool this size: at a
+    # 50 ms round trip, 100 in flight carry 1,000+ messages/s with room to spare.
+    concurrency: int = 100
+    poll_interval: float = 1.0  # seconds between looks for rows written by other processes
+    lease_seconds: float = 120.0  # a claimed row returns to the queue if not finished by then
+    send_timeout: float = 30.0
+    max_attempts: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 900.0
+    # Messages per second per platform, overriding Platform.limits (math.inf: no limit).
+    rates: Mapping[str, float] = field(default_factory=dict)
+    # Stay a little under the platform's published rate so jitter never crosses it.
+    rate_safety: float = 0.985
+    # This process's share of each platform's rate: 1/N when N processes send for one bot
+    # (`herald run --role worker` replicas), since every process paces only itself.
+    rate_share: float = 1.0
+    pace_chats: bool = True
+    max_inline_wait: float = 1.0  # longer per-chat waits go back to the queue instead
+    flush_interval: float = 0.1
+    flush_size: int = 256
+    stop_grace: float = 10.0
+    # Copies this close to the platform's delete window are edited, not deleted.
+    delete_window_margin: float = 600.0
+    retraction_text: RetractionText = default_retraction_text
+    owner: str | None = None
