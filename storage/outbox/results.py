@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -56,12 +55,9 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: dateti
     done = {"lease_until": None, "lease_owner": None, "updated_at": now}
     if sent := by_kind.get(SENT):
         sends = [o for o in sent if o.action == "send"]
-        driver = await sqlite_driver(session)
-        if driver is not None:
-            # A broadcast's results are plain sends: two driver calls for the whole batch.
-            fast = [o for o in sends if o.announcement_id is not None]
-            await _record_sends(session, driver, fast, now)
-            sent = [o for o in sent if o.action != "send" or o.announcement_id is None]
+        # A broadcast's results are plain sends: two statements for the whole batch.
+        await _record_sends(session, [o for o in sends if o.announcement_id is not None], now)
+        sent = [o for o in sent if o.action != "send" or o.announcement_id is None]
         await _update_copies(session, sent, now)
         # Rows whose ids now sit in message_copies take them from there in one statement.
         copied: list[Outcome] = []
@@ -200,14 +196,42 @@ _SQLITE_SENT = (
 )
 
 
-async def _record_sends(
-    session: AsyncSession, driver: aiosqlite.Connection, sends: Sequence[Outcome], now: datetime
-) -> None:
-    """SQLite: the copies and the rows of a batch of sends, one driver call each."""
+# PostgreSQL: whole columns as arrays, so a batch is one statement each, not one per row
+# (psycopg's executemany converts the query again for every row).
+_POSTGRES_COPIES = text(
+    "INSERT INTO message_copies (announcement_id, chat_id, message_ids, sent_at, updated_at) "
+    "SELECT u.a, u.c, u.m, :sent, :updated FROM unnest(CAST(:aids AS BIGINT[]), "
+    "CAST(:chats AS BIGINT[]), CAST(:ids AS TEXT[])) AS u(a, c, m) "
+    "ON CONFLICT (announcement_id, chat_id) DO UPDATE SET message_ids = excluded.message_ids, "
+    "sent_at = excluded.sent_at, updated_at = excluded.updated_at"
+).bindparams(bindparam("sent", type_=UTCDateTime()), bindparam("updated", type_=UTCDateTime()))
+_POSTGRES_SENT = text(
+    "UPDATE deliveries SET state = 'sent', message_ids = u.m, error = NULL, lease_until = NULL, "
+    "lease_owner = NULL, updated_at = :now FROM unnest(CAST(:dids AS BIGINT[]), "
+    "CAST(:ids AS TEXT[])) AS u(i, m) WHERE deliveries.id = u.i"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+async def _record_sends(session: AsyncSession, sends: Sequence[Outcome], now: datetime) -> None:
+    """The copies and the rows of a batch of sends, one statement (or driver call) each."""
     if not sends:
         return
-    stamp = stored_time(session, now)
     ids = [json.dumps(list(o.message_ids)) for o in sends]
+    driver = await sqlite_driver(session)
+    if driver is None:
+        await session.execute(
+            _POSTGRES_COPIES,
+            {
+                "aids": [o.announcement_id for o in sends],
+                "chats": [o.chat_id for o in sends],
+                "ids": ids, "sent": now, "updated": now,
+            },
+        )
+        await session.execute(
+            _POSTGRES_SENT, {"dids": [o.delivery_id for o in sends], "ids": ids, "now": now}
+        )
+        return
+    stamp = stored_time(session, now)
     await driver.executemany(
         _SQLITE_COPIES,
         [(o.announcement_id, o.chat_id, i, stamp, stamp) for o, i in zip(sends, ids, strict=True)],
