@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.discord.markdown import ulen
 from adapters.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -20,12 +21,11 @@ from adapters.discord.render import (
     render_message,
     render_reply,
     split_text,
-    ulen,
 )
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Button, ReplyBuilder
 
-SAMPLE = Path("/work/shared/samples/society-post.txt")
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "society-post.txt"
 
 words = st.text(
     alphabet=st.characters(exclude_categories=["Cs"]) | st.sampled_from(" \n*_`#>-\\"),
