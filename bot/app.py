@@ -78,6 +78,7 @@ class Herald:
             # Equal to TelegramConfig.connection_pool_size: more would wait on the pool.
             concurrency=100,
             rate_share=1.0 / self.settings.delivery_processes,
+            language=self.settings.language,
             retraction_text=lambda language: translate(
                 language, "This announcement was withdrawn."
             ),

@@ -44,8 +44,15 @@ class ChatStore:
         self._sessions = sessions
         self._reads = read_sessions(sessions)
 
-    async def ensure(self, ref: ChatRef, *, now: datetime, reactivate: bool = False) -> Chat:
-        """The chat for `ref`, created on first sight; `reactivate` clears an inactive flag."""
+    async def ensure(
+        self,
+        ref: ChatRef,
+        *,
+        now: datetime,
+        reactivate: bool = False,
+        language: str | None = None,
+    ) -> Chat:
+        """The chat for `ref`, created on first sight (with `language`); `reactivate` revives it."""
         # Every command passes here: a chat already up to date costs one read, no commit.
         async with self._reads() as session:
             row = await _find(session, ref.platform, ref.external_id)
@@ -62,6 +69,7 @@ class ChatStore:
                         "external_id": ref.external_id,
                         "kind": ref.kind.value,
                         "title": ref.title,
+                        "language": language,
                         "active": True,
                         "created_at": now,
                         "updated_at": now,

@@ -77,7 +77,7 @@ class CommandRouter:
         try:
             route = ROUTES.get(parsed.name)
             if route is not None and (route.records_chat or route.admin_only):
-                chat = await services.chats.ensure(command.chat)
+                chat = await services.chats.ensure(command.chat, command.language_hint)
             else:
                 chat = await services.chats.lookup(command.chat)
             language = services.chats.language_of(chat, command.language_hint)

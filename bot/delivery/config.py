@@ -36,4 +36,6 @@ class DeliveryConfig:
     # Copies this close to the platform's delete window are edited, not deleted.
     delete_window_margin: float = 600.0
     retraction_text: RetractionText = default_retraction_text
+    # The society's language (HERALD_LANGUAGE), for chats that never chose one.
+    language: str = "en"
     owner: str | None = None

@@ -100,7 +100,7 @@ class DeliveryEngine:
         self._claim_done = asyncio.Event()
         # Announcement texts, tags and photos, read once per revision rather than once per row.
         self._contents = outbox.ContentCache()
-        self._messages = MessageCache()
+        self._messages = MessageCache(default_language=self._config.language)
         # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
         # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
@@ -460,7 +460,8 @@ class DeliveryEngine:
         return age >= window - self._config.delete_window_margin
 
     async def _notice(self, platform: Platform, row: Claimed, target: Target) -> Outcome:
-        notice: OutboundMessage = retraction(row, self._config.retraction_text)
+        config = self._config
+        notice: OutboundMessage = retraction(row, config.retraction_text, config.language)
         ids = await platform.edit(target, list(row.copy_ids), notice)
         return self._outcome(row, outbox.SENT, message_ids=tuple(ids), notice=True)
 

@@ -17,9 +17,9 @@ def default_retraction_text(language: str) -> str:
     return "This announcement was withdrawn."
 
 
-def language_of(row: Claimed) -> str:
-    """The language the chat reads."""
-    return row.chat_language or "en"
+def language_of(row: Claimed, default: str = "en") -> str:
+    """The language the chat reads: its own setting, else the society's."""
+    return row.chat_language or default
 
 
 _KINDS = {kind.value: kind for kind in ChatKind}
@@ -38,8 +38,9 @@ def _kind_of(content: Content) -> MessageKind:
     return MessageKind.ANNIVERSARY
 
 
-def render(row: Claimed, content: Content) -> OutboundMessage:
+def render(row: Claimed, content: Content, default_language: str = "en") -> OutboundMessage:
     """The announcement or anniversary message the row carries, in the chat's language."""
+    language = language_of(row, default_language)
     return OutboundMessage(
         kind=_kind_of(content),
         title=content.title,
@@ -49,7 +50,7 @@ def render(row: Claimed, content: Content) -> OutboundMessage:
         category=content.category,
         announcement_id=row.announcement_id,
         published_at=content.published_at,
-        language=language_of(row),
+        language=language,
         body_styles=styles_from_json(content.body_styles),
         photo=content.photo,
     )
@@ -58,27 +59,30 @@ def render(row: Claimed, content: Content) -> OutboundMessage:
 class MessageCache:
     """Rendered messages by shown content and language: 5,000 identical sends render once."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, default_language: str = "en") -> None:
         self._size = size
+        self._default_language = default_language
         self._kept: dict[tuple[int, str, int | None], tuple[Content, OutboundMessage]] = {}
 
     def get(self, row: Claimed, content: Content) -> OutboundMessage:
         """The message `row` carries, rendered on first use."""
-        key = (id(content), language_of(row), row.announcement_id)
+        key = (id(content), language_of(row, self._default_language), row.announcement_id)
         kept = self._kept.get(key)
         # The entry holds the content itself, so its id cannot have been reused meanwhile.
         if kept is not None and kept[0] is content:
             return kept[1]
-        message = render(row, content)
+        message = render(row, content, self._default_language)
         if len(self._kept) >= self._size:
             self._kept.clear()
         self._kept[key] = (content, message)
         return message
 
 
-def retraction(row: Claimed, text: RetractionText) -> OutboundMessage:
+def retraction(
+    row: Claimed, text: RetractionText, default_language: str = "en"
+) -> OutboundMessage:
     """The short notice that replaces a copy too old to delete."""
-    language = language_of(row)
+    language = language_of(row, default_language)
     return OutboundMessage(
         kind=MessageKind.RETRACTION,
         title="",

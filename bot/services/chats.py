@@ -6,7 +6,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from bot.domain import Chat, ChatRef, Subscription
+from bot.domain import Chat, ChatKind, ChatRef, Subscription
 from bot.i18n import normalize_language
 from bot.ports import Clock
 from bot.services.batch import Batcher
@@ -75,13 +75,19 @@ class ChatService:
             found.update(((platform, external_id), chat) for external_id, chat in chats.items())
         return found
 
-    async def ensure(self, ref: ChatRef) -> Chat:
-        """The chat a command came from, recorded on first sight."""
+    async def ensure(self, ref: ChatRef, hint: str | None = None) -> Chat:
+        """The chat a command came from, recorded on first sight.
+
+        A private chat is recorded in its user's client language (`hint`), so what is later
+        sent there reads like the replies did; groups and channels keep the society's.
+        """
         key = (ref.platform, ref.external_id)
         cached = self._cache.get(key)
         if cached is not None and cached.id and (ref.title is None or ref.title == cached.title):
             return cached
-        chat = await self._store.ensure(ref, now=self._clock.now())
+        personal = ref.kind in (ChatKind.PRIVATE, ChatKind.DM)
+        language = normalize_language(hint) if personal else None
+        chat = await self._store.ensure(ref, now=self._clock.now(), language=language)
         self._known.add(key)
         self._cache.put(key, chat)
         return chat

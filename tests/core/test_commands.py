@@ -41,6 +41,7 @@ class Session:
         chat: str = "42",
         chat_admin: bool = False,
         target: ChatRef | None = None,
+        language_hint: str | None = None,
     ) -> Reply | None:
         return await self.herald.router.handle(
             Command(
@@ -51,6 +52,7 @@ class Session:
                 text=line,
                 is_chat_admin=chat_admin,
                 target=target,
+                language_hint=language_hint,
             )
         )
 
@@ -295,3 +297,19 @@ async def test_buttons_never_carry_a_cut_command(session: Session) -> None:
     short = await session.as_user("/tag Korea")
     assert short is not None
     assert [b.action for row in short.buttons for b in row] == ["/tag Korea 2"]
+
+
+async def test_a_private_chat_is_recorded_in_its_users_client_language(session: Session) -> None:
+    reply = await session.as_user("/subscribe", chat="501", user="501", language_hint="ru-RU")
+    assert reply is not None
+    assert reply.plain() == "Чат подписан на все объявления."
+    await session.as_user(
+        "/subscribe", chat="-502", user="503", kind=ChatKind.GROUP, chat_admin=True,
+        language_hint="ko",
+    )
+    async with session.herald.repository.sessions() as db:
+        rows = await db.execute(text("SELECT external_id, language FROM chats"))
+        languages: dict[str, str | None] = {str(r[0]): r[1] for r in rows}
+    # What is delivered there later reads like the replies did; a group keeps the society's.
+    assert languages["501"] == "ru"
+    assert languages["-502"] is None

@@ -81,3 +81,23 @@ async def test_rate_share_splits_the_platform_rate(
     await engine.run_until_idle(timeout=10)
     assert time.monotonic() - started >= 0.95
     assert platform.send_counts() == dict.fromkeys(chats, 1)
+
+
+def test_chats_without_a_language_read_the_societys() -> None:
+    post = Content("Meeting", "Room 1", "announcement", "published", 1)
+    assert render(claimed(post), post, "ru").language == "ru"
+    assert render(claimed(post, language="ko"), post, "ru").language == "ko"
+    assert MessageCache(default_language="ko").get(claimed(post), post).language == "ko"
+    notice = retraction(claimed(post), lambda lang: f"withdrawn ({lang})", "ru")
+    assert notice.body == "withdrawn (ru)"
+
+
+async def test_the_engine_sends_in_the_configured_society_language(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock, platform: RecordingPlatform
+) -> None:
+    await add_chats(sessions, clock.now(), ["1"])
+    await publish(sessions, clock.now())
+    config = DeliveryConfig(language="ru", pace_chats=False)
+    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    await engine.run_until_idle(timeout=10)
+    assert [sent.message.language for sent in platform.received("1")] == ["ru"]
