@@ -193,6 +193,9 @@ class OccurrenceRow(Base):
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # JSON {language: [title, body]}: each chat reads the firing in its own language;
+    # title and body above are the society's language (and all that older rows have).
+    translations: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("anniversary_id", "occurs_on", "kind", name="uq_occurrence_once"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -49,8 +50,13 @@ async def claim_occurrence(
     body: str,
     tag_keys: Sequence[str],
     now: datetime,
+    translations: Mapping[str, tuple[str, str]] | None = None,
 ) -> int | None:
-    """Claim one firing and enqueue its sends in one transaction; None when already claimed."""
+    """Claim one firing and enqueue its sends in one transaction; None when already claimed.
+
+    `title`/`body` are in the society's language; `translations` gives (title, body) per
+    language, so each chat is sent the firing in its own.
+    """
     values = {
         "anniversary_id": anniversary_id,
         "occurs_on": occurs_on,
@@ -58,6 +64,7 @@ async def claim_occurrence(
         "fired_at": now,
         "title": title,
         "body": body,
+        "translations": _json(translations),
     }
     async with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
@@ -77,6 +84,12 @@ async def claim_occurrence(
             session, occurrence_id=int(occurrence_id), tag_keys=tag_keys, now=now
         )
         return int(occurrence_id)
+
+
+def _json(translations: Mapping[str, tuple[str, str]] | None) -> str | None:
+    if not translations:
+        return None
+    return json.dumps({lang: list(pair) for lang, pair in translations.items()}, ensure_ascii=False)
 
 
 async def kept_anniversaries(sessions: async_sessionmaker[AsyncSession]) -> list[Kept]:

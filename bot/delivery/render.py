@@ -41,10 +41,13 @@ def _kind_of(content: Content) -> MessageKind:
 def render(row: Claimed, content: Content, default_language: str = "en") -> OutboundMessage:
     """The announcement or anniversary message the row carries, in the chat's language."""
     language = language_of(row, default_language)
+    title, body = content.title, content.body
+    if content.translations and language in content.translations:
+        title, body = content.translations[language]
     return OutboundMessage(
         kind=_kind_of(content),
-        title=content.title,
-        body=content.body,
+        title=title,
+        body=body,
         tags=content.tags,
         signature=content.signature,
         category=content.category,

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.i18n import LANGUAGES
 from bot.ports import Clock
 from bot.schedule.messages import occurrence_message
 from bot.schedule.occurrences import Occurrence, next_occurrence, occurrences_between
@@ -321,7 +322,13 @@ class HeraldScheduler:
 
     async def _claim(self, due: _Due, now: datetime) -> bool:
         anniversary, occurrence = due.kept.anniversary, due.occurrence
-        title, body = occurrence_message(anniversary, occurrence, self.language)
+        translations = {
+            language: occurrence_message(anniversary, occurrence, language)
+            for language in LANGUAGES
+        }
+        title, body = translations.get(self.language) or occurrence_message(
+            anniversary, occurrence, self.language
+        )
         claimed = await claim_occurrence(
             self._sessions,
             anniversary_id=anniversary.id,
@@ -331,6 +338,7 @@ class HeraldScheduler:
             body=body,
             tag_keys=sorted({k for k in map(tag_key, anniversary.tags) if k}),
             now=now,
+            translations=translations,
         )
         if claimed is None:
             return False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,8 @@ class Content:
     body_styles: str | None = None
     # The announcement's photo (read once per announcement, see ContentCache).
     photo: Photo | None = None
+    # An anniversary firing's (title, body) by language; title/body above are the society's.
+    translations: Mapping[str, tuple[str, str]] | None = None
 
 
 AnnouncementKey = tuple[int, int, str]  # (id, revision, status)
@@ -118,11 +121,20 @@ async def occurrences(session: AsyncSession, ids: set[int]) -> dict[int, Content
         return {}
     o = OCCURRENCES.c
     rows = await session.execute(
-        select(o.id, o.title, o.body, o.kind).where(o.id.in_(sorted(ids)))
+        select(o.id, o.title, o.body, o.kind, o.translations).where(o.id.in_(sorted(ids)))
     )
     return {
-        int(oid): Content(title=title, body=body, kind=kind) for oid, title, body, kind in rows
+        int(oid): Content(
+            title=title, body=body, kind=kind, translations=_translations(translations)
+        )
+        for oid, title, body, kind, translations in rows
     }
+
+
+def _translations(raw: str | None) -> dict[str, tuple[str, str]] | None:
+    if not raw:
+        return None
+    return {lang: (str(texts[0]), str(texts[1])) for lang, texts in json.loads(raw).items()}
 
 
 async def _tags(session: AsyncSession, announcement_ids: set[int]) -> dict[int, tuple[str, ...]]:

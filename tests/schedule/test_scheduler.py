@@ -6,12 +6,14 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from bot.delivery import render
 from bot.domain import NewAnnouncement, Status
 from bot.ports import ManualClock
 from bot.schedule.occurrences import LeapPolicy
-from storage.models import AnniversaryRow
+from storage import outbox
+from storage.models import AnniversaryRow, DeliveryRow
 from storage.repository import Repository
 
 from .conftest import Make
@@ -241,3 +243,33 @@ async def test_a_broken_anniversary_is_logged_and_the_others_still_fire(
         assert await scheduler.tick() == 0
     assert caplog.text.count(f"anniversary {broken.id} cannot be scheduled") == 1
     assert list((await scheduler.plan()).keys()) == [broken.id + 1]
+
+
+async def test_each_chat_reads_the_firing_in_its_own_language(
+    repo: Repository, make: Make, clock: ManualClock
+) -> None:
+    herald = make()
+    chats = {
+        language: await herald.chat(f"reader-{language}", everything=True)
+        for language in ("en", "ru", "ko")
+    }
+    for language in ("ru", "ko"):
+        await repo.chats.set_language(chats[language], language)
+    silent = await herald.chat("no-language", everything=True)
+    await herald.add("Liberation", 8, 15, 1945, zone="Asia/Seoul")
+    clock.set(SEOUL_NINE)
+    assert await (await herald.restart()).tick() == 1
+
+    async with repo.sessions() as session:
+        ids = (await session.scalars(select(DeliveryRow.id))).all()
+        claimed = await outbox.load(session, list(ids))
+    shown = claimed[0].content
+    assert shown is not None
+    assert all(row.content is shown for row in claimed)  # one content, many languages
+    titles = {row.chat_id: render(row, shown, "en").title for row in claimed}
+    assert titles[chats["en"]] == "Today is the 81st anniversary of Liberation"
+    assert titles[chats["ru"]].startswith("Сегодня 81-я годовщина")
+    assert titles[chats["ko"]] == "오늘은 Liberation 81주년입니다"
+    # A chat that never chose reads the society's language (what HERALD_LANGUAGE names).
+    unset = next(row for row in claimed if row.chat_id == silent)
+    assert render(unset, shown, "ko").title == "오늘은 Liberation 81주년입니다"
