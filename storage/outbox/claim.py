@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Update,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import Photo
@@ -38,7 +50,9 @@ class Claimed:
     copy_sent_at: datetime | None = None
 
 
-def _claimable(now: datetime, platforms: Collection[str]) -> list[ColumnElement[bool]]:
+def _claimable(
+    now: datetime | ColumnElement[datetime], platforms: Collection[str]
+) -> list[ColumnElement[bool]]:
     d = DELIVERIES.c
     # A correlated scalar lookup, not a join: PostgreSQL then walks ix_deliveries_claim in
     # due order and stops at LIMIT, whatever its statistics say right after a bulk insert
@@ -137,12 +151,33 @@ async def claim(
         ]
         found.sort(key=lambda r: int(r[0]))
         return await _claimed(session, found, contents or ContentCache())
+    leased = await session.execute(
+        _postgres_claim(tuple(sorted(platforms))),
+        {
+            "now": now,
+            "lease": now + timedelta(seconds=lease_seconds),
+            "owner": owner,
+            "limit": limit,
+        },
+    )
+    rows = sorted(leased.all(), key=lambda r: int(r[0]))
+    return await _claimed(session, rows, contents or ContentCache())
+
+
+@functools.cache
+def _postgres_claim(platforms: tuple[str, ...]) -> Update:
+    """claim()'s PostgreSQL statement for these platforms, built once; values are parameters.
+
+    Building it anew for every claim (a CTE, joins, column collections) and computing the
+    cache key of a fresh tree cost more event-loop time than the rows it claims.
+    """
     d, c, m, a = DELIVERIES.c, CHATS.c, COPIES.c, ANNOUNCEMENTS.c
+    now = bindparam("now", type_=d.due_at.type)
     chosen = (
         select(d.id, d.chat_id, d.announcement_id)
         .where(*_claimable(now, platforms))
         .order_by(d.due_at)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer()))
         .with_for_update(skip_locked=True)
         # Materialized: chosen once, then joined by primary key, never rescanned per row.
         .cte("chosen")
@@ -166,12 +201,12 @@ async def claim(
         .subquery("shown")
     )
     s = shown.c
-    leased = await session.execute(
+    return (
         update(DELIVERIES)
         .where(d.id == s.id)
         .values(
-            lease_until=now + timedelta(seconds=lease_seconds),
-            lease_owner=owner,
+            lease_until=bindparam("lease", type_=d.lease_until.type),
+            lease_owner=bindparam("owner", type_=d.lease_owner.type),
             attempts=d.attempts + 1,
             updated_at=now,
         )
@@ -181,8 +216,6 @@ async def claim(
             s.message_ids, s.sent_at, s.revision, s.status,
         )
     )
-    rows = sorted(leased.all(), key=lambda r: int(r[0]))
-    return await _claimed(session, rows, contents or ContentCache())
 
 
 async def load(
