@@ -196,19 +196,20 @@ _SQLITE_SENT = (
 )
 
 
-# PostgreSQL: whole columns as arrays, so a batch is one statement each, not one per row
-# (psycopg's executemany converts the query again for every row).
+# PostgreSQL: the whole batch as one JSON document, so a batch is one statement each, not one
+# per row (psycopg's executemany converts the query again for every row), and one text
+# parameter, not arrays that psycopg dumps element by element in Python.
 _POSTGRES_COPIES = text(
     "INSERT INTO message_copies (announcement_id, chat_id, message_ids, sent_at, updated_at) "
-    "SELECT u.a, u.c, u.m, :sent, :updated FROM unnest(CAST(:aids AS BIGINT[]), "
-    "CAST(:chats AS BIGINT[]), CAST(:ids AS TEXT[])) AS u(a, c, m) "
+    "SELECT u.a, u.c, u.m, :sent, :updated FROM json_to_recordset(CAST(:rows AS JSON)) "
+    "AS u(d BIGINT, a BIGINT, c BIGINT, m TEXT) "
     "ON CONFLICT (announcement_id, chat_id) DO UPDATE SET message_ids = excluded.message_ids, "
     "sent_at = excluded.sent_at, updated_at = excluded.updated_at"
 ).bindparams(bindparam("sent", type_=UTCDateTime()), bindparam("updated", type_=UTCDateTime()))
 _POSTGRES_SENT = text(
     "UPDATE deliveries SET state = 'sent', message_ids = u.m, error = NULL, lease_until = NULL, "
-    "lease_owner = NULL, updated_at = :now FROM unnest(CAST(:dids AS BIGINT[]), "
-    "CAST(:ids AS TEXT[])) AS u(i, m) WHERE deliveries.id = u.i"
+    "lease_owner = NULL, updated_at = :now FROM json_to_recordset(CAST(:rows AS JSON)) "
+    "AS u(d BIGINT, a BIGINT, c BIGINT, m TEXT) WHERE deliveries.id = u.d"
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
@@ -219,17 +220,14 @@ async def _record_sends(session: AsyncSession, sends: Sequence[Outcome], now: da
     ids = [json.dumps(list(o.message_ids)) for o in sends]
     driver = await sqlite_driver(session)
     if driver is None:
-        await session.execute(
-            _POSTGRES_COPIES,
-            {
-                "aids": [o.announcement_id for o in sends],
-                "chats": [o.chat_id for o in sends],
-                "ids": ids, "sent": now, "updated": now,
-            },
+        rows = json.dumps(
+            [
+                {"d": o.delivery_id, "a": o.announcement_id, "c": o.chat_id, "m": i}
+                for o, i in zip(sends, ids, strict=True)
+            ]
         )
-        await session.execute(
-            _POSTGRES_SENT, {"dids": [o.delivery_id for o in sends], "ids": ids, "now": now}
-        )
+        await session.execute(_POSTGRES_COPIES, {"rows": rows, "sent": now, "updated": now})
+        await session.execute(_POSTGRES_SENT, {"rows": rows, "now": now})
         return
     stamp = stored_time(session, now)
     await driver.executemany(
