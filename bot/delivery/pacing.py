@@ -49,7 +49,10 @@ class RateLimiter:
 
     def free(self) -> bool:
         """True when a request may go now without waiting (unlimited and not paused)."""
-        return self._open and self._paused_until <= asyncio.get_running_loop().time()
+        if not self._open:
+            return False
+        # Never paused: no clock read (this runs once per message).
+        return not self._paused_until or self._paused_until <= asyncio.get_running_loop().time()
 
     def paused_for(self) -> float:
         """Seconds left of a global pause (0 when none)."""
