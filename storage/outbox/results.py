@@ -201,15 +201,16 @@ _SQLITE_SENT = (
 # parameter, not arrays that psycopg dumps element by element in Python.
 _POSTGRES_COPIES = text(
     "INSERT INTO message_copies (announcement_id, chat_id, message_ids, sent_at, updated_at) "
-    "SELECT u.a, u.c, u.m, :sent, :updated FROM json_to_recordset(CAST(:rows AS JSON)) "
-    "AS u(d BIGINT, a BIGINT, c BIGINT, m TEXT) "
+    "SELECT u.a, u.c, CAST(u.m AS TEXT), :sent, :updated "
+    "FROM json_to_recordset(CAST(:rows AS JSON)) AS u(d BIGINT, a BIGINT, c BIGINT, m JSON) "
     "ON CONFLICT (announcement_id, chat_id) DO UPDATE SET message_ids = excluded.message_ids, "
     "sent_at = excluded.sent_at, updated_at = excluded.updated_at"
 ).bindparams(bindparam("sent", type_=UTCDateTime()), bindparam("updated", type_=UTCDateTime()))
 _POSTGRES_SENT = text(
-    "UPDATE deliveries SET state = 'sent', message_ids = u.m, error = NULL, lease_until = NULL, "
-    "lease_owner = NULL, updated_at = :now FROM json_to_recordset(CAST(:rows AS JSON)) "
-    "AS u(d BIGINT, a BIGINT, c BIGINT, m TEXT) WHERE deliveries.id = u.d"
+    "UPDATE deliveries SET state = 'sent', message_ids = CAST(u.m AS TEXT), error = NULL, "
+    "lease_until = NULL, lease_owner = NULL, updated_at = :now "
+    "FROM json_to_recordset(CAST(:rows AS JSON)) AS u(d BIGINT, a BIGINT, c BIGINT, m JSON) "
+    "WHERE deliveries.id = u.d"
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
@@ -217,18 +218,20 @@ async def _record_sends(session: AsyncSession, sends: Sequence[Outcome], now: da
     """The copies and the rows of a batch of sends, one statement (or driver call) each."""
     if not sends:
         return
-    ids = [json.dumps(list(o.message_ids)) for o in sends]
     driver = await sqlite_driver(session)
     if driver is None:
+        # The ids stay JSON arrays inside the document; PostgreSQL's json type keeps their
+        # text as written, which is what json.dumps of each list would give.
         rows = json.dumps(
             [
-                {"d": o.delivery_id, "a": o.announcement_id, "c": o.chat_id, "m": i}
-                for o, i in zip(sends, ids, strict=True)
+                {"d": o.delivery_id, "a": o.announcement_id, "c": o.chat_id, "m": o.message_ids}
+                for o in sends
             ]
         )
         await session.execute(_POSTGRES_COPIES, {"rows": rows, "sent": now, "updated": now})
         await session.execute(_POSTGRES_SENT, {"rows": rows, "now": now})
         return
+    ids = [json.dumps(list(o.message_ids)) for o in sends]
     stamp = stored_time(session, now)
     await driver.executemany(
         _SQLITE_COPIES,
