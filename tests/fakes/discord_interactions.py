@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.fakes.discord_payloads import (
@@ -127,14 +127,10 @@ class InjectInteractions:
     channels: dict[int, FakeChannel]
     messages: dict[int, FakeMessage]
     interactions: dict[int, FakeInteraction]
-
-    async def dispatch(self, event: str, data: JSON) -> None:
-        """Send a gateway event (the fake provides it)."""
-        raise NotImplementedError
-
-    async def wait_until(self, predicate: Callable[[], bool], seconds: float = 5.0) -> None:
-        """Wait for a condition (the fake provides it)."""
-        raise NotImplementedError
+    # Provided by the class this is mixed into (FakeDiscord): send a gateway event; wait for
+    # a condition.
+    dispatch: Callable[[str, JSON], Awaitable[None]]
+    wait_until: Callable[..., Awaitable[None]]
 
     async def _inject(self, interaction: FakeInteraction) -> FakeInteraction:
         self.interactions[interaction.id] = interaction
