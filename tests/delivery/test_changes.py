@@ -34,6 +34,33 @@ async def until_in_flight(platform: RecordingPlatform) -> None:
     platform.entered.clear()
 
 
+async def fire_founding_day(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> tuple[int, int, int]:
+    """An anniversary tagged `history` and its firing today: (anniversary, occurrence, rows)."""
+    now = clock.now()
+    anniversaries = outbox.ANNOUNCEMENTS.metadata.tables["anniversaries"]
+    async with sessions.begin() as session:
+        anniversary = (
+            await session.execute(
+                insert(anniversaries).returning(anniversaries.c.id),
+                {"title": "Founding", "month": 8, "day": 14, "tags": "history",
+                 "created_at": now, "updated_at": now},
+            )
+        ).scalar_one()
+        occurrence = (
+            await session.execute(
+                insert(outbox.OCCURRENCES).returning(outbox.OCCURRENCES.c.id),
+                {"anniversary_id": anniversary, "occurs_on": now.date(), "kind": "day",
+                 "fired_at": now, "title": "Founded 100 years ago", "body": "Cake at 5."},
+            )
+        ).scalar_one()
+        enqueued = await outbox.enqueue_occurrence(
+            session, occurrence_id=occurrence, tag_keys=["history"], now=now
+        )
+    return int(anniversary), int(occurrence), enqueued
+
+
 def engine_for(
     sessions: async_sessionmaker[AsyncSession],
     clock: ManualClock,
@@ -266,27 +293,7 @@ async def test_anniversary_occurrence_goes_out(
 ) -> None:
     await add_chats(sessions, clock.now(), ["1"], tags=("history",))
     await add_chats(sessions, clock.now(), ["2"], tags=("sport",))
-    now = clock.now()
-    async with sessions.begin() as session:
-        anniversary = (
-            await session.execute(
-                insert(outbox.ANNOUNCEMENTS.metadata.tables["anniversaries"]).returning(
-                    outbox.ANNOUNCEMENTS.metadata.tables["anniversaries"].c.id
-                ),
-                {"title": "Founding", "month": 8, "day": 14, "tags": "history",
-                 "created_at": now, "updated_at": now},
-            )
-        ).scalar_one()
-        occurrence = (
-            await session.execute(
-                insert(outbox.OCCURRENCES).returning(outbox.OCCURRENCES.c.id),
-                {"anniversary_id": anniversary, "occurs_on": now.date(), "kind": "day",
-                 "fired_at": now, "title": "Founded 100 years ago", "body": "Cake at 5."},
-            )
-        ).scalar_one()
-        assert await outbox.enqueue_occurrence(
-            session, occurrence_id=occurrence, tag_keys=["history"], now=now
-        ) == 1
+    assert (await fire_founding_day(sessions, clock))[2] == 1
     engine = engine_for(sessions, clock, platform, config)
     await engine.run_until_idle(timeout=10)
     assert platform.texts("1") == [(MessageKind.ANNIVERSARY, "Founded 100 years ago")]
@@ -301,26 +308,9 @@ async def test_rows_of_a_deleted_anniversary_are_skipped(
 ) -> None:
     # deliveries has no foreign key on its content (enqueue speed): nothing cascades to it.
     await add_chats(sessions, clock.now(), ["1", "2"], tags=("history",))
-    now = clock.now()
     anniversaries = outbox.ANNOUNCEMENTS.metadata.tables["anniversaries"]
-    async with sessions.begin() as session:
-        anniversary = (
-            await session.execute(
-                insert(anniversaries).returning(anniversaries.c.id),
-                {"title": "Founding", "month": 8, "day": 14, "tags": "history",
-                 "created_at": now, "updated_at": now},
-            )
-        ).scalar_one()
-        occurrence = (
-            await session.execute(
-                insert(outbox.OCCURRENCES).returning(outbox.OCCURRENCES.c.id),
-                {"anniversary_id": anniversary, "occurs_on": now.date(), "kind": "day",
-                 "fired_at": now, "title": "Founded 100 years ago", "body": "Cake at 5."},
-            )
-        ).scalar_one()
-        assert await outbox.enqueue_occurrence(
-            session, occurrence_id=occurrence, tag_keys=["history"], now=now
-        ) == 2
+    anniversary, occurrence, enqueued = await fire_founding_day(sessions, clock)
+    assert enqueued == 2
     async with sessions.begin() as session:
         await session.execute(
             anniversaries.delete().where(anniversaries.c.id == anniversary)
