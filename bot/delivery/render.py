@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.domain import ChatKind
 from bot.formatting import styles_from_json
+from bot.identity_cache import IdentityCache
 from bot.ports import MessageKind, OutboundMessage, PlatformLimits, Target
 from storage.outbox import Claimed, Content
 
@@ -63,22 +64,16 @@ class MessageCache:
     """Rendered messages by shown content and language: 5,000 identical sends render once."""
 
     def __init__(self, size: int = 256, default_language: str = "en") -> None:
-        self._size = size
+        self._kept: IdentityCache[OutboundMessage] = IdentityCache(size)
         self._default_language = default_language
-        self._kept: dict[tuple[int, str, int | None], tuple[Content, OutboundMessage]] = {}
 
     def get(self, row: Claimed, content: Content) -> OutboundMessage:
         """The message `row` carries, rendered on first use."""
-        key = (id(content), language_of(row, self._default_language), row.announcement_id)
-        kept = self._kept.get(key)
-        # The entry holds the content itself, so its id cannot have been reused meanwhile.
-        if kept is not None and kept[0] is content:
-            return kept[1]
-        message = render(row, content, self._default_language)
-        if len(self._kept) >= self._size:
-            self._kept.clear()
-        self._kept[key] = (content, message)
-        return message
+        key = (language_of(row, self._default_language), row.announcement_id)
+        found = self._kept.get(content, key)
+        if found is not None:
+            return found
+        return self._kept.put(content, render(row, content, self._default_language), key)
 
 
 def retraction(
