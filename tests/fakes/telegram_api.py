@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
-from collections import defaultdict, deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
-from tests.fakes.telegram_files import FakeFiles
+from tests.fakes.telegram_state import Fault, SentMessage
+from tests.fakes.telegram_updates import TelegramUpdates
 from tests.fakes.telegram_wire import (
     BLOCKED,
-    BOT_COMMAND,
     CAPTION_LIMIT,
     DELETE_WINDOW,
     JSON,
@@ -28,112 +23,15 @@ from tests.fakes.telegram_wire import (
     ApiError,
     parse_text,
     read_params,
-    utf16_len,
 )
 
-
-@dataclass
-class SentMessage:
-    """A message in a chat as the fake keeps it."""
-
-    chat_id: int
-    message_id: int
-    text: str
-    date: int
-    raw: str = ""
-    parse_mode: str | None = None
-    entities: list[JSON] = field(default_factory=list)
-    reply_markup: JSON | None = None
-    from_bot: bool = True
-    kind: str = "text"
-    deleted: bool = False
-    edits: list[str] = field(default_factory=list)
-    options: JSON = field(default_factory=dict)
-    # The photo's file id, for photo messages.
-    file_id: str | None = None
-
-    @property
-    def buttons(self) -> list[list[JSON]]:
-        """The inline keyboard rows, if any."""
-        return list((self.reply_markup or {}).get("inline_keyboard", []))
+# Tests and bench import these from here; they are defined next to the state they describe.
+__all__ = ["FakeTelegram", "Fault", "SentMessage"]
 
 
-@dataclass
-class Fault:
-    """An injected failure for one method (optionally one chat), `times` times or forever."""
+class FakeTelegram(TelegramUpdates):
+    """The fake server: lifecycle, fault injection, observation, the HTTP app and API methods."""
 
-    method: str
-    kind: str
-    chat_id: int | None = None
-    times: int | None = 1
-    retry_after: int = 3
-    migrate_to: int | None = None
-    description: str | None = None
-    status: int = 500
-    # Let this many matching requests through before the fault starts firing.
-    after: int = 0
-    hits: int = 0
-    passed: int = 0
-
-    def matches(self, method: str, chat_id: int | None) -> bool:
-        """Whether this fault applies to the request."""
-        if self.method not in (method, "*"):
-            return False
-        if self.times is not None and self.hits >= self.times:
-            return False
-        return self.chat_id is None or self.chat_id == chat_id
-
-
-class FakeTelegram:
-    """The fake server: state, update injection, fault injection, and the HTTP app."""
-
-    def __init__(
-        self,
-        token: str = "123456:TEST-token",
-        *,
-        bot_id: int = 777000,
-        bot_username: str = "herald_test_bot",
-        enforce_limits: bool = False,
-        global_per_second: int = 30,
-        latency: float = 0.0,
-    ) -> None:
-        self.token = token
-        self.bot_id = bot_id
-        self.bot: JSON = {
-            "id": bot_id, "is_bot": True, "first_name": "Herald", "username": bot_username
-        }
-        self.enforce_limits = enforce_limits
-        self.global_per_second = global_per_second
-        self.latency = latency
-        self.root = ""
-        self.messages: dict[int, dict[int, SentMessage]] = defaultdict(dict)
-        self.log: list[tuple[str, JSON]] = []
-        self.chats: dict[int, JSON] = {}
-        self.admins: dict[int, set[int]] = defaultdict(set)
-        self.commands: dict[tuple[str, str], list[JSON]] = {}
-        self.webhook: JSON | None = None
-        self.files = FakeFiles()
-        self.answered_callbacks: list[JSON] = []
-        self.faults: list[Fault] = []
-        self.blocked: set[int] = set()
-        self.migrated: dict[int, int] = {}
-        self.rate_limited: int = 0
-        # getUpdates requests that began while another was still open: Telegram answers
-        # the older one with 409 Conflict ("terminated by other getUpdates request").
-        self.poll_conflicts: int = 0
-        self._polls: dict[int, web.Request] = {}
-        # Messages the bot has sent so far, everywhere (cheap to watch in benchmarks).
-        self.sent_count: int = 0
-        self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
-        self._update_ids = itertools.count(1)
-        self._updates: list[JSON] = []
-        self._cursor: dict[int, int] = defaultdict(int)
-        self._creators: dict[int, int] = {}
-        self._changed = asyncio.Event()
-        self._closing = asyncio.Event()
-        self._global_sends: deque[float] = deque()
-        self._chat_sends: dict[int, deque[float]] = defaultdict(deque)
-        self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -175,203 +73,6 @@ class FakeTelegram:
     def base_file_url(self) -> str:
         """What to pass to `ApplicationBuilder().base_file_url()`."""
         return self.root + "/file/bot"
-
-    # -- chats, users, admins ----------------------------------------------------------------
-
-    def add_chat(
-        self, chat_id: int, kind: str | None = None, *, title: str | None = None,
-        username: str | None = None,
-    ) -> JSON:
-        """Declare a chat (kind private/group/supergroup/channel; guessed from the id)."""
-        if kind is None:
-            kind = "private" if chat_id > 0 else "supergroup" if chat_id < -10**12 else "group"
-        chat: JSON = {"id": chat_id, "type": kind}
-        if kind == "private":
-            chat["first_name"] = title or f"User{chat_id}"
-        else:
-            chat["title"] = title or f"Chat {chat_id}"
-        if username:
-            chat["username"] = username
-        self.chats[chat_id] = chat
-        return chat
-
-    def add_channel(
-        self, chat_id: int, username: str, *, title: str | None = None, bot_admin: bool = True
-    ) -> JSON:
-        """A public channel known as `@username`; the bot is one of its admins unless told not."""
-        chat = self.add_chat(chat_id, "channel", title=title, username=username)
-        if bot_admin:
-            self.admins[chat_id].add(self.bot_id)
-        return chat
-
-    def chat(self, chat_id: int) -> JSON:
-        """The chat's JSON, declaring it if unknown."""
-        return self.chats.get(chat_id) or self.add_chat(chat_id)
-
-    def set_admins(self, chat_id: int, *user_ids: int) -> None:
-        """Make these users the chat's administrators (the first is the creator)."""
-        self.admins[chat_id] = set(user_ids)
-        if user_ids:
-            self._creators[chat_id] = user_ids[0]
-
-    @staticmethod
-    def user(user_id: int, language_code: str | None = "en", name: str | None = None) -> JSON:
-        """A user's JSON."""
-        user: JSON = {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
-        if language_code:
-            user["language_code"] = language_code
-        return user
-
-    def block(self, chat_id: int) -> None:
-        """The user blocks the bot: every message to the chat gets 403 from now on."""
-        self.blocked.add(chat_id)
-
-    # -- update injection --------------------------------------------------------------------
-
-    def inject(self, update: JSON) -> int:
-        """Queue a raw update (update_id is assigned) and wake long polls; returns its id."""
-        update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, **update})
-        self._notify()
-        return update_id
-
-    def _user_message_json(
-        self, chat_id: int, text: str | None, user: JSON | None, reply_to: int | None
-    ) -> JSON:
-        message_id = next(self._ids[chat_id])
-        msg: JSON = {"message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id)}
-        if user is not None:
-            msg["from"] = user
-        if text is not None:
-            msg["text"] = text
-            command = BOT_COMMAND.match(text)
-            if command is not None:
-                length = utf16_len(command.group(0))
-                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        if reply_to is not None:
-            original = self.messages[chat_id].get(reply_to)
-            if original is not None:
-                msg["reply_to_message"] = self._message_json(original)
-        self.messages[chat_id][message_id] = SentMessage(
-            chat_id, message_id, text or "", msg["date"], raw=text or "", from_bot=False
-        )
-        return msg
-
-    def send_text(
-        self, chat_id: int, text: str, *, user_id: int | None = None, language_code: str = "en",
-        reply_to: int | None = None, kind: str | None = None, title: str | None = None,
-    ) -> JSON:
-        """A user writes `text` in a chat (private if the id is positive); returns the message."""
-        msg = self.text_message(
-            chat_id, text, user_id=user_id, language_code=language_code, reply_to=reply_to,
-            kind=kind, title=title,
-        )
-        self.inject({"message": msg})
-        return msg
-
-    def text_message(
-        self, chat_id: int, text: str, *, user_id: int | None = None, language_code: str = "en",
-        reply_to: int | None = None, kind: str | None = None, title: str | None = None,
-    ) -> JSON:
-        """A user's message as JSON, not yet delivered (for webhooks or custom updates)."""
-        if chat_id not in self.chats or kind is not None:
-            self.add_chat(chat_id, kind, title=title)
-        user = self.user(user_id if user_id is not None else chat_id, language_code)
-        return self._user_message_json(chat_id, text, user, reply_to)
-
-    def send_photo(
-        self, chat_id: int, data: bytes, caption: str | None = None, *,
-        user_id: int | None = None, reply_to: int | None = None, declared_size: int | None = None,
-        caption_entities: list[JSON] | None = None,
-    ) -> JSON:
-        """A user sends a photo (with an optional caption); returns the message."""
-        if chat_id not in self.chats:
-            self.add_chat(chat_id)
-        user = self.user(user_id if user_id is not None else chat_id)
-        msg = self._user_message_json(chat_id, None, user, reply_to)
-        stored = self.files.add(data)
-        msg["photo"] = self.files.photo_sizes(stored, declared_size=declared_size)
-        kept = self.messages[chat_id][msg["message_id"]]
-        kept.kind, kept.file_id = "photo", stored.file_id
-        if caption is not None:
-            msg["caption"] = kept.text = kept.raw = caption
-            command = BOT_COMMAND.match(caption)
-            if command is not None:
-                length = utf16_len(command.group(0))
-                msg["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-            if caption_entities:
-                msg["caption_entities"] = msg.get("caption_entities", []) + caption_entities
-        self.inject({"message": msg})
-        return msg
-
-    def channel_post(self, chat_id: int, text: str, *, title: str | None = None) -> JSON:
-        """An admin posts `text` in a channel (no sender user, as Telegram does)."""
-        if self.chats.get(chat_id, {}).get("type") != "channel":
-            self.add_chat(chat_id, "channel", title=title)
-        msg = self._user_message_json(chat_id, text, None, None)
-        msg["sender_chat"] = self.chat(chat_id)
-        self.inject({"channel_post": msg})
-        return msg
-
-    def press(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
-              language_code: str = "en") -> str:
-        """A user presses an inline button under a bot message; returns the callback id."""
-        query_id = f"cb{next(self._update_ids)}"
-        user = self.user(user_id if user_id is not None else chat_id, language_code)
-        query: JSON = {"id": query_id, "from": user, "chat_instance": str(chat_id), "data": data}
-        message = self.messages[chat_id].get(message_id)
-        if message is not None:
-            query["message"] = self._message_json(message)
-        self.inject({"callback_query": query})
-        return query_id
-
-    def member_update(
-        self, chat_id: int, new_status: str, *, old_status: str = "left", by_user: int = 1,
-        kind: str | None = None, title: str | None = None,
-    ) -> None:
-        """The bot's own membership changes (my_chat_member): added, promoted, kicked, blocked."""
-        if chat_id not in self.chats or kind is not None:
-            self.add_chat(chat_id, kind, title=title)
-        self.inject({"my_chat_member": {
-            "chat": self.chat(chat_id), "from": self.user(by_user), "date": int(time.time()),
-            "old_chat_member": self._member_json(self.bot, old_status),
-            "new_chat_member": self._member_json(self.bot, new_status),
-        }})
-
-    def migrate(self, chat_id: int, new_chat_id: int, *, service_message: bool = True) -> None:
-        """The group becomes a supergroup: sends to the old id get 400 migrate from now on."""
-        self.migrated[chat_id] = new_chat_id
-        old = self.chat(chat_id)
-        self.add_chat(new_chat_id, "supergroup", title=old.get("title"))
-        if service_message:
-            msg = self._user_message_json(chat_id, None, self.user(1), None)
-            msg["migrate_to_chat_id"] = new_chat_id
-            self.inject({"message": msg})
-
-    def sticker(self, chat_id: int, *, user_id: int | None = None) -> None:
-        """A user sends a sticker."""
-        msg = self._user_message_json(chat_id, None, self.user(user_id or chat_id), None)
-        msg["sticker"] = {"file_id": "stk", "file_unique_id": "stku", "width": 512, "height": 512,
-                          "is_animated": False, "is_video": False, "type": "regular"}
-        self.inject({"message": msg})
-
-    def edit_user_message(self, chat_id: int, message_id: int, text: str) -> None:
-        """A user edits an earlier message (edited_message update)."""
-        msg: JSON = {"message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id),
-                     "from": self.user(chat_id), "text": text, "edit_date": int(time.time())}
-        self.inject({"edited_message": msg})
-
-    async def post_webhook(self, update: JSON, *, secret: str | None = "") -> int:
-        """POST an update to the registered webhook (its own secret unless given); HTTP status."""
-        if self.webhook is None:
-            raise RuntimeError("no webhook registered")
-        update = {"update_id": next(self._update_ids), **update}
-        token = self.webhook.get("secret_token") if secret == "" else secret
-        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
-        async with aiohttp.ClientSession() as session, session.post(
-            self.webhook["url"], json=update, headers=headers
-        ) as response:
-            return response.status
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -417,17 +118,6 @@ class FakeTelegram:
         message = self.sent_to(chat_id, include_deleted=True)[self._cursor[chat_id]]
         self._cursor[chat_id] += 1
         return message
-
-    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        """Wait until `predicate()` holds (checked on every change), or raise TimeoutError."""
-        async with asyncio.timeout(within):
-            while not predicate():
-                await self._changed.wait()
-
-    def _notify(self) -> None:
-        # Wake every waiter once; each re-checks its condition and waits on the fresh event.
-        woken, self._changed = self._changed, asyncio.Event()
-        woken.set()
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -705,49 +395,6 @@ class FakeTelegram:
     def age_message(self, chat_id: int, message_id: int, seconds: float) -> None:
         """Pretend a message was sent `seconds` earlier (for the 48-hour delete rule)."""
         self.messages[chat_id][message_id].date -= int(seconds)
-
-    def _message_json(self, message: SentMessage) -> JSON:
-        data: JSON = {"message_id": message.message_id, "date": message.date,
-                      "chat": self.chat(message.chat_id)}
-        if message.from_bot:
-            data["from"] = self.bot
-        else:
-            data["from"] = self.user(message.chat_id)
-        key = "caption" if message.kind == "photo" else "text"
-        data[key] = message.text
-        if message.entities:
-            data[f"{key}_entities" if key == "caption" else "entities"] = message.entities
-        if message.kind == "photo":
-            stored = self.files.files.get(message.file_id or "")
-            data["photo"] = self.files.photo_sizes(stored) if stored else [
-                {"file_id": "ph", "file_unique_id": "phu", "width": 1, "height": 1}]
-        if message.reply_markup:
-            data["reply_markup"] = message.reply_markup
-        if message.edits:
-            data["edit_date"] = int(time.time())
-        return data
-
-    @staticmethod
-    def _member_json(user: JSON, status: str) -> JSON:
-        member: JSON = {"user": user, "status": status}
-        if status == "administrator":
-            member.update({flag: True for flag in (
-                "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-                "can_restrict_members", "can_promote_members", "can_change_info",
-                "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
-                "can_post_messages", "can_edit_messages")})
-            member["is_anonymous"] = False
-        elif status == "creator":
-            member["is_anonymous"] = False
-        elif status == "kicked":
-            member["until_date"] = 0
-        elif status == "restricted":
-            member.update({"is_member": True, "until_date": 0, **{flag: False for flag in (
-                "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
-                "can_send_videos", "can_send_video_notes", "can_send_voice_notes",
-                "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
-                "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics")}})
-        return member
 
 
 _NO_CHAT = {"getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo",
