@@ -263,6 +263,18 @@ class AuditRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SiteViewRow(Base):
+    """A web view of an announcement's page: a visitor's keyed hash (never an address), a day."""
+
+    __tablename__ = "site_views"
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class StateRow(Base):
     """Small key/value state (e.g. the hash of the last Discord command sync)."""
 

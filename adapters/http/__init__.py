@@ -1,0 +1,1 @@
+"""The one HTTP server in `herald run`, and what it serves."""

@@ -1,0 +1,1 @@
+"""The society's website, read side: what pages, feeds and calendars may show, and web views."""
