@@ -79,6 +79,7 @@ class Herald:
             concurrency=100,
             rate_share=1.0 / self.settings.delivery_processes,
             language=self.settings.language,
+            public_url=self.settings.public_url,
             retraction_text=lambda language: translate(
                 language, "This announcement was withdrawn."
             ),
@@ -124,7 +125,8 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         return await herald.delivery_counts(announcement_id)
 
     announcements = AnnouncementService(
-        repository.announcements, clock, notify, page_size=settings.page_size
+        repository.announcements, clock, notify, page_size=settings.page_size,
+        views=repository.site,
     )
     anniversaries = AnniversaryService(
         repository.anniversaries,
@@ -143,6 +145,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         zone=settings.zone,
         clock=clock,
         delivery_stats=stats,
+        public_url=settings.public_url,
     )
     herald = Herald(
         settings=settings,

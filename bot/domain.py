@@ -81,6 +81,8 @@ class Announcement:
     body_styles: Styles = ()
     # Whether a photo is stored with it (the bytes are loaded only to send it).
     has_photo: bool = False
+    # Views of its web page (filled in where one announcement is shown, not in listings).
+    web_views: int = 0
 
 
 @dataclass(frozen=True, slots=True)

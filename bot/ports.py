@@ -37,6 +37,9 @@ class OutboundMessage:
     language: str = "en"
     body_styles: Styles = ()
     photo: Photo | None = None
+    # "Read on the website": the announcement's page when HERALD_PUBLIC_URL is set.
+    link_url: str | None = None
+    link_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

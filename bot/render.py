@@ -49,7 +49,11 @@ def announcement_full(
         facts.append(local_time(item.published_at, zone))
     if item.category:
         facts.append(t("Category: {name}", name=item.category))
-    facts.append(t("Views: {count}", count=item.views))
+    if item.web_views:
+        web = t("Views: {chat} in chats, {web} on the website", chat=item.views, web=item.web_views)
+        facts.append(web)
+    else:
+        facts.append(t("Views: {count}", count=item.views))
     builder.line().italic(" · ".join(facts))
     return builder
 

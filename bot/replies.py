@@ -29,14 +29,20 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline button; pressing it runs `action`, a command line such as `/tag 12 2`."""
+    """An inline button; pressing it runs `action`, a command line such as `/tag 12 2`.
+
+    A button with a `url` opens that address instead (its action is unused).
+    """
 
     label: str
     action: str
+    url: str | None = None
 
     @property
     def fits(self) -> bool:
         """Whether every platform can carry the action (Telegram: 64 bytes of callback data)."""
+        if self.url is not None:
+            return self.url.startswith(("https://", "http://")) and len(self.url) <= 2048
         return len(self.action.encode()) <= MAX_ACTION_BYTES
 
 

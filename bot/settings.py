@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
 
+    # The website's address as readers reach it (absolute links, feeds, "Read on the website").
+    public_url: str | None = None
+    site_name: str = Field(default="Herald", min_length=1, max_length=100)
+
     reminder_time: str = "09:00"
     reminder_days_before: str = ""
     reminder_grace: str = "12h"
@@ -54,6 +58,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{value!r} is not a web address like https://society.example")
         return value
 
     @field_validator("language")

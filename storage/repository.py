@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.anniversaries import AnniversaryStore
 from storage.announcements import AnnouncementStore
 from storage.chats import AdminStore, ChatStore, StateStore
+from storage.site import SiteStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Repository:
     admins: AdminStore
     anniversaries: AnniversaryStore
     state: StateStore
+    site: SiteStore
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> Repository:
@@ -33,4 +35,5 @@ class Repository:
             admins=AdminStore(sessions),
             anniversaries=AnniversaryStore(sessions),
             state=StateStore(sessions),
+            site=SiteStore(sessions),
         )

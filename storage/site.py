@@ -40,6 +40,7 @@ _VIEWS = (
 _PHOTO_FACTS = select(
     AnnouncementPhotoRow.announcement_id, AnnouncementPhotoRow.mime_type, AnnouncementPhotoRow.size
 ).where(AnnouncementPhotoRow.announcement_id.in_(bindparam("ids", expanding=True)))
+_CHAT_TOTAL = select(func.coalesce(func.sum(AnnouncementRow.views), 0))
 _TOTAL = select(func.count()).select_from(SiteViewRow)
 
 
@@ -105,7 +106,9 @@ class SiteStore:
             rows = await session.execute(_VIEWS, {"ids": list(announcement_ids)})
             return {int(aid): int(count) for aid, count in rows}
 
-    async def web_view_total(self) -> int:
-        """Web views of every announcement."""
+    async def view_totals(self) -> tuple[int, int]:
+        """Views of every announcement: (in chats, on the website)."""
         async with self._reads() as session:
-            return int(await session.scalar(_TOTAL) or 0)
+            chat = await session.scalar(_CHAT_TOTAL)
+            web = await session.scalar(_TOTAL)
+            return int(chat or 0), int(web or 0)

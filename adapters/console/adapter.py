@@ -181,7 +181,10 @@ class ConsoleAdapter:
     def show(self, reply: Reply) -> None:
         """Print a reply with its buttons."""
         self._console.print(reply_text(reply))
-        self._buttons = [button for row in reply.buttons for button in row]
+        every = [button for row in reply.buttons for button in row]
+        for link in (button for button in every if button.url):
+            self._console.print(f"{link.label}: {link.url}")
+        self._buttons = [button for button in every if not button.url]
         if self._buttons:
             self._console.print(buttons_text(self._buttons))
 

@@ -138,6 +138,13 @@ def reply_view(reply: Reply) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     for row_index, row in enumerate(reply.buttons[:5]):
         for button in row[:5]:
+            if button.url is not None:
+                link: discord.ui.Button[Any] = discord.ui.Button(
+                    label=button.label, url=button.url, style=discord.ButtonStyle.link
+                )
+                link.row = row_index
+                view.add_item(link)
+                continue
             if len(button.action) > CUSTOM_ID_LIMIT or not button.action.startswith("/"):
                 log.warning("button %r skipped: action too long for a custom_id", button.label)
                 continue

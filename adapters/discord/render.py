@@ -215,6 +215,8 @@ def render_message(message: OutboundMessage) -> list[MessagePart]:
         embed = discord.Embed(colour=colour, description=chunk or None)
         if first and title:
             embed.title = title
+            # "Read on the website": the title links to the announcement's page.
+            embed.url = message.link_url
         part.embeds.append(embed)
         first = False
     last = parts[-1].embeds[-1]

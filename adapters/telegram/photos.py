@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -39,12 +39,18 @@ class PhotoSender:
         """The id to send `photo` by: learned here first, else the one stored with it."""
         return self._file_ids.get(self._digest(photo)) or photo.telegram_file_id
 
-    async def send(self, chat_id: int | str, photo: Photo, caption: str) -> str:
+    async def send(
+        self,
+        chat_id: int | str,
+        photo: Photo,
+        caption: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> str:
         """Send the photo with an HTML caption; the message id. PTB errors propagate."""
         known = self.file_id(photo)
         if known is not None:
             try:
-                return await self._send(chat_id, known, caption)
+                return await self._send(chat_id, known, caption, markup)
             except BadRequest as exc:
                 if not any(marker in str(exc).lower() for marker in _STALE_ID):
                     raise
@@ -55,13 +61,14 @@ class PhotoSender:
         async with self._uploads.setdefault(digest, asyncio.Lock()):
             learned = self._file_ids.get(digest)
             if learned is not None:
-                return await self._send(chat_id, learned, caption)
+                return await self._send(chat_id, learned, caption, markup)
             upload = InputFile(photo.data, filename=photo.file_name)
             message = await self._bot.send_photo(
                 chat_id,
                 upload,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
+                reply_markup=markup,
                 allow_paid_broadcast=self._paid or None,
                 read_timeout=_UPLOAD_TIMEOUT,
                 write_timeout=_UPLOAD_TIMEOUT,
@@ -73,7 +80,13 @@ class PhotoSender:
                 self._file_ids[digest] = message.photo[-1].file_id
             return str(message.message_id)
 
-    async def edit_caption(self, chat_id: int | str, message_id: str, caption: str) -> None:
+    async def edit_caption(
+        self,
+        chat_id: int | str,
+        message_id: str,
+        caption: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         """Replace a photo message's caption; an unchanged caption is not an error."""
         try:
             await self._bot.edit_message_caption(
@@ -81,17 +94,25 @@ class PhotoSender:
                 message_id=int(message_id),
                 caption=caption,
                 parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
         except BadRequest as exc:
             if _NOT_MODIFIED not in str(exc).lower():
                 raise
 
-    async def _send(self, chat_id: int | str, file_id: str, caption: str) -> str:
+    async def _send(
+        self,
+        chat_id: int | str,
+        file_id: str,
+        caption: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> str:
         message = await self._bot.send_photo(
             chat_id,
             file_id,
             caption=caption,
             parse_mode=ParseMode.HTML,
+            reply_markup=markup,
             allow_paid_broadcast=self._paid or None,
         )
         return str(message.message_id)

@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -144,13 +144,16 @@ class TelegramPlatform:
         if not parts and message.photo is None:
             raise BadMessage("message text is empty")
         sent: list[str] = []
+        link = link_markup(message)
         try:
             if message.photo is not None:
                 caption = parts[0] if parts else ""
-                sent.append(await self.photos.send(chat_id(target), message.photo, caption))
+                markup = link if len(parts) <= 1 else None
+                sent.append(await self.photos.send(chat_id(target), message.photo, caption, markup))
                 parts = parts[1:]
-            for part in parts:
-                sent.append(await self._send_part(target, part))
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                sent.append(await self._send_part(target, part, link if last else None))
         except TelegramError as exc:
             # Telegram has no idempotency key: a retry resends everything, so undo the half.
             if sent:
@@ -168,15 +171,19 @@ class TelegramPlatform:
         if not parts:
             raise BadMessage("message text is empty")
         ids: list[str] = []
+        link = link_markup(message)
+        last = len(parts) - 1
         try:
             for index, (part, message_id) in enumerate(zip(parts, message_ids, strict=False)):
+                # Telegram drops a keyboard an edit does not repeat.
+                markup = link if index == last else None
                 if index == 0 and message.photo is not None:
-                    await self.photos.edit_caption(chat_id(target), message_id, part)
+                    await self.photos.edit_caption(chat_id(target), message_id, part, markup)
                 else:
-                    await self._edit_part(target, message_id, part)
+                    await self._edit_part(target, message_id, part, markup)
                 ids.append(message_id)
-            for part in parts[len(message_ids) :]:
-                ids.append(await self._send_part(target, part))
+            for index, part in enumerate(parts[len(message_ids) :], len(message_ids)):
+                ids.append(await self._send_part(target, part, link if index == last else None))
         except TelegramError as exc:
             raise neutral_error(exc) from exc
         surplus = message_ids[len(parts) :]
@@ -207,30 +214,43 @@ class TelegramPlatform:
         if too_old is not None:
             raise too_old
 
-    async def _send_part(self, target: Target, text: str) -> str:
+    async def _send_part(
+        self, target: Target, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> str:
         request = self._bot.request
         if isinstance(request, AiohttpRequest):
-            rest = self._bodies.get(text)
+            key = text if markup is None else f"{text}\x00{markup.inline_keyboard[0][0].url}"
+            rest = self._bodies.get(key)
             if rest is None:
-                rest = self._bodies[text] = _json(self._send_options(text))[1:]
+                rest = self._bodies[key] = _json(self._send_options(text, markup))[1:]
             body = b'{"chat_id":' + _json(chat_id(target)) + b"," + rest
             sent = await request.post_json(self._url("sendMessage"), body)
         else:
-            params = {"chat_id": chat_id(target)} | self._send_options(text)
+            params = {"chat_id": chat_id(target)} | self._send_options(text, markup)
             sent = await self._call("sendMessage", params)
         return str(sent["message_id"])
 
-    def _send_options(self, text: str) -> dict[str, object]:
+    def _send_options(
+        self, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> dict[str, object]:
         options: dict[str, object] = {
             "text": text,
             "parse_mode": ParseMode.HTML.value,
             "link_preview_options": _NO_PREVIEW_JSON,
         }
+        if markup is not None:
+            options["reply_markup"] = markup.to_dict()
         if self._config.paid_broadcast:
             options["allow_paid_broadcast"] = True
         return options
 
-    async def _edit_part(self, target: Target, message_id: str, text: str) -> None:
+    async def _edit_part(
+        self,
+        target: Target,
+        message_id: str,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         params: dict[str, object] = {
             "chat_id": chat_id(target),
             "message_id": int(message_id),
@@ -238,12 +258,14 @@ class TelegramPlatform:
             "parse_mode": ParseMode.HTML.value,
             "link_preview_options": _NO_PREVIEW_JSON,
         }
+        if markup is not None:
+            params["reply_markup"] = markup.to_dict()
         try:
             await self._call("editMessageText", params)
         except BadRequest as exc:
             if _NO_TEXT in str(exc).lower():
                 # A photo part (a retraction notice, or "⋯" for a surplus part): its caption.
-                await self.photos.edit_caption(chat_id(target), message_id, text)
+                await self.photos.edit_caption(chat_id(target), message_id, text, markup)
             elif _NOT_MODIFIED not in str(exc).lower():
                 raise
 
@@ -273,6 +295,14 @@ class TelegramPlatform:
                 await self._delete_part(target, message_id)
             except TelegramError as exc:
                 log.warning("could not undo part %s in chat %s: %s", message_id, target, exc)
+
+
+def link_markup(message: OutboundMessage) -> InlineKeyboardMarkup | None:
+    """The "Read on the website" button, when the message links to its page."""
+    if not message.link_url:
+        return None
+    button = InlineKeyboardButton(message.link_label or message.link_url, url=message.link_url)
+    return InlineKeyboardMarkup([[button]])
 
 
 def _json(value: object) -> bytes:

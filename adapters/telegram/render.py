@@ -181,7 +181,12 @@ def render_message(message: OutboundMessage, limit: int = TEXT_LIMIT) -> list[st
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """The reply's buttons as an inline keyboard (callback data is the button's action)."""
     rows = [
-        [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
+        [
+            InlineKeyboardButton(b.label, url=b.url)
+            if b.url
+            else InlineKeyboardButton(b.label, callback_data=b.action)
+            for b in row
+        ]
         for row in reply.buttons
         if row
     ]

@@ -380,12 +380,18 @@ async def stats(ctx: Context) -> Reply:
         b.bold(ctx.t("Announcements")).line()
         for status in ("published", "scheduled", "draft", "retracted"):
             b.line(f"{ctx.t(status)}: {counts.get(status, 0)}")
+        totals = await ctx.services.announcements.view_totals()
+        if totals is not None:
+            b.line(_views(ctx, *totals))
         b.bold(ctx.t("Active chats")).line()
         for platform, count in sorted(chats.items()):
             b.line(f"{platform}: {count}")
     else:
-        if await ctx.services.announcements.get(announcement_id) is None:
+        try:
+            found = await ctx.services.announcements.show(announcement_id, count_view=False)
+        except NotFound:
             return _no_such(ctx, announcement_id)
+        b.line(_views(ctx, found.views, found.web_views))
         b.bold(ctx.t("Deliveries of #{id}", id=announcement_id)).line()
     deliveries = await ctx.services.delivery_stats(announcement_id)
     if deliveries:
@@ -396,6 +402,10 @@ async def stats(ctx: Context) -> Reply:
     elif announcement_id is not None:
         b.line(ctx.t("Nothing was sent yet."))
     return b.build()
+
+
+def _views(ctx: Context, chat: int, web: int) -> str:
+    return ctx.t("Views: {chat} in chats, {web} on the website", chat=chat, web=web)
 
 
 async def admin(ctx: Context) -> Reply:

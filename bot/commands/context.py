@@ -37,6 +37,8 @@ class Services:
     zone: ZoneInfo
     clock: Clock
     delivery_stats: DeliveryStats = no_delivery_stats
+    # HERALD_PUBLIC_URL without the trailing slash: /show links to the website when set.
+    public_url: str | None = None
     searches: dict[str, str] = field(default_factory=dict)
     # A burst of members asking one cached page gets one rendering per language.
     rendered: RenderedPages = field(default_factory=RenderedPages)

@@ -254,7 +254,11 @@ async def show(ctx: Context) -> Reply:
         return text_reply(ctx.t("There is no announcement #{id}.", id=text))
     if item.status.value != "published" and not ctx.is_admin:
         return text_reply(ctx.t("There is no announcement #{id}.", id=text))
-    return announcement_full(ReplyBuilder(), item, ctx.services.zone, ctx.t).build()
+    b = announcement_full(ReplyBuilder(), item, ctx.services.zone, ctx.t)
+    if ctx.services.public_url and item.status.value == "published":
+        url = f"{ctx.services.public_url}/announcements/{item.id}"
+        b.buttons(Button(ctx.t("Read on the website"), "", url=url))
+    return b.build()
 
 
 async def anniversaries(ctx: Context) -> Reply:

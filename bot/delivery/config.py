@@ -33,6 +33,8 @@ class DeliveryConfig:
     flush_interval: float = 0.1
     flush_size: int = 256
     stop_grace: float = 10.0
+    # HERALD_PUBLIC_URL (no trailing slash): announcements link to their page on the website.
+    public_url: str | None = None
     # Copies this close to the platform's delete window are edited, not deleted.
     delete_window_margin: float = 600.0
     retraction_text: RetractionText = default_retraction_text

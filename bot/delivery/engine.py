@@ -100,7 +100,9 @@ class DeliveryEngine:
         self._claim_done = asyncio.Event()
         # Announcement texts, tags and photos, read once per revision rather than once per row.
         self._contents = outbox.ContentCache()
-        self._messages = MessageCache(default_language=self._config.language)
+        self._messages = MessageCache(
+            default_language=self._config.language, public_url=self._config.public_url
+        )
         # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
         # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.domain import ChatKind
 from bot.formatting import styles_from_json
+from bot.i18n import translate
 from bot.identity_cache import IdentityCache
 from bot.ports import MessageKind, OutboundMessage, PlatformLimits, Target
 from storage.outbox import Claimed, Content
@@ -39,12 +40,18 @@ def _kind_of(content: Content) -> MessageKind:
     return MessageKind.ANNIVERSARY
 
 
-def render(row: Claimed, content: Content, default_language: str = "en") -> OutboundMessage:
+def render(
+    row: Claimed, content: Content, default_language: str = "en", public_url: str | None = None
+) -> OutboundMessage:
     """The announcement or anniversary message the row carries, in the chat's language."""
     language = language_of(row, default_language)
     title, body = content.title, content.body
     if content.translations and language in content.translations:
         title, body = content.translations[language]
+    link_url, link_label = None, ""
+    if public_url and content.kind == "announcement" and row.announcement_id is not None:
+        link_url = f"{public_url}/announcements/{row.announcement_id}"
+        link_label = translate(language, "Read on the website")
     return OutboundMessage(
         kind=_kind_of(content),
         title=title,
@@ -57,15 +64,20 @@ def render(row: Claimed, content: Content, default_language: str = "en") -> Outb
         language=language,
         body_styles=styles_from_json(content.body_styles),
         photo=content.photo,
+        link_url=link_url,
+        link_label=link_label,
     )
 
 
 class MessageCache:
     """Rendered messages by shown content and language: 5,000 identical sends render once."""
 
-    def __init__(self, size: int = 256, default_language: str = "en") -> None:
+    def __init__(
+        self, size: int = 256, default_language: str = "en", public_url: str | None = None
+    ) -> None:
         self._kept: IdentityCache[OutboundMessage] = IdentityCache(size)
         self._default_language = default_language
+        self._public_url = public_url
 
     def get(self, row: Claimed, content: Content) -> OutboundMessage:
         """The message `row` carries, rendered on first use."""
@@ -73,7 +85,8 @@ class MessageCache:
         found = self._kept.get(content, key)
         if found is not None:
             return found
-        return self._kept.put(content, render(row, content, self._default_language), key)
+        message = render(row, content, self._default_language, self._public_url)
+        return self._kept.put(content, message, key)
 
 
 def retraction(

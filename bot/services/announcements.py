@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot.formatting import Photo
 from bot.photos import PhotoError, checked_photo
 from bot.ports import Clock
 from bot.services.cache import TTLCache
+from bot.site.ports import ViewCounts
 from bot.tags import tag_key
 from storage.announcements import AnnouncementStore, NotFound, PublishResult, WrongState
 from storage.search import TOTAL_CAP as SEARCH_TOTAL_CAP
@@ -45,8 +47,10 @@ class AnnouncementService:
         clock: Clock,
         notify: Callable[[], None] = lambda: None,
         page_size: int = 5,
+        views: ViewCounts | None = None,
     ) -> None:
         self._store = store
+        self._views = views
         self._clock = clock
         self._notify = notify
         self.page_size = page_size
@@ -133,6 +137,9 @@ class AnnouncementService:
             raise NotFound(announcement_id)
         if count_view and found.status is Status.PUBLISHED:
             await self._store.count_view(announcement_id)
+        if self._views is not None:
+            web = await self._views.web_views([announcement_id])
+            found = replace(found, web_views=web.get(announcement_id, 0))
         return found
 
     async def get(self, announcement_id: int) -> Announcement | None:
@@ -187,6 +194,10 @@ class AnnouncementService:
     async def tag_names(self, prefix: str, limit: int = 25) -> list[str]:
         """Tag names for autocompletion."""
         return await self._store.tag_names(prefix, limit)
+
+    async def view_totals(self) -> tuple[int, int] | None:
+        """Views of every announcement (in chats, on the website); None without a website."""
+        return None if self._views is None else await self._views.view_totals()
 
     async def counts(self) -> dict[str, int]:
         """Announcements per status."""

@@ -78,8 +78,20 @@ class SiteStore(Protocol):
         """Web views per announcement (those with none are left out)."""
         ...
 
-    async def web_view_total(self) -> int:
-        """Web views of every announcement."""
+    async def view_totals(self) -> tuple[int, int]:
+        """Views of every announcement: (in chats, on the website)."""
+        ...
+
+
+class ViewCounts(Protocol):
+    """Views for /show and /stats: the website's next to the chats'."""
+
+    async def web_views(self, announcement_ids: Sequence[int]) -> dict[int, int]:
+        """Web views per announcement (those with none are left out)."""
+        ...
+
+    async def view_totals(self) -> tuple[int, int]:
+        """Views of every announcement: (in chats, on the website)."""
         ...
 
 

@@ -41,7 +41,7 @@ async def test_a_visitor_counts_once_a_day(repo: Repository, clock: ManualClock)
         page = await (await site.client.get(f"/announcements/{aid}")).text()
     assert (await site.store.web_views([aid]))[aid] == 4
     assert "4 on the website" in page
-    assert await site.store.web_view_total() == 4
+    assert await site.store.view_totals() == (0, 4)
 
 
 async def test_crawlers_and_previews_are_not_counted(repo: Repository, clock: ManualClock) -> None:
@@ -95,4 +95,4 @@ async def test_views_of_hidden_posts_are_not_counted(repo: Repository, clock: Ma
         assert await _visit(site, draft, FIREFOX) == 404
         assert await _visit(site, 424242, FIREFOX) == 404
         await site.views.flush()
-        assert await site.store.web_view_total() == 0
+        assert await site.store.view_totals() == (0, 0)
