@@ -31,6 +31,7 @@ from storage.repository import Repository
 
 if TYPE_CHECKING:
     from adapters.http import HttpServer, RouteInstaller
+    from adapters.http.site import SiteRoutes
 
 log = logging.getLogger("herald")
 
@@ -195,7 +196,34 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
 
 def http_installers(herald: Herald) -> list[RouteInstaller]:
     """Everything the HTTP server serves besides /healthz; add new route installers here."""
-    return []
+    return [website(herald).register]
+
+
+def website(herald: Herald) -> SiteRoutes:
+    """The public website (pages, feeds, calendars) over the store, read-only but for views."""
+    from adapters.http.site import SiteConfig, SiteRoutes
+    from bot.site.service import SiteService
+    from bot.site.views import ViewCounter
+
+    settings, store = herald.settings, herald.repository.site
+    service = SiteService(
+        herald.repository.announcements,
+        store,
+        herald.services.anniversaries,
+        herald.clock,
+        zone=settings.zone,
+        language=settings.language,
+    )
+    config = SiteConfig(
+        language=settings.language,
+        zone=settings.zone,
+        public_url=settings.public_url,
+        name=settings.site_name,
+    )
+    routes = SiteRoutes(service, ViewCounter(store, herald.clock, settings.zone), config)
+    # A change made in this process shows at once; another process's within two seconds.
+    herald.services.announcements.on_change(routes.forget)
+    return routes
 
 
 async def start_http(herald: Herald) -> HttpServer | None:

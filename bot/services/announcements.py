@@ -51,6 +51,7 @@ class AnnouncementService:
     ) -> None:
         self._store = store
         self._views = views
+        self._listeners: list[Callable[[], None]] = []
         self._clock = clock
         self._notify = notify
         self.page_size = page_size
@@ -212,6 +213,12 @@ class AnnouncementService:
         """Drop cached pages (after any change to what members can see)."""
         for cache in (self._latest, self._tag_pages, self._searches, self._tag_lists):
             cache.clear()
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every change this service makes (the website drops its pages)."""
+        self._listeners.append(listener)
 
 
 LISTING_TTL = 2.0
