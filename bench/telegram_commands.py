@@ -321,6 +321,7 @@ async def main() -> None:
                 "HERALD_TELEGRAM_API_URL": fake.root,
                 "HERALD_ADMINS": f"telegram:{ADMIN}",
                 "HERALD_LOG_LEVEL": "WARNING",
+                "HERALD_HTTP_LISTEN": "off",
             }
             env.pop("HERALD_DISCORD_TOKEN", None)
             env[ANSWER_ENV] = await prepare_herald(fake, env)
