@@ -164,7 +164,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services, repository.state),
+        router=CommandRouter(services),
         scheduler=HeraldScheduler(
             engine=engine,
             sessions=repository.sessions,
@@ -186,11 +186,11 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     if settings.telegram_token is not None:
         from adapters.telegram.wiring import telegram_adapter
 
-        adapters.append(telegram_adapter(herald.router, settings))
+        adapters.append(telegram_adapter(herald.router, herald.repository.state, settings))
     if settings.discord_token is not None:
         from adapters.discord.wiring import discord_adapter
 
-        adapters.append(discord_adapter(herald.router, settings))
+        adapters.append(discord_adapter(herald.router, herald.repository.state, settings))
     return adapters
 
 
