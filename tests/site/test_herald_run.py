@@ -46,8 +46,11 @@ async def test_herald_run_serves_the_website(tmp_path: Path) -> None:
             ics = await get(herald.url + "/anniversaries.ics")
             assert await herald.stop() == 0
     assert home[0] == 200
-    assert "Friendship Society" in home[1] and "Founding day" in home[1]
-    assert page[0] == 200 and "The society was founded in 1990." in page[1]
+    assert "Friendship Society" in home[1]
+    assert "Founding day" in home[1]
+    assert page[0] == 200
+    assert "The society was founded in 1990." in page[1]
     assert feedparser.parse(atom[1]).entries[0].id == "https://society.example/announcements/1"
     assert json.loads(feed[1])["items"][0]["url"] == "https://society.example/announcements/1"
-    assert ics[0] == 200 and "SUMMARY:Founding" in ics[1]
+    assert ics[0] == 200
+    assert "SUMMARY:Founding" in ics[1]
