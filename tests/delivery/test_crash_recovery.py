@@ -72,6 +72,7 @@ async def stage(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, AsyncEngine
     async with FakeTelegram(TOKEN, enforce_limits=True) as fake:
         env.update(
             HERALD_DATABASE_URL=url, HERALD_LOG_LEVEL="INFO", PYTHONPATH=str(ROOT),
+            HERALD_HTTP_LISTEN="off",
             HERALD_TELEGRAM_TOKEN=TOKEN, HERALD_TELEGRAM_API_URL=fake.root,
         )
         worker = Worker(env, tmp_path / "worker.log")
