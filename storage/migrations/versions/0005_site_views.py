@@ -1,7 +1,7 @@
 """Web views of announcement pages: one row per visitor, announcement and local day.
 
-Revision ID: 0004_site_views
-Revises: 0003
+Revision ID: 0005_site_views
+Revises: 0004_delivery_owners
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_site_views"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0005_site_views"
+down_revision: str | Sequence[str] | None = "0004_delivery_owners"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
