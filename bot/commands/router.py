@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from bot.commands import admin, member
 from bot.commands.context import Context, Handler, Services
-from bot.commands.parsing import MAX_COMMAND_LENGTH, parse_command_line
+from bot.commands.parsing import MAX_COMMAND_LENGTH, CommandLine, parse_command_line
 from bot.commands.types import Command
 from bot.domain import ChatRef
 from bot.i18n import translate
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
 from storage.chats import StateStore
@@ -63,15 +65,30 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(self, services: Services, state: StateStore) -> None:
+    def __init__(
+        self, services: Services, state: StateStore, metrics: Metrics | None = None
+    ) -> None:
         self.services = services
         self._state = state
+        self._metrics: Metrics = metrics or NoMetrics()
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
         parsed = parse_command_line(command.text)
         if parsed is None:
             return None
+        started = time.perf_counter()
+        outcome = ["ok"]  # set where the answer is decided, read once it is given
+        try:
+            return await self._answer(command, parsed, outcome)
+        finally:
+            # Only known names become labels: typed text must not grow the series.
+            name = parsed.name if parsed.name in ROUTES else "unknown"
+            self._metrics.command(name, outcome[0], time.perf_counter() - started)
+
+    async def _answer(
+        self, command: Command, parsed: CommandLine, outcome: list[str]
+    ) -> Reply | None:
         services = self.services
         language = services.chats.default_language
         try:
@@ -86,8 +103,10 @@ class CommandRouter:
                 "draft",
                 "edit",
             ):
+                outcome[0] = "refused"
                 return text_reply(translate(language, "That command is too long."))
             if route is None:
+                outcome[0] = "unknown"
                 return text_reply(
                     translate(
                         language,
@@ -97,6 +116,8 @@ class CommandRouter:
                 )
             is_owner = services.access.is_owner(command.actor)
             is_admin = is_owner or await services.access.is_admin(command.actor)
+            if (route.owner_only and not is_owner) or (route.admin_only and not is_admin):
+                outcome[0] = "refused"
             if route.owner_only and not is_owner:
                 return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
             if route.admin_only and not is_admin:
@@ -119,6 +140,7 @@ class CommandRouter:
             )
             return await route.handler(context)
         except Exception:
+            outcome[0] = "error"
             log.exception("command /%s from %s failed", parsed.name, command.platform)
             return text_reply(
                 translate(

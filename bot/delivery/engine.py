@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from bot.delivery.render import (
 )
 from bot.delivery.sessions import HeldSessions
 from bot.delivery.writer import Writer
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import (
     BadMessage,
     Clock,
@@ -85,11 +87,13 @@ class DeliveryEngine:
         platforms: Mapping[str, Platform],
         clock: Clock,
         config: DeliveryConfig | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._platforms = dict(platforms)
         self._clock = clock
         self._config = config or DeliveryConfig()
+        self._metrics: Metrics = metrics or NoMetrics()
         self.owner = self._config.owner or _owner()
         self._lanes: list[_Lane] = []
         self._loops: list[asyncio.Task[None]] = []
@@ -336,6 +340,9 @@ class DeliveryEngine:
             finally:
                 lane.outstanding -= 1
                 lane.room.set()
+            # A row put back without counting an attempt (pacing, 429, a pause) was deferred.
+            kind = outcome.kind if outcome.counts_attempt else "deferred"
+            self._metrics.delivery(lane.name, row.action, kind)
             if outcome.kind == outbox.RETRY and outcome.due_at is not None:
                 due = outcome.due_at.timestamp()
                 lane.next_retry = due if lane.next_retry is None else min(lane.next_retry, due)
@@ -400,10 +407,12 @@ class DeliveryEngine:
             give_up_after=self._config.lease_seconds / 4
         ):
             return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self._config.send_timeout):
                 return await self._call(lane, row, target)
         except RetryLater as exc:
+            self._metrics.rate_limited(lane.name)
             if exc.is_global:
                 lane.limiter.pause(exc.seconds)
                 if exc.seconds > self._config.lease_seconds / 4:
@@ -426,6 +435,8 @@ class DeliveryEngine:
             return self._backoff(row, f"{type(exc).__name__}: {exc}")
         except DeliveryError as exc:
             return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
+        finally:
+            self._metrics.send_latency(lane.name, row.action, time.perf_counter() - started)
 
     async def _call(self, lane: _Lane, row: Claimed, target: Target) -> Outcome:
         assert row.content is not None
