@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands.context import Services
 from bot.commands.router import CommandRouter
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
+from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
 from bot.i18n import translate
 from bot.memory import settled_memory
 from bot.metrics import Metrics, NoMetrics
@@ -100,6 +101,10 @@ class Herald:
             retraction_text=lambda language: translate(
                 language, "This announcement was withdrawn."
             ),
+            photo_note=photo_note,
+            photo_refused=tell_owners_of_refused_photos(
+                platforms, self.settings.owners, self.settings.language
+            ),
         )
         self.delivery = DeliveryEngine(
             self.repository.sessions, platforms, self.clock, config, self.metrics
@@ -182,7 +187,7 @@ async def open_herald(
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services, repository.state, metrics),
+        router=CommandRouter(services, metrics),
         scheduler=HeraldScheduler(
             engine=engine,
             sessions=repository.sessions,
@@ -206,11 +211,11 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     if settings.telegram_token is not None:
         from adapters.telegram.wiring import telegram_adapter
 
-        adapters.append(telegram_adapter(herald.router, settings))
+        adapters.append(telegram_adapter(herald.router, herald.repository.state, settings))
     if settings.discord_token is not None:
         from adapters.discord.wiring import discord_adapter
 
-        adapters.append(discord_adapter(herald.router, settings))
+        adapters.append(discord_adapter(herald.router, herald.repository.state, settings))
     return adapters
 
 
@@ -304,13 +309,15 @@ async def run(
         delivery = herald.start_delivery(platforms)
         # Everything is built: settle memory before the first update or delivery arrives.
         with settled_memory():
-            await delivery.start()
             for adapter in adapters:
                 if role == "all":
                     await adapter.start()
                 else:
                     # A worker only delivers: receiving stays with the `--role all` process.
                     await adapter.start_sending()
+            # After the adapters connected: a send before that fails and waits out a backoff,
+            # and a restart after a crash must resume at once.
+            await delivery.start()
             if console_adapter is None:
                 rejected = nothing_to_do(herald)
                 if rejected:

@@ -30,6 +30,7 @@ from bot.ports import (
     DeliveryError,
     MessageTooOld,
     OutboundMessage,
+    PhotoRefused,
     PlatformLimits,
     RetryLater,
     Target,
@@ -55,8 +56,19 @@ _TARGET_GONE = (
     "bot is not a member",
     "peer_id_invalid",
 )
+# 400s about a photo that will be refused the same way in every chat: the image itself.
+_PHOTO_REFUSED = (
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "photo_ext_invalid",
+    "photo_invalid",
+    "image_process_failed",
+    "file is too big",
+    "request entity too large",
+)
 _NOT_MODIFIED = "message is not modified"
 _NO_TEXT = "there is no text in the message to edit"
+_NO_CAPTION = "there is no caption in the message to edit"
 _ALREADY_DELETED = "message to delete not found"
 _TOO_OLD = ("message can't be deleted",)
 # A broadcast sends one message to many chats: its parts are rendered and encoded once.
@@ -89,6 +101,12 @@ def neutral_error(error: TelegramError) -> DeliveryError:
     if isinstance(error, NetworkError):
         return Transient(str(error) or type(error).__name__)
     return Transient(f"{type(error).__name__}: {error}")
+
+
+def photo_refused(error: TelegramError) -> bool:
+    """Whether Telegram refused a photo for what it is (it would refuse it in every chat)."""
+    description = str(error).lower()
+    return isinstance(error, BadRequest) and any(m in description for m in _PHOTO_REFUSED)
 
 
 def chat_id(target: Target) -> int | str:
@@ -155,6 +173,8 @@ class TelegramPlatform:
             # Telegram has no idempotency key: a retry resends everything, so undo the half.
             if sent:
                 await self._quiet_delete(target, sent)
+            if message.photo is not None and not sent and photo_refused(exc):
+                raise PhotoRefused(str(exc)) from exc
             raise neutral_error(exc) from exc
         return sent
 
@@ -171,7 +191,7 @@ class TelegramPlatform:
         try:
             for index, (part, message_id) in enumerate(zip(parts, message_ids, strict=False)):
                 if index == 0 and message.photo is not None:
-                    await self.photos.edit_caption(chat_id(target), message_id, part)
+                    await self._edit_caption(target, message_id, part)
                 else:
                     await self._edit_part(target, message_id, part)
                 ids.append(message_id)
@@ -229,6 +249,15 @@ class TelegramPlatform:
         if self._config.paid_broadcast:
             options["allow_paid_broadcast"] = True
         return options
+
+    async def _edit_caption(self, target: Target, message_id: str, caption: str) -> None:
+        try:
+            await self.photos.edit_caption(chat_id(target), message_id, caption)
+        except BadRequest as exc:
+            if _NO_CAPTION not in str(exc).lower():
+                raise
+            # The copy went out as text: Telegram had refused the photo (see PhotoRefused).
+            await self._edit_part(target, message_id, caption)
 
     async def _edit_part(self, target: Target, message_id: str, text: str) -> None:
         params: dict[str, object] = {
