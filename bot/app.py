@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands.context import Services
 from bot.commands.router import CommandRouter
+from bot.commands.throttle import BucketSize, CommandThrottle
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.i18n import translate
 from bot.memory import settled_memory
@@ -150,7 +151,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services, repository.state),
+        router=CommandRouter(services, repository.state, command_throttle(settings)),
         scheduler=HeraldScheduler(
             engine=engine,
             sessions=repository.sessions,
@@ -163,6 +164,14 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         ),
     )
     return herald
+
+
+def command_throttle(settings: Settings) -> CommandThrottle:
+    """Per-user command limits from settings (admins get their own, larger bucket)."""
+    return CommandThrottle(
+        BucketSize(settings.command_burst, settings.command_interval),
+        BucketSize(settings.admin_command_burst, settings.admin_command_interval),
+    )
 
 
 def platform_adapters(herald: Herald) -> list[Adapter]:

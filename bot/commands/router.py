@@ -8,14 +8,21 @@ from dataclasses import dataclass
 from bot.commands import admin, member
 from bot.commands.context import Context, Handler, Services
 from bot.commands.parsing import MAX_COMMAND_LENGTH, parse_command_line
+from bot.commands.throttle import CommandThrottle, Verdict
 from bot.commands.types import Command
 from bot.domain import ChatRef
-from bot.i18n import translate
+from bot.i18n import N_, translate
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
 from storage.chats import StateStore
 
 log = logging.getLogger(__name__)
+
+# The one notice per window for a user whose commands the limiter drops.
+SLOW_DOWN = N_(
+    "You are sending commands faster than I can answer, so I skipped some. "
+    "Please wait a few seconds and try again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +70,12 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(self, services: Services, state: StateStore) -> None:
+    def __init__(
+        self, services: Services, state: StateStore, throttle: CommandThrottle | None = None
+    ) -> None:
         self.services = services
         self._state = state
+        self.throttle = throttle
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
@@ -75,6 +85,15 @@ class CommandRouter:
         services = self.services
         language = services.chats.default_language
         try:
+            is_owner = services.access.is_owner(command.actor)
+            is_admin = is_owner or await services.access.is_admin(command.actor)
+            verdict = self._admit(command, is_admin)
+            if verdict is Verdict.DROP:
+                return None
+            if verdict is Verdict.NOTICE:
+                chat = await services.chats.lookup(command.chat)
+                language = services.chats.language_of(chat, command.language_hint)
+                return text_reply(translate(language, SLOW_DOWN), ephemeral=True)
             route = ROUTES.get(parsed.name)
             if route is not None and (route.records_chat or route.admin_only):
                 chat = await services.chats.ensure(command.chat, command.language_hint)
@@ -95,8 +114,6 @@ class CommandRouter:
                         name=parsed.name[:32],
                     )
                 )
-            is_owner = services.access.is_owner(command.actor)
-            is_admin = is_owner or await services.access.is_admin(command.actor)
             if route.owner_only and not is_owner:
                 return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
             if route.admin_only and not is_admin:
@@ -126,6 +143,22 @@ class CommandRouter:
                     "Something went wrong; the error was logged. Please try again later.",
                 )
             )
+
+    def _admit(self, command: Command, is_admin: bool) -> Verdict:
+        """The limiter's verdict; a second pass of one command (with its photo or its resolved
+        target, after a preflight or a first answer) was counted on its first pass."""
+        throttle = self.throttle
+        if throttle is None or not throttle.applies_to(command.platform):
+            return Verdict.RUN
+        if command.photo is not None or command.target is not None:
+            return Verdict.RUN
+        verdict = throttle.admit(command.actor, admin=is_admin)
+        if verdict is Verdict.DROP and command.preflight:
+            # A preflight must answer with a refusal, or the adapter would go on (and download).
+            return Verdict.NOTICE
+        if verdict is Verdict.NOTICE:
+            log.info("%s sends commands too fast: dropping the excess for a while", command.actor)
+        return verdict
 
     async def chat_joined(self, chat: ChatRef) -> None:
         """The bot was added to a chat."""
