@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from adapters.telegram.downloads import PhotoRefused, download_photo
 from adapters.telegram.entities import styles_from_entities
-from adapters.telegram.ordering import sleep_outside_slot
+from adapters.telegram.ordering import arrival_time, sleep_outside_slot
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
 from adapters.telegram.rendered import RenderedReplies
@@ -330,6 +330,7 @@ class Conversation:
             styles=styles,
             reply_to_styles=_replied_styles(replied),
             from_button=from_button,
+            received_at=arrival_time(),
         )
 
     async def _is_admin(self, context: Context, chat_id: int, user_id: int) -> bool:

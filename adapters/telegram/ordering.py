@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import Any
@@ -33,6 +34,12 @@ class _Slot:
 
 
 _CURRENT: ContextVar[_Slot | None] = ContextVar("herald_telegram_slot", default=None)
+_ARRIVED: ContextVar[float | None] = ContextVar("herald_telegram_arrival", default=None)
+
+
+def arrival_time() -> float | None:
+    """When the update being handled reached Herald (time.monotonic()), before its chat's turn."""
+    return _ARRIVED.get()
 
 
 async def sleep_outside_slot(delay: float) -> None:
@@ -64,6 +71,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's previous update, then for a slot, then process this one."""
+        _ARRIVED.set(time.monotonic())  # this task's own context: seen by its handlers only
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await self._run(coroutine)

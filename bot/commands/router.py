@@ -152,7 +152,7 @@ class CommandRouter:
             return Verdict.RUN
         if command.photo is not None or command.target is not None:
             return Verdict.RUN
-        verdict = throttle.admit(command.actor, admin=is_admin)
+        verdict = throttle.admit(command.actor, admin=is_admin, at=command.received_at)
         if verdict is Verdict.DROP and command.preflight:
             # A preflight must answer with a refusal, or the adapter would go on (and download).
             return Verdict.NOTICE

@@ -63,17 +63,21 @@ class CommandThrottle:
         """Whether commands from `platform` are counted at all."""
         return platform not in self._unthrottled
 
-    def admit(self, actor: str, *, admin: bool) -> Verdict:
-        """Take one token from the actor's bucket (the admins' larger one for an admin)."""
+    def admit(self, actor: str, *, admin: bool, at: float | None = None) -> Verdict:
+        """Take one token from the actor's bucket (the admins' larger one for an admin).
+
+        `at` is when the command arrived (the limiter's clock; now when None).
+        """
         size = self.admin if admin else self.member
-        now = self._clock()
+        now = self._clock() if at is None else at
         key = (actor, admin)
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self._prune_at:
                 self._prune(now)
             bucket = self._buckets[key] = _Bucket(float(size.burst), now)
-        else:
+        elif now > bucket.stamp:
+            # (Commands from one user in two chats may come up slightly out of arrival order.)
             refill = (now - bucket.stamp) / size.interval
             bucket.tokens = min(float(size.burst), bucket.tokens + refill)
             bucket.stamp = now

@@ -37,6 +37,9 @@ class Command:
     # Only ask whether the command may run (None: yes; else the refusal); nothing is done.
     # Adapters ask before downloading a photo a refused command would have carried.
     preflight: bool = False
+    # When the adapter received it (time.monotonic()), if it may wait for its turn before it
+    # runs: the command limiter counts commands as they arrive, not as they come up.
+    received_at: float | None = None
 
     @property
     def chat(self) -> ChatRef:

@@ -53,6 +53,18 @@ def test_one_command_per_two_seconds_after_the_burst() -> None:
     assert throttle.admit("telegram:7", admin=False) is Verdict.DROP
 
 
+def test_commands_are_counted_when_they_arrived() -> None:
+    ticks = Ticks()
+    throttle = CommandThrottle(MEMBER, ADMIN, clock=ticks)
+    arrived = ticks.now
+    ticks.now += 30.0  # their turns come long after they arrived (answers before them waited)
+    verdicts = [throttle.admit("telegram:7", admin=False, at=arrived + i * 0.01)
+                for i in range(40)]
+    assert verdicts.count(Verdict.RUN) == 10
+    # A command that comes up out of arrival order (another chat) refills nothing backwards.
+    assert throttle.admit("telegram:7", admin=False, at=arrived) is Verdict.DROP
+
+
 def test_at_most_one_notice_per_window() -> None:
     ticks = Ticks()
     throttle = CommandThrottle(MEMBER, ADMIN, clock=ticks)
@@ -102,7 +114,7 @@ async def herald(tmp_path: Path) -> AsyncIterator[Herald]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'herald.db'}",
         admins="telegram:1",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     herald = await open_herald(settings)
     throttle = herald.router.throttle
@@ -135,12 +147,14 @@ async def test_the_core_drops_a_flood_and_says_so_once_in_the_users_language(
     assert len(answered) == 10
     assert all("/subscribe" in reply.plain() for reply in answered)
     notice = replies[10]
-    assert notice is not None and notice.ephemeral
+    assert notice is not None
+    assert notice.ephemeral
     assert notice.plain().startswith("Вы отправляете команды быстрее")
     assert replies[11:] == [None] * 19
     # Someone else is not slowed down by it.
     other = await herald.router.handle(_command("/help", user="8"))
-    assert other is not None and "/subscribe" in other.plain()
+    assert other is not None
+    assert "/subscribe" in other.plain()
 
 
 async def test_the_notice_follows_the_chats_chosen_language(herald: Herald) -> None:
@@ -154,7 +168,8 @@ async def test_the_notice_follows_the_chats_chosen_language(herald: Herald) -> N
 async def test_an_admin_floods_further_but_is_stopped_too(herald: Herald) -> None:
     replies = [await herald.router.handle(_command("/help", user="1")) for _ in range(70)]
     assert all(reply is not None for reply in replies[:61])
-    assert replies[60] is not None and "faster than I can answer" in replies[60].plain()
+    assert replies[60] is not None
+    assert "faster than I can answer" in replies[60].plain()
     assert replies[61:] == [None] * 9
 
 
@@ -168,15 +183,19 @@ async def test_a_second_pass_with_the_photo_or_target_is_not_counted_twice(
     assert await router.handle(_command("/post", user="1", preflight=True)) is None
     photo = Photo(png(), "image/png", "p.png")
     posted = await router.handle(_command("/post Title\nBody", user="1", photo=photo))
-    assert posted is not None and "published" in posted.plain()
+    assert posted is not None
+    assert "published" in posted.plain()
     target = ChatRef("telegram", "-100", ChatKind.CHANNEL, "News")
     follow_up = await router.handle(_command("/target add @news", user="1", target=target))
-    assert follow_up is not None and "faster than I can answer" not in follow_up.plain()
+    assert follow_up is not None
+    assert "faster than I can answer" not in follow_up.plain()
     # A preflight over the limit refuses (the notice), so the adapter downloads nothing.
     refusal = await router.handle(_command("/post", user="1", preflight=True))
-    assert refusal is not None and "faster than I can answer" in refusal.plain()
+    assert refusal is not None
+    assert "faster than I can answer" in refusal.plain()
     again = await router.handle(_command("/post", user="1", preflight=True))
-    assert again is not None and "faster than I can answer" in again.plain()
+    assert again is not None
+    assert "faster than I can answer" in again.plain()
     assert await router.handle(_command("/help", user="1")) is None
 
 
@@ -186,7 +205,8 @@ async def test_the_console_operator_is_never_throttled(herald: Herald) -> None:
             Command(platform="console", chat_id="console", chat_kind=ChatKind.CONSOLE,
                     user_id="me", text="/help")
         )
-        assert reply is not None and "faster" not in reply.plain()
+        assert reply is not None
+        assert "faster" not in reply.plain()
 
 
 def test_settings_name_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -194,9 +214,9 @@ def test_settings_name_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HERALD_COMMAND_INTERVAL", "5")
     monkeypatch.setenv("HERALD_ADMIN_COMMAND_BURST", "30")
     monkeypatch.setenv("HERALD_ADMIN_COMMAND_INTERVAL", "1.5")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert (settings.command_burst, settings.command_interval) == (3, 5.0)
     assert (settings.admin_command_burst, settings.admin_command_interval) == (30, 1.5)
     monkeypatch.setenv("HERALD_COMMAND_BURST", "0")
     with pytest.raises(ValueError, match="command_burst"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)

@@ -88,7 +88,9 @@ async def test_another_chat_is_answered_at_once_while_a_flooder_is_held_by_flood
 
 
 async def test_the_flooder_gets_the_burst_and_one_notice_in_its_language(tmp_path: Path) -> None:
-    async with running_world(tmp_path, command_burst=3, command_interval=3600) as world:
+    # One token per 2 s (the default): the flood is counted as it arrives, not as its turns come
+    # (its answers take seconds at 1 message per second, refilling tokens meanwhile).
+    async with running_world(tmp_path, command_burst=3) as world:
         fake = world.fake
         fake.enforce_limits = True  # Telegram's 1 message per second to a private chat
         for _ in range(40):
@@ -97,7 +99,7 @@ async def test_the_flooder_gets_the_burst_and_one_notice_in_its_language(tmp_pat
         other = await fake.next_message(OTHER, within=5)
         assert "/subscribe" in other.text
         await fake.wait_until(lambda: len(fake.sent_to(FLOODER)) >= 4, within=20)
-        await asyncio.sleep(1.5)  # nothing more comes
+        await asyncio.sleep(2.5)  # nothing more comes
         sent = [message.text for message in fake.sent_to(FLOODER)]
         assert len(sent) == 4
         assert sum("/subscribe" in text for text in sent) == 3
