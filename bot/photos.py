@@ -26,7 +26,8 @@ PHOTO_MARK = "📷"
 
 
 class PhotoError(ValueError):
-    """The photo cannot be used; `reason`: empty, too_large, not_image, unreadable, dimensions."""
+    """The photo cannot be used; `reason`: empty, too_large, not_image, download_failed,
+    unreadable or dimensions."""
 
     def __init__(self, reason: str, *, width: int = 0, height: int = 0) -> None:
         super().__init__(reason)

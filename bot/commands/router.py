@@ -7,14 +7,13 @@ from dataclasses import dataclass
 
 from bot.commands import admin, member
 from bot.commands.context import Context, Handler, Services
-from bot.commands.parsing import MAX_COMMAND_LENGTH, parse_command_line
+from bot.commands.parsing import MAX_COMMAND_LENGTH, CommandLine, parse_command_line
 from bot.commands.throttle import CommandThrottle, Verdict
 from bot.commands.types import Command
-from bot.domain import ChatRef
+from bot.domain import Chat, ChatRef
 from bot.i18n import N_, translate
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
-from storage.chats import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,8 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(
-        self, services: Services, state: StateStore, throttle: CommandThrottle | None = None
-    ) -> None:
+    def __init__(self, services: Services, throttle: CommandThrottle | None = None) -> None:
         self.services = services
-        self._state = state
         self.throttle = throttle
 
     async def handle(self, command: Command) -> Reply | None:
@@ -82,83 +78,109 @@ class CommandRouter:
         parsed = parse_command_line(command.text)
         if parsed is None:
             return None
-        services = self.services
-        language = services.chats.default_language
+        chats = self.services.chats
+        language = chats.default_language
         try:
-            is_owner = services.access.is_owner(command.actor)
-            is_admin = is_owner or await services.access.is_admin(command.actor)
-            verdict = self._admit(command, is_admin)
+            verdict = await self._counted(command)
             if verdict is Verdict.DROP:
                 return None
             if verdict is Verdict.NOTICE:
-                chat = await services.chats.lookup(command.chat)
-                language = services.chats.language_of(chat, command.language_hint)
+                chat = await chats.lookup(command.chat)
+                language = chats.language_of(chat, command.language_hint)
                 return text_reply(translate(language, SLOW_DOWN), ephemeral=True)
             route = ROUTES.get(parsed.name)
-            if route is not None and (route.records_chat or route.admin_only):
-                chat = await services.chats.ensure(command.chat, command.language_hint)
-            else:
-                chat = await services.chats.lookup(command.chat)
-            language = services.chats.language_of(chat, command.language_hint)
-            if len(command.text) > MAX_COMMAND_LENGTH and parsed.name not in (
-                "post",
-                "draft",
-                "edit",
-            ):
-                return text_reply(translate(language, "That command is too long."))
-            if route is None:
-                return text_reply(
-                    translate(
-                        language,
-                        "Unknown command /{name}. Send /help for the list.",
-                        name=parsed.name[:32],
-                    )
-                )
-            if route.owner_only and not is_owner:
-                return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
-            if route.admin_only and not is_admin:
-                log.info("refused /%s to non-admin %s", parsed.name, command.actor)
-                return text_reply(
-                    translate(language, "Only Herald admins can use /{name}.", name=parsed.name),
-                    ephemeral=True,
-                )
-            if command.preflight:
-                return None
-            context = Context(
-                command=command,
-                name=parsed.name,
-                args=parsed.args,
-                chat=chat,
-                language=language,
-                is_admin=is_admin,
-                is_owner=is_owner,
-                services=services,
-            )
-            return await route.handler(context)
+            chat = await self._chat(command, route)
+            language = chats.language_of(chat, command.language_hint)
+            admitted = await self._admit(command, parsed, route, chat, language)
+            if isinstance(admitted, Reply):
+                return admitted
+            handler, context = admitted
+            return await handler(context)
         except Exception:
             log.exception("command /%s from %s failed", parsed.name, command.platform)
-            return text_reply(
-                translate(
-                    language,
-                    "Something went wrong; the error was logged. Please try again later.",
-                )
-            )
+            return _failed(language)
 
-    def _admit(self, command: Command, is_admin: bool) -> Verdict:
-        """The limiter's verdict; a second pass of one command (with its photo or its resolved
-        target, after a preflight or a first answer) was counted on its first pass."""
+    async def refusal(self, command: Command) -> Reply | None:
+        """The answer refusing `command` here (as handle() would give it), or None; runs nothing.
+
+        For a platform whose form must open before the command runs (Discord's /post with a
+        photo): non-admins are refused before the form opens and before the photo is read.
+        """
+        parsed = parse_command_line(command.text)
+        if parsed is None:
+            return None
+        chats = self.services.chats
+        language = chats.default_language
+        try:
+            route = ROUTES.get(parsed.name)
+            chat = await self._chat(command, route)
+            language = chats.language_of(chat, command.language_hint)
+            admitted = await self._admit(command, parsed, route, chat, language)
+        except Exception:
+            log.exception("checking /%s from %s failed", parsed.name, command.platform)
+            return _failed(language)
+        return admitted if isinstance(admitted, Reply) else None
+
+    async def _counted(self, command: Command) -> Verdict:
+        """The command limiter's verdict (refusal() only looks: handle() comes after it)."""
         throttle = self.throttle
         if throttle is None or not throttle.applies_to(command.platform):
             return Verdict.RUN
-        if command.photo is not None or command.target is not None:
-            return Verdict.RUN
+        access = self.services.access
+        is_admin = access.is_owner(command.actor) or await access.is_admin(command.actor)
         verdict = throttle.admit(command.actor, admin=is_admin, at=command.received_at)
-        if verdict is Verdict.DROP and command.preflight:
-            # A preflight must answer with a refusal, or the adapter would go on (and download).
-            return Verdict.NOTICE
         if verdict is Verdict.NOTICE:
             log.info("%s sends commands too fast: dropping the excess for a while", command.actor)
         return verdict
+
+    async def _chat(self, command: Command, route: Route | None) -> Chat:
+        """The command's chat; commands that change settings (and admin ones) record it."""
+        chats = self.services.chats
+        if route is not None and (route.records_chat or route.admin_only):
+            return await chats.ensure(command.chat, command.language_hint)
+        return await chats.lookup(command.chat)
+
+    async def _admit(
+        self,
+        command: Command,
+        parsed: CommandLine,
+        route: Route | None,
+        chat: Chat,
+        language: str,
+    ) -> tuple[Handler, Context] | Reply:
+        """The command's handler and its context, or the answer that refuses the command."""
+        name = parsed.name
+        if len(command.text) > MAX_COMMAND_LENGTH and name not in ("post", "draft", "edit"):
+            return text_reply(translate(language, "That command is too long."))
+        if route is None:
+            return text_reply(
+                translate(
+                    language,
+                    "Unknown command /{name}. Send /help for the list.",
+                    name=name[:32],
+                )
+            )
+        access = self.services.access
+        is_owner = access.is_owner(command.actor)
+        is_admin = is_owner or await access.is_admin(command.actor)
+        if route.owner_only and not is_owner:
+            return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
+        if route.admin_only and not is_admin:
+            log.info("refused /%s to non-admin %s", name, command.actor)
+            return text_reply(
+                translate(language, "Only Herald admins can use /{name}.", name=name),
+                ephemeral=True,
+            )
+        return route.handler, Context(
+            command=command,
+            name=name,
+            args=parsed.args,
+            chat=chat,
+            language=language,
+            is_admin=is_admin,
+            is_owner=is_owner,
+            services=self.services,
+        )
 
     async def chat_joined(self, chat: ChatRef) -> None:
         """The bot was added to a chat."""
@@ -183,10 +205,8 @@ class CommandRouter:
         """Tag names for autocomplete."""
         return await self.services.announcements.tag_names(prefix, limit)
 
-    async def get_state(self, key: str) -> str | None:
-        """A stored adapter value."""
-        return await self._state.get(key)
 
-    async def set_state(self, key: str, value: str) -> None:
-        """Store an adapter value."""
-        await self._state.set(key, value)
+def _failed(language: str) -> Reply:
+    return text_reply(
+        translate(language, "Something went wrong; the error was logged. Please try again later.")
+    )

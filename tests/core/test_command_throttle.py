@@ -10,10 +10,8 @@ import pytest
 from bot.app import Herald, open_herald
 from bot.commands.throttle import BucketSize, CommandThrottle, Verdict
 from bot.commands.types import Command
-from bot.domain import ChatKind, ChatRef
-from bot.formatting import Photo
+from bot.domain import ChatKind
 from bot.settings import Settings
-from tests.images import png
 
 MEMBER = BucketSize(burst=10, interval=2.0)
 ADMIN = BucketSize(burst=60, interval=0.5)
@@ -173,30 +171,13 @@ async def test_an_admin_floods_further_but_is_stopped_too(herald: Herald) -> Non
     assert replies[61:] == [None] * 9
 
 
-async def test_a_second_pass_with_the_photo_or_target_is_not_counted_twice(
-    herald: Herald,
-) -> None:
+async def test_asking_for_a_refusal_spends_no_token(herald: Herald) -> None:
     router = herald.router
-    for _ in range(59):
-        assert await router.handle(_command("/help", user="1")) is not None
-    # The last token goes to the preflight; the pass with the photo is the same command.
-    assert await router.handle(_command("/post", user="1", preflight=True)) is None
-    photo = Photo(png(), "image/png", "p.png")
-    posted = await router.handle(_command("/post Title\nBody", user="1", photo=photo))
-    assert posted is not None
-    assert "published" in posted.plain()
-    target = ChatRef("telegram", "-100", ChatKind.CHANNEL, "News")
-    follow_up = await router.handle(_command("/target add @news", user="1", target=target))
-    assert follow_up is not None
-    assert "faster than I can answer" not in follow_up.plain()
-    # A preflight over the limit refuses (the notice), so the adapter downloads nothing.
-    refusal = await router.handle(_command("/post", user="1", preflight=True))
-    assert refusal is not None
-    assert "faster than I can answer" in refusal.plain()
-    again = await router.handle(_command("/post", user="1", preflight=True))
-    assert again is not None
-    assert "faster than I can answer" in again.plain()
-    assert await router.handle(_command("/help", user="1")) is None
+    for _ in range(10):
+        assert await router.refusal(_command("/post", user="9")) is not None  # not an admin
+    help_ = await router.handle(_command("/help", user="9"))
+    assert help_ is not None
+    assert "/subscribe" in help_.plain()
 
 
 async def test_the_console_operator_is_never_throttled(herald: Herald) -> None:
