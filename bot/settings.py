@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # How many processes deliver for the same bots; each paces itself at 1/N of the rate.
     delivery_processes: int = Field(default=1, ge=1, le=64)
 
+    # Commands per user (token bucket, in memory per process): a burst, then one per interval.
+    command_burst: int = Field(default=10, ge=1, le=10_000)
+    command_interval: float = Field(default=2.0, gt=0, le=3600)
+    admin_command_burst: int = Field(default=60, ge=1, le=10_000)
+    admin_command_interval: float = Field(default=0.5, gt=0, le=3600)
+
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
@@ -53,6 +59,8 @@ class Settings(BaseSettings):
 
     # The HTTP server of `herald run` (health, readiness, metrics): host:port, or "off".
     http_listen: str = "127.0.0.1:8080"
+    # /readyz fails when the oldest due delivery has waited longer than this.
+    ready_max_delay: str = "10m"
 
     @field_validator("timezone")
     @classmethod
@@ -113,6 +121,12 @@ class Settings(BaseSettings):
         parse_days(value)
         return value
 
+    @field_validator("ready_max_delay")
+    @classmethod
+    def _max_delay(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
     @field_validator("http_listen")
     @classmethod
     def _listen(cls, value: str) -> str:
@@ -143,6 +157,11 @@ class Settings(BaseSettings):
     def grace(self) -> timedelta:
         """How late a missed anniversary may still fire after a restart."""
         return parse_duration(self.reminder_grace)
+
+    @property
+    def ready_max_delay_time(self) -> timedelta:
+        """How long the oldest due delivery may wait before /readyz fails."""
+        return parse_duration(self.ready_max_delay)
 
     @property
     def http_address(self) -> tuple[str, int] | None:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from bot.commands import admin, member
 from bot.commands.context import Context, Handler, Services
 from bot.commands.parsing import MAX_COMMAND_LENGTH, CommandLine, parse_command_line
+from bot.commands.throttle import CommandThrottle, Verdict
 from bot.commands.types import Command
 from bot.domain import Chat, ChatRef
-from bot.i18n import translate
+from bot.i18n import N_, translate
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
 
 log = logging.getLogger(__name__)
+
+# The one notice per window for a user whose commands the limiter drops.
+SLOW_DOWN = N_(
+    "You are sending commands faster than I can answer, so I skipped some. "
+    "Please wait a few seconds and try again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +71,15 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        throttle: CommandThrottle | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.services = services
+        self.throttle = throttle
+        self._metrics: Metrics = metrics or NoMetrics()
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
@@ -72,18 +88,35 @@ class CommandRouter:
             return None
         chats = self.services.chats
         language = chats.default_language
+        started = time.perf_counter()
+        route = ROUTES.get(parsed.name)
+        outcome = "ok"
         try:
-            route = ROUTES.get(parsed.name)
+            verdict = await self._counted(command)
+            if verdict is Verdict.DROP:
+                outcome = "throttled"
+                return None
+            if verdict is Verdict.NOTICE:
+                outcome = "throttled"
+                chat = await chats.lookup(command.chat)
+                language = chats.language_of(chat, command.language_hint)
+                return text_reply(translate(language, SLOW_DOWN), ephemeral=True)
             chat = await self._chat(command, route)
             language = chats.language_of(chat, command.language_hint)
             admitted = await self._admit(command, parsed, route, chat, language)
             if isinstance(admitted, Reply):
+                outcome = "unknown" if route is None else "refused"
                 return admitted
             handler, context = admitted
             return await handler(context)
         except Exception:
+            outcome = "error"
             log.exception("command /%s from %s failed", parsed.name, command.platform)
             return _failed(language)
+        finally:
+            # Only known names become labels: typed text must not grow the series.
+            name = parsed.name if route is not None else "unknown"
+            self._metrics.command(name, outcome, time.perf_counter() - started)
 
     async def refusal(self, command: Command) -> Reply | None:
         """The answer refusing `command` here (as handle() would give it), or None; runs nothing.
@@ -105,6 +138,18 @@ class CommandRouter:
             log.exception("checking /%s from %s failed", parsed.name, command.platform)
             return _failed(language)
         return admitted if isinstance(admitted, Reply) else None
+
+    async def _counted(self, command: Command) -> Verdict:
+        """The command limiter's verdict (refusal() only looks: handle() comes after it)."""
+        throttle = self.throttle
+        if throttle is None or not throttle.applies_to(command.platform):
+            return Verdict.RUN
+        access = self.services.access
+        is_admin = access.is_owner(command.actor) or await access.is_admin(command.actor)
+        verdict = throttle.admit(command.actor, admin=is_admin, at=command.received_at)
+        if verdict is Verdict.NOTICE:
+            log.info("%s sends commands too fast: dropping the excess for a while", command.actor)
+        return verdict
 
     async def _chat(self, command: Command, route: Route | None) -> Chat:
         """The command's chat; commands that change settings (and admin ones) record it."""

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import LANGUAGES
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock
 from bot.schedule.messages import occurrence_message
 from bot.schedule.occurrences import Occurrence, next_occurrence, occurrences_between
@@ -78,6 +79,7 @@ class HeraldScheduler:
         sweep_seconds: float = 30.0,
         lock_retry_seconds: float = 15.0,
         lock_key: int = LOCK_KEY,
+        metrics: Metrics | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -90,6 +92,7 @@ class HeraldScheduler:
         self.sweep_seconds = sweep_seconds
         self.lock_retry_seconds = lock_retry_seconds
         self._lock_key = lock_key
+        self._metrics: Metrics = metrics or NoMetrics()
         self._uses_lock = engine.dialect.name == "postgresql"
         self._lock_conn: AsyncConnection | None = None
         self._leading = False
@@ -317,6 +320,7 @@ class HeraldScheduler:
             if await self._claim(due, now):
                 fired += 1
         if fired:
+            self._metrics.anniversaries_fired(fired)
             self._notify()
         return fired
 
