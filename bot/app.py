@@ -25,7 +25,8 @@ from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
 from bot.services.chats import ChatService
 from bot.settings import Settings
-from storage.engine import create_engine
+from storage.engine import DATABASE_ERRORS, create_engine
+from storage.leadership import AdvisoryLock
 from storage.migrate import ensure_schema
 from storage.repository import Repository
 
@@ -152,14 +153,15 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         services=services,
         router=CommandRouter(services, repository.state),
         scheduler=HeraldScheduler(
-            engine=engine,
-            sessions=repository.sessions,
+            occurrences=repository.occurrences,
+            leadership=AdvisoryLock(engine),
             anniversaries=anniversaries,
             announcements=announcements,
             clock=clock,
             grace=settings.grace,
             language=settings.language,
             notify=notify,
+            database_errors=DATABASE_ERRORS,
         ),
     )
     return herald

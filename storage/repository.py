@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.anniversaries import AnniversaryStore
 from storage.announcements import AnnouncementStore
 from storage.chats import AdminStore, ChatStore, StateStore
+from storage.occurrences import OccurrenceStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Repository:
     admins: AdminStore
     anniversaries: AnniversaryStore
     state: StateStore
+    occurrences: OccurrenceStore
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> Repository:
@@ -33,4 +35,5 @@ class Repository:
             admins=AdminStore(sessions),
             anniversaries=AnniversaryStore(sessions),
             state=StateStore(sessions),
+            occurrences=OccurrenceStore(sessions),
         )

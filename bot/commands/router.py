@@ -12,8 +12,8 @@ from bot.commands.types import Command
 from bot.domain import ChatRef
 from bot.i18n import translate
 from bot.ports import CommandInfo
+from bot.ports.stores import StateStore
 from bot.replies import Reply, text_reply
-from storage.chats import StateStore
 
 log = logging.getLogger(__name__)
 
