@@ -25,10 +25,9 @@ from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
 from bot.services.chats import ChatService
 from bot.settings import Settings
-from storage.engine import DATABASE_ERRORS, create_engine
+from storage.engine import DATABASE_ERRORS
 from storage.leadership import AdvisoryLock
-from storage.migrate import ensure_schema
-from storage.repository import Repository
+from storage.repository import Repository, ready_engine
 
 log = logging.getLogger("herald")
 
@@ -58,7 +57,7 @@ class Herald:
         self, announcement_id: int | None
     ) -> Mapping[str, Mapping[str, int]]:
         """Rows per platform and state, for /stats."""
-        status = await delivery_status(self.repository.sessions, announcement_id)
+        status = await delivery_status(self.repository.outbox, announcement_id)
         return {
             platform: {
                 state: getattr(counts, state)
@@ -84,7 +83,7 @@ class Herald:
                 language, "This announcement was withdrawn."
             ),
         )
-        self.delivery = DeliveryEngine(self.repository.sessions, platforms, self.clock, config)
+        self.delivery = DeliveryEngine(self.repository.outbox, platforms, self.clock, config)
         return self.delivery
 
     async def close(self) -> None:
@@ -102,13 +101,7 @@ class Herald:
 async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Herald:
     """Connect to the database (migrating SQLite; PostgreSQL must be upgraded explicitly)."""
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
-    try:
-        is_sqlite = engine.dialect.name == "sqlite"
-        await ensure_schema(engine, auto_upgrade=is_sqlite)
-    except BaseException:
-        await engine.dispose()
-        raise
+    engine = await ready_engine(settings.database_url)
     repository = Repository.for_engine(engine)
     herald: Herald | None = None
 

@@ -325,7 +325,7 @@ def discord_sync() -> None:
 
 
 def _mount_delivery_commands() -> None:
-    from bot.delivery.cli import register
+    from bot.cli_delivery import register
 
     register(app)
 

@@ -12,8 +12,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.delivery.render import (
@@ -22,8 +20,8 @@ from bot.delivery.render import (
     retraction,
     target_of,
 )
-from bot.delivery.sessions import HeldSessions
 from bot.delivery.writer import Writer
+from bot.domain import DeliveryAction
 from bot.ports import (
     BadMessage,
     Clock,
@@ -37,9 +35,7 @@ from bot.ports import (
     TargetMoved,
     Transient,
 )
-from storage import outbox
-from storage.engine import read_sessions
-from storage.outbox import Claimed, Outcome
+from bot.ports.outbox import Claimed, Outbox, Outcome, OutcomeKind, UnitOfWork
 
 log = logging.getLogger(__name__)
 _jitter = random.SystemRandom()
@@ -81,12 +77,12 @@ class DeliveryEngine:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
         platforms: Mapping[str, Platform],
         clock: Clock,
         config: DeliveryConfig | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._outbox = outbox
         self._platforms = dict(platforms)
         self._clock = clock
         self._config = config or DeliveryConfig()
@@ -98,21 +94,8 @@ class DeliveryEngine:
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._claim_done = asyncio.Event()
-        # Announcement texts, tags and photos, read once per revision rather than once per row.
-        self._contents = outbox.ContentCache()
         self._messages = MessageCache(default_language=self._config.language)
-        # On SQLite this engine's claims and result batches take turns: two of our own write
-        # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
-        # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
-        bind = sessions.kw.get("bind")
-        serial = bind is None or bind.dialect.name == "sqlite"
-        self._writing: contextlib.AbstractAsyncContextManager[object] = (
-            asyncio.Lock() if serial else contextlib.nullcontext()
-        )
-        # A claim is one statement, atomic on its own: on PostgreSQL it runs in autocommit,
-        # one round trip instead of three (BEGIN, UPDATE, COMMIT) while the senders wait.
-        self._claims = read_sessions(sessions)
-        self._held: dict[str, HeldSessions] = {}
+        self._held: dict[str, UnitOfWork] = {}
 
     @property
     def running(self) -> bool:
@@ -126,10 +109,8 @@ class DeliveryEngine:
         self._stopping = asyncio.Event()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
         # Each loop keeps its own connection: lanes claim concurrently on PostgreSQL.
-        self._held = {lane.name: HeldSessions(self._claims) for lane in self._lanes}
-        self._writer = Writer(
-            HeldSessions(self._sessions), self._clock, self._config, self._writing
-        )
+        self._held = {lane.name: self._outbox.claims() for lane in self._lanes}
+        self._writer = Writer(self._outbox.results(), self._clock, self._config)
         # Rows put back (retries, moved chats) may be due at once: look again after writing.
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
@@ -256,10 +237,7 @@ class DeliveryEngine:
                 await self._claim_done.wait()
                 continue
             if len(paused) == len(waiting):
-                async with self._sessions() as session:
-                    due = await outbox.count_claimable(
-                        session, platforms=paused, now=self._clock.now()
-                    )
+                due = await self._outbox.count_claimable(platforms=paused, now=self._clock.now())
                 if due == 0:
                     return
             with contextlib.suppress(TimeoutError):
@@ -286,9 +264,8 @@ class DeliveryEngine:
             lane.claims_started += 1
             number = lane.claims_started
             try:
-                async with self._writing, self._held[lane.name].begin() as session:
-                    rows = await outbox.claim(
-                        session,
+                async with self._held[lane.name].begin() as work:
+                    rows = await work.claim(
                         platforms=[lane.name],
                         owner=self.owner,
                         now=self._clock.now(),
@@ -296,7 +273,6 @@ class DeliveryEngine:
                         # Starving senders get a quick small batch; fed ones a big one.
                         limit=room if lane.outstanding >= config.concurrency
                         else min(room, 2 * config.concurrency),
-                        contents=self._contents,
                     )
             except Exception:
                 log.exception("claiming deliveries for %s failed", lane.name)
@@ -336,7 +312,7 @@ class DeliveryEngine:
             finally:
                 lane.outstanding -= 1
                 lane.room.set()
-            if outcome.kind == outbox.RETRY and outcome.due_at is not None:
+            if outcome.kind == OutcomeKind.RETRY and outcome.due_at is not None:
                 due = outcome.due_at.timestamp()
                 lane.next_retry = due if lane.next_retry is None else min(lane.next_retry, due)
             assert self._writer is not None
@@ -347,7 +323,7 @@ class DeliveryEngine:
     def _outcome(
         self,
         row: Claimed,
-        kind: str,
+        kind: OutcomeKind,
         *,
         message_ids: tuple[str, ...] = (),
         revision: int = 0,
@@ -370,18 +346,20 @@ class DeliveryEngine:
             return "chat inactive"
         if content is None:
             return "content gone"
-        if row.action in ("send", "edit") and content.status == "retracted":
+        if row.action in (DeliveryAction.SEND, DeliveryAction.EDIT) and (
+            content.status == "retracted"
+        ):
             return "retracted"
-        if row.action == "edit" and row.revision < content.revision:
+        if row.action == DeliveryAction.EDIT and row.revision < content.revision:
             return f"superseded by revision {content.revision}"
-        if row.action in ("edit", "delete") and not row.copy_ids:
+        if row.action in (DeliveryAction.EDIT, DeliveryAction.DELETE) and not row.copy_ids:
             return "no copy to change"
         return None
 
     async def _carry_out(self, lane: _Lane, row: Claimed) -> Outcome:
         reason = self._skip(row)
         if reason is not None:
-            return self._outcome(row, outbox.SKIPPED, reason=reason)
+            return self._outcome(row, OutcomeKind.SKIPPED, reason=reason)
         assert row.content is not None
         target = target_of(row)
         # Per-chat spacing runs on the engine's clock so that it agrees with due_at in the rows.
@@ -414,43 +392,43 @@ class DeliveryEngine:
             lane.limiter.slow()
             return self._retry_at(row, exc.seconds, counts_attempt=False)
         except TargetGone as exc:
-            return self._outcome(row, outbox.CHAT_GONE, reason=str(exc) or "target gone")
+            return self._outcome(row, OutcomeKind.CHAT_GONE, reason=str(exc) or "target gone")
         except TargetMoved as exc:
             lane.pacer.forget(row.chat_id)
             return self._outcome(
-                row, outbox.CHAT_MOVED, new_external_id=exc.new_external_id
+                row, OutcomeKind.CHAT_MOVED, new_external_id=exc.new_external_id
             )
         except BadMessage as exc:
-            return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
+            return self._outcome(row, OutcomeKind.DEAD, reason=f"bad message: {exc}")
         except (Transient, TimeoutError, OSError) as exc:
             return self._backoff(row, f"{type(exc).__name__}: {exc}")
         except DeliveryError as exc:
-            return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
+            return self._outcome(row, OutcomeKind.DEAD, reason=f"{type(exc).__name__}: {exc}")
 
     async def _call(self, lane: _Lane, row: Claimed, target: Target) -> Outcome:
         assert row.content is not None
         platform = lane.platform
-        if row.action == "send":
+        if row.action == DeliveryAction.SEND:
             message = self._messages.get(row, row.content)
             ids = await platform.send(target, message, key=f"herald-{row.id}")
             return self._outcome(
-                row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
+                row, OutcomeKind.SENT, message_ids=tuple(ids), revision=row.content.revision
             )
-        if row.action == "edit":
+        if row.action == DeliveryAction.EDIT:
             message = self._messages.get(row, row.content)
             ids = await platform.edit(target, list(row.copy_ids), message)
             return self._outcome(
-                row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
+                row, OutcomeKind.SENT, message_ids=tuple(ids), revision=row.content.revision
             )
-        if row.action == "delete":
+        if row.action == DeliveryAction.DELETE:
             if self._too_old(platform, row):
                 return await self._notice(platform, row, target)
             try:
                 await platform.delete(target, list(row.copy_ids))
             except MessageTooOld:
                 return await self._notice(platform, row, target)
-            return self._outcome(row, outbox.SENT)
-        return self._outcome(row, outbox.DEAD, reason=f"unknown action {row.action!r}")
+            return self._outcome(row, OutcomeKind.SENT)
+        return self._outcome(row, OutcomeKind.DEAD, reason=f"unknown action {row.action!r}")
 
     def _too_old(self, platform: Platform, row: Claimed) -> bool:
         window = platform.limits.delete_window_seconds
@@ -463,19 +441,19 @@ class DeliveryEngine:
         config = self._config
         notice: OutboundMessage = retraction(row, config.retraction_text, config.language)
         ids = await platform.edit(target, list(row.copy_ids), notice)
-        return self._outcome(row, outbox.SENT, message_ids=tuple(ids), notice=True)
+        return self._outcome(row, OutcomeKind.SENT, message_ids=tuple(ids), notice=True)
 
     def _retry_at(self, row: Claimed, seconds: float, *, counts_attempt: bool) -> Outcome:
         due = self._clock.now() + timedelta(seconds=max(0.0, seconds))
-        return self._outcome(row, outbox.RETRY, due_at=due, counts_attempt=counts_attempt)
+        return self._outcome(row, OutcomeKind.RETRY, due_at=due, counts_attempt=counts_attempt)
 
     def _backoff(self, row: Claimed, reason: str) -> Outcome:
         config = self._config
         if row.attempts >= config.max_attempts:
             return self._outcome(
-                row, outbox.DEAD, reason=f"gave up after {row.attempts} attempts: {reason}"
+                row, OutcomeKind.DEAD, reason=f"gave up after {row.attempts} attempts: {reason}"
             )
         delay = min(config.backoff_cap, config.backoff_base * 2 ** (row.attempts - 1))
         delay *= _jitter.uniform(0.5, 1.0)
         due = self._clock.now() + timedelta(seconds=delay)
-        return self._outcome(row, outbox.RETRY, due_at=due, reason=reason)
+        return self._outcome(row, OutcomeKind.RETRY, due_at=due, reason=reason)

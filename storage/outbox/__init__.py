@@ -2,10 +2,12 @@
 
 `enqueue_*` run inside the publisher's transaction; `claim`, `record` and the chat changes
 are the delivery engine's; `stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
+`SqlOutbox` offers them to the core as bot.ports.outbox.Outbox, whose types are re-exported.
 """
 
-from storage.outbox.claim import Claimed, claim, count_claimable, load
-from storage.outbox.contents import Content, ContentCache
+from bot.ports.outbox import Claimed, Content, Counts, DeadRow, Outcome, OutcomeKind
+from storage.outbox.claim import claim, count_claimable, load
+from storage.outbox.contents import ContentCache
 from storage.outbox.enqueue import (
     cancel_pending_sends,
     enqueue_delete,
@@ -13,7 +15,7 @@ from storage.outbox.enqueue import (
     enqueue_occurrence,
     enqueue_send,
 )
-from storage.outbox.progress import Counts, DeadRow, dead_rows, retry_dead, stats
+from storage.outbox.progress import dead_rows, retry_dead, stats
 from storage.outbox.results import (
     CHAT_GONE,
     CHAT_MOVED,
@@ -21,7 +23,6 @@ from storage.outbox.results import (
     RETRY,
     SENT,
     SKIPPED,
-    Outcome,
     deactivate_chat,
     move_chat,
     record,
@@ -35,6 +36,7 @@ from storage.outbox.tables import (
     OCCURRENCES,
     TAGS,
 )
+from storage.outbox.units import SqlOutbox
 
 __all__ = [
     "ANNOUNCEMENTS",
@@ -56,6 +58,8 @@ __all__ = [
     "Counts",
     "DeadRow",
     "Outcome",
+    "OutcomeKind",
+    "SqlOutbox",
     "cancel_pending_sends",
     "claim",
     "count_claimable",
