@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,9 +29,16 @@ from storage.engine import DATABASE_ERRORS
 from storage.leadership import AdvisoryLock
 from storage.repository import Repository, ready_engine
 
+if TYPE_CHECKING:
+    from adapters.http import HttpServer, RouteInstaller
+
 log = logging.getLogger("herald")
 
 Role = Literal["all", "worker"]
+
+
+class StartupError(Exception):
+    """Herald cannot run as configured; the message says what to fix (exit 1)."""
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Herald:
     adapters: list[Adapter] = field(default_factory=list)
     delivery: DeliveryEngine | None = None
     scheduler: HeraldScheduler | None = None
+    http: HttpServer | None = None
 
     def wake_delivery(self) -> None:
         """Tell the delivery engine there are new rows (after a commit)."""
@@ -95,6 +103,8 @@ class Herald:
         for adapter in reversed(self.adapters):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if self.http is not None:
+            await self.http.stop()
         await self.engine.dispose()
 
 
@@ -144,7 +154,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services, repository.state),
+        router=CommandRouter(services),
         scheduler=HeraldScheduler(
             occurrences=repository.occurrences,
             leadership=AdvisoryLock(engine),
@@ -167,12 +177,36 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     if settings.telegram_token is not None:
         from adapters.telegram.wiring import telegram_adapter
 
-        adapters.append(telegram_adapter(herald.router, settings))
+        adapters.append(telegram_adapter(herald.router, herald.repository.state, settings))
     if settings.discord_token is not None:
         from adapters.discord.wiring import discord_adapter
 
-        adapters.append(discord_adapter(herald.router, settings))
+        adapters.append(discord_adapter(herald.router, herald.repository.state, settings))
     return adapters
+
+
+def http_installers(herald: Herald) -> list[RouteInstaller]:
+    """Everything the HTTP server serves besides /healthz; add new route installers here."""
+    return []
+
+
+async def start_http(herald: Herald) -> HttpServer | None:
+    """Serve HTTP on HERALD_HTTP_LISTEN (None when it is off); StartupError if it cannot bind."""
+    address = herald.settings.http_address
+    if address is None:
+        return None
+    from adapters.http import HttpServer
+
+    server = HttpServer(*address, http_installers(herald))
+    try:
+        await server.start()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StartupError(
+            f"cannot listen on {herald.settings.http_listen} (HERALD_HTTP_LISTEN): {reason}"
+        ) from None
+    herald.http = server
+    return server
 
 
 async def run(
@@ -186,6 +220,7 @@ async def run(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     try:
+        await start_http(herald)
         adapters = platform_adapters(herald)
         console_adapter = None
         if role == "all" and (console or not adapters):

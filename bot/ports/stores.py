@@ -185,18 +185,6 @@ class AdminStore(Protocol):
         ...
 
 
-class StateStore(Protocol):
-    """Small key/value state (e.g. the hash of an adapter's last command sync)."""
-
-    async def get(self, key: str) -> str | None:
-        """The value under `key`, or None."""
-        ...
-
-    async def set(self, key: str, value: str) -> None:
-        """Store `value` under `key`."""
-        ...
-
-
 class AnniversaryStore(Protocol):
     """The dates the society keeps."""
 
