@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands.context import Services
 from bot.commands.router import CommandRouter
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
+from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
 from bot.i18n import translate
 from bot.memory import settled_memory
 from bot.ports import Adapter, Clock, Platform, SystemClock
@@ -89,6 +90,10 @@ class Herald:
             language=self.settings.language,
             retraction_text=lambda language: translate(
                 language, "This announcement was withdrawn."
+            ),
+            photo_note=photo_note,
+            photo_refused=tell_owners_of_refused_photos(
+                platforms, self.settings.owners, self.settings.language
             ),
         )
         self.delivery = DeliveryEngine(self.repository.outbox, platforms, self.clock, config)
@@ -233,13 +238,15 @@ async def run(
         delivery = herald.start_delivery(platforms)
         # Everything is built: settle memory before the first update or delivery arrives.
         with settled_memory():
-            await delivery.start()
             for adapter in adapters:
                 if role == "all":
                     await adapter.start()
                 else:
                     # A worker only delivers: receiving stays with the `--role all` process.
                     await adapter.start_sending()
+            # After the adapters connected: a send before that fails and waits out a backoff,
+            # and a restart after a crash must resume at once.
+            await delivery.start()
             if herald.scheduler is not None and role == "all":
                 # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
                 await herald.scheduler.start()

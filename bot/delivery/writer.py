@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.ports import Clock
@@ -25,10 +25,12 @@ class Writer:
         units: UnitOfWork,
         clock: Clock,
         config: DeliveryConfig,
+        recorded: Callable[[Sequence[Outcome]], None] | None = None,
     ) -> None:
         self._units = units
         self._clock = clock
         self._config = config
+        self._recorded = recorded
         self._pending: list[Outcome] = []
         self._writing_now = 0  # outcomes taken by a flush and not yet committed
         self._kick = asyncio.Event()
@@ -79,4 +81,6 @@ class Writer:
                 return False
             finally:
                 self._writing_now = 0
+            if self._recorded is not None:
+                self._recorded(batch)
             return any(o.kind != OutcomeKind.SENT for o in batch)

@@ -88,6 +88,10 @@ class BadMessage(DeliveryError):
     """The platform rejected the message itself; retrying the same message will not help."""
 
 
+class PhotoRefused(BadMessage):
+    """The platform refuses the photo itself (its dimensions, say): every chat would refuse it."""
+
+
 class Transient(DeliveryError):
     """A timeout, a network error or a 5xx: retry with backoff."""
 

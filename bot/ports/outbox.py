@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from bot.delivery.identity import OwnerIdentity
 from bot.domain import DeliveryAction
 from bot.formatting import Photo
 
@@ -151,6 +152,24 @@ class OutboxWork(Protocol):
         """Write the outcomes of a batch of rows (sent, retry, dead, skipped, chat changes)."""
         ...
 
+    async def register(self, owner: OwnerIdentity, now: datetime) -> None:
+        """Record this owner (before its first claim), so others can check whether it lives."""
+        ...
+
+    async def renew(
+        self, owner: OwnerIdentity, ids: Collection[int], *, now: datetime, lease_seconds: float
+    ) -> set[int]:
+        """Extend the leases of `ids` this owner still holds; return those ids."""
+        ...
+
+    async def take_over(self, here: OwnerIdentity, now: datetime, lease_seconds: float) -> int:
+        """Free the rows of owners provably dead, forget long-silent owners; rows freed."""
+        ...
+
+    async def release(self, owner: str, now: datetime) -> int:
+        """Hand back every row this owner still leases and forget the owner; rows freed."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """Units of work on one kept connection (a claim loop's, the results writer's).
@@ -187,6 +206,10 @@ class DeliveryReports(Protocol):
 
 class Outbox(DeliveryReports, Protocol):
     """What the delivery engine needs from storage."""
+
+    def begin(self) -> AbstractAsyncContextManager[OutboxWork]:
+        """One unit of work on a pooled connection (the owners' heartbeat, takeover, release)."""
+        ...
 
     def claims(self) -> UnitOfWork:
         """Units of work for one claim loop, each claim one statement on a kept connection."""

@@ -1,10 +1,12 @@
 """The outbox: delivery rows written with the change they broadcast, claimed by workers.
 
-`enqueue_*` run inside the publisher's transaction; `claim`, `record` and the chat changes
-are the delivery engine's; `stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
-`SqlOutbox` offers them to the core as bot.ports.outbox.Outbox, whose types are re-exported.
+`enqueue_*` run inside the publisher's transaction; `claim`, `record`, the chat changes and
+the owners' `register`, `renew`, `take_over` and `release` are the delivery engine's;
+`stats`, `dead_rows` and `retry_dead` serve /stats and the CLI. `SqlOutbox` offers them to
+the core as bot.ports.outbox.Outbox; the core's types they use are re-exported here.
 """
 
+from bot.delivery.identity import OwnerIdentity, provably_dead, this_process
 from bot.ports.outbox import Claimed, Content, Counts, DeadRow, Outcome, OutcomeKind
 from storage.outbox.claim import claim, count_claimable, load
 from storage.outbox.contents import ContentCache
@@ -15,6 +17,7 @@ from storage.outbox.enqueue import (
     enqueue_occurrence,
     enqueue_send,
 )
+from storage.outbox.owners import register, release, renew, take_over
 from storage.outbox.progress import dead_rows, retry_dead, stats
 from storage.outbox.results import (
     CHAT_GONE,
@@ -59,6 +62,7 @@ __all__ = [
     "DeadRow",
     "Outcome",
     "OutcomeKind",
+    "OwnerIdentity",
     "SqlOutbox",
     "cancel_pending_sends",
     "claim",
@@ -71,7 +75,13 @@ __all__ = [
     "enqueue_send",
     "load",
     "move_chat",
+    "provably_dead",
     "record",
+    "register",
+    "release",
+    "renew",
     "retry_dead",
     "stats",
+    "take_over",
+    "this_process",
 ]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.delivery.identity import OwnerIdentity
 from bot.ports.outbox import Claimed, Counts, DeadRow, OutboxWork, Outcome
 from storage import outbox
 from storage.engine import read_sessions
@@ -46,6 +47,26 @@ class _Work:
         """Write the outcomes of a batch of rows in this transaction."""
         # Looked up on the package at each call, as the engine did: tests make it fail there.
         await outbox.record(self._session, outcomes, now)
+
+    async def register(self, owner: OwnerIdentity, now: datetime) -> None:
+        """Record this owner (before its first claim), so others can check whether it lives."""
+        await outbox.register(self._session, owner, now)
+
+    async def renew(
+        self, owner: OwnerIdentity, ids: Collection[int], *, now: datetime, lease_seconds: float
+    ) -> set[int]:
+        """Extend the leases of `ids` this owner still holds; return those ids."""
+        return await outbox.renew(
+            self._session, owner, ids, now=now, lease_seconds=lease_seconds
+        )
+
+    async def take_over(self, here: OwnerIdentity, now: datetime, lease_seconds: float) -> int:
+        """Free the rows of owners provably dead, forget long-silent owners; rows freed."""
+        return await outbox.take_over(self._session, here, now, lease_seconds)
+
+    async def release(self, owner: str, now: datetime) -> int:
+        """Hand back every row this owner still leases and forget the owner; rows freed."""
+        return await outbox.release(self._session, owner, now)
 
 
 class _Units:
@@ -95,6 +116,12 @@ class SqlOutbox:
     def for_engine(cls, engine: AsyncEngine) -> SqlOutbox:
         """An outbox over `engine`."""
         return cls(async_sessionmaker(engine, expire_on_commit=False))
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[OutboxWork]:
+        """One transaction on a pooled connection, taking turns with claims and results."""
+        async with self._writing, self._sessions.begin() as session:
+            yield _Work(session, self._contents)
 
     def claims(self) -> _Units:
         """Units for one claim loop, on a connection it keeps (lanes claim concurrently)."""
