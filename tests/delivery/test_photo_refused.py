@@ -56,7 +56,7 @@ async def test_a_refused_photo_is_uploaded_once_and_the_rest_go_as_text_with_a_n
         # After a restart nobody remembers the refusal: an edit still reaches the text copies.
         await edit(sessions, clock.now(), aid, "Panorama, corrected")
         fresh = TelegramPlatform(bot, TelegramConfig(token=fake.token))
-        again = DeliveryEngine(sessions, {"telegram": fresh}, clock, config)
+        again = DeliveryEngine(SqlOutbox(sessions), {"telegram": fresh}, clock, config)
         await again.run_until_idle(timeout=30)
     assert fake.files.refused_uploads == 1
     assert len(fake.calls("sendPhoto")) == 1
@@ -71,5 +71,5 @@ async def test_a_refused_photo_is_uploaded_once_and_the_rest_go_as_text_with_a_n
     assert "photo_invalid_dimensions" in told[0][2].lower()
     status = (await delivery_status(SqlOutbox(sessions), aid)).total
     assert (status.sent, status.dead) == (len(CHATS), 0)
-    edits = (await delivery_status(sessions, aid, action="edit")).total
+    edits = (await delivery_status(SqlOutbox(sessions), aid, action="edit")).total
     assert (edits.sent, edits.dead) == (len(CHATS), 0)
