@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import random
+import time
 from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from bot.delivery.render import (
 )
 from bot.delivery.writer import Writer
 from bot.domain import DeliveryAction
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import (
     BadMessage,
     Clock,
@@ -79,11 +81,13 @@ class DeliveryEngine:
         platforms: Mapping[str, Platform],
         clock: Clock,
         config: DeliveryConfig | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._outbox = outbox
         self._platforms = dict(platforms)
         self._clock = clock
         self._config = config or DeliveryConfig()
+        self._metrics: Metrics = metrics or NoMetrics()
         identity = this_process()
         if self._config.owner:
             identity = dataclasses.replace(identity, id=self._config.owner)
@@ -422,6 +426,9 @@ class DeliveryEngine:
             if outcome is None:  # no longer ours: nothing to record
                 self._leased.discard(row.id)
                 continue
+            # A row put back without counting an attempt (pacing, 429, a pause) was deferred.
+            kind = outcome.kind if outcome.counts_attempt else "deferred"
+            self._metrics.delivery(lane.name, row.action, kind)
             if outcome.kind == OutcomeKind.RETRY and outcome.due_at is not None:
                 due = outcome.due_at.timestamp()
                 lane.next_retry = due if lane.next_retry is None else min(lane.next_retry, due)
@@ -497,10 +504,12 @@ class DeliveryEngine:
             if acquired:
                 limiter.done()
             return self._outcome(row, OutcomeKind.SKIPPED, reason="chat gone")
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self._config.send_timeout):
                 return await self._call(lane, row, target)
         except RetryLater as exc:
+            self._metrics.rate_limited(lane.name)
             if exc.is_global:
                 lane.limiter.pause(exc.seconds)
                 if exc.seconds > self._config.lease_seconds / 4:
@@ -527,6 +536,7 @@ class DeliveryEngine:
         except DeliveryError as exc:
             return self._outcome(row, OutcomeKind.DEAD, reason=f"{type(exc).__name__}: {exc}")
         finally:
+            self._metrics.send_latency(lane.name, row.action, time.perf_counter() - started)
             if acquired:
                 limiter.done()
 

@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.domain import KeptAnniversary
 from bot.i18n import LANGUAGES
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock
 from bot.ports.stores import LeadershipLock, OccurrenceStore
 from bot.schedule.messages import occurrence_message
@@ -68,6 +69,7 @@ class HeraldScheduler:
         sweep_seconds: float = 30.0,
         lock_retry_seconds: float = 15.0,
         database_errors: tuple[type[Exception], ...] = (OSError,),
+        metrics: Metrics | None = None,
     ) -> None:
         self._occurrences = occurrences
         self._lock = leadership
@@ -81,6 +83,7 @@ class HeraldScheduler:
         self.lock_retry_seconds = lock_retry_seconds
         # What a sweep survives (the database went away), logged and retried on the next one.
         self._database_errors = database_errors
+        self._metrics: Metrics = metrics or NoMetrics()
         self._leading = False
         self._led = asyncio.Event()
         # Where the last sweep's "too late" window ended, so each miss is reported once.
@@ -257,6 +260,7 @@ class HeraldScheduler:
             if await self._claim(due, now):
                 fired += 1
         if fired:
+            self._metrics.anniversaries_fired(fired)
             self._notify()
         return fired
 

@@ -230,3 +230,34 @@ def test_this_process_is_not_dead_to_itself() -> None:
     assert twin.id != me.id
     assert not outbox.provably_dead(twin, me)
     assert outbox.provably_dead(identity(dead_pid(), ""), me)
+
+
+async def test_a_running_worker_takes_over_at_its_next_heartbeat(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    platform: RecordingPlatform,
+    config: DeliveryConfig,
+) -> None:
+    # It looks for new rows only every 30 s: within the 5 s below only the heartbeat acts.
+    beating = DeliveryConfig(
+        rates=config.rates, poll_interval=30, heartbeat_interval=0.05, flush_interval=0.01,
+        stop_grace=1,
+    )
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, beating)
+    await engine.start()
+    try:
+        # Another process on this host claims the broadcast and dies while this one runs.
+        await add_chats(sessions, clock.now(), CHATS)
+        await publish(sessions, clock.now())
+        await lease_all(sessions, clock, identity(dead_pid(), "x:1"))
+
+        async def delivered() -> None:
+            while True:
+                if len(platform.sends) >= len(CHATS):
+                    return
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(delivered(), 5)  # the clock never moves: no lease lapsed
+    finally:
+        await engine.stop()
+    assert platform.send_counts() == dict.fromkeys(CHATS, 1)
