@@ -341,8 +341,10 @@ def discord_sync() -> None:
 
 def _mount_delivery_commands() -> None:
     from bot.cli_delivery import register
+    from bot.cli_ops import register as register_ops
 
     register(app)
+    register_ops(app)
 
 
 def main() -> None:
