@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from bot.domain import AnniversaryFields
 from bot.formatting import Photo, Style, TextStyle
 from bot.ports import ManualClock
-from storage.anniversaries import AnniversaryFields
 from storage.repository import Repository
 from tests.images import png
 from tests.site.world import Site, open_site

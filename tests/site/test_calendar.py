@@ -8,9 +8,9 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Component, Event
 
+from bot.domain import AnniversaryFields
 from bot.ports import ManualClock
 from bot.schedule.occurrences import LeapPolicy
-from storage.anniversaries import AnniversaryFields
 from storage.repository import Repository
 from tests.site.world import ZONE, Site, open_site
 

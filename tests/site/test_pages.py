@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.domain import AnniversaryFields
 from bot.formatting import Photo, Style, TextStyle
 from bot.ports import ManualClock
-from storage.anniversaries import AnniversaryFields
 from storage.repository import Repository
 from tests.images import png
 from tests.site.world import open_site
