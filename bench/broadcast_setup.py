@@ -42,12 +42,23 @@ BODY = "The society meets on Saturday at 18:00 in room 101.\n\nEveryone is welco
 # --- the fake Bot API in its own process ---------------------------------------------------
 
 
-def serve(latency: float, enforce: bool) -> None:
+def busiest_second(arrivals: list[float]) -> int:
+    """The most arrivals inside any sliding second [t, t + 1)."""
+    most, first = 0, 0
+    ordered = sorted(arrivals)
+    for last, at in enumerate(ordered):
+        while at - ordered[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def serve(latency: float, enforce: bool, jitter: float = 0.0) -> None:
     """Run the fake Bot API until stdin closes; answer `stats` and `reset` lines on stdout."""
     from tests.fakes.telegram_api import FakeTelegram
 
     async def main() -> None:
-        fake = FakeTelegram(TOKEN, latency=latency, enforce_limits=enforce)
+        fake = FakeTelegram(TOKEN, latency=latency, enforce_limits=enforce, jitter=jitter)
         await fake.start()
         print(fake.root, flush=True)
         loop = asyncio.get_running_loop()
@@ -59,7 +70,11 @@ def serve(latency: float, enforce: bool) -> None:
                 fake.log.clear()
                 fake.messages.clear()
                 fake.sent_count = fake.rate_limited = 0
-            stats = {"sent": fake.sent_count, "rate_limited": fake.rate_limited}
+                fake.accepted_at.clear()
+            stats = {
+                "sent": fake.sent_count, "rate_limited": fake.rate_limited,
+                "busiest_second": busiest_second(fake.accepted_at),
+            }
             print(json.dumps(stats), flush=True)
         await fake.close()
 
@@ -69,8 +84,8 @@ def serve(latency: float, enforce: bool) -> None:
 class FakeServer:
     """A handle on the fake Bot API process."""
 
-    def __init__(self, latency: float, enforce: bool) -> None:
-        args = [sys.executable, SETUP, "--latency", str(latency)]
+    def __init__(self, latency: float, enforce: bool, jitter: float = 0.0) -> None:
+        args = [sys.executable, SETUP, "--latency", str(latency), "--jitter", str(jitter)]
         if enforce:
             args.append("--enforce")
         self._process = subprocess.Popen(
@@ -105,9 +120,11 @@ class FakeServer:
 
 
 @contextmanager
-def fake_server(latency: float, *, enforce: bool = False) -> Iterator[FakeServer]:
-    """The fake Bot API at this latency, in a separate process."""
-    server = FakeServer(latency, enforce)
+def fake_server(
+    latency: float, *, enforce: bool = False, jitter: float = 0.0
+) -> Iterator[FakeServer]:
+    """The fake Bot API at this latency (plus up to `jitter` at random), in its own process."""
+    server = FakeServer(latency, enforce, jitter)
     try:
         yield server
     finally:
@@ -201,8 +218,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="the broadcast benchmark's fake Bot API")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--enforce", action="store_true")
+    parser.add_argument("--jitter", type=float, default=0.0)
     args = parser.parse_args()
-    serve(args.latency, args.enforce)
+    serve(args.latency, args.enforce, args.jitter)
 
 
 if __name__ == "__main__":

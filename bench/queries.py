@@ -1,10 +1,14 @@
 """Seed 100,000 announcements and measure the member queries, on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.queries [--count 100000] [--postgres URL] [--samples 300]
-                                      [--layers core|repo,core] [--backends sqlite,postgres]
+                                      [--layers core|cold|warm|repo,core]
+                                      [--backends sqlite,postgres]
 
 The queries go through the command core (`/tag`, `/tags`, `/search`, `/latest`, built as
-bot/app.py builds it) and, with `--layers repo,core`, straight through the repository too.
+bot/app.py builds it) twice: cold, with the listing cache emptied before every sample (so
+each command runs its query and renders its page), and warm, asking the same few keys
+within the cache's lifetime (what a burst of members asking one page costs). With
+`--layers repo,core` the queries also run straight through the repository.
 SQLite uses a temporary file. PostgreSQL runs when `--postgres` or HERALD_TEST_POSTGRES_URL
 names a server: the bench creates a database of its own there and drops it afterwards.
 Probes are timed in turns after a warm-up; prints a markdown table of p50 and p99.
@@ -184,14 +188,20 @@ async def seed(engine: AsyncEngine, c: Corpus, count: int, rng: random.Random) -
     return time.perf_counter() - started
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Probe:
-    """One measured query: a name, the layer it goes through, and the call."""
+    """One measured query: a name, the layer it goes through, the call, and untimed set-up."""
 
     name: str
     kind: str
     layer: str
     call: Callable[[], Awaitable[object]]
+    # Runs before every call, outside the timing (the cold probes empty the caches here).
+    prepare: Callable[[], None] = _nothing
 
 
 @dataclass(frozen=True)
@@ -211,10 +221,12 @@ async def measure(
     """Warm every probe up, then time them in turns, so a burst of load hits all alike."""
     for probe in probes:
         for _ in range(warmup):
+            probe.prepare()
             await probe.call()
     times: list[list[float]] = [[] for _ in probes]
     for _ in range(samples):
         for probe, taken in zip(probes, times, strict=True):
+            probe.prepare()
             started = time.perf_counter_ns()
             await probe.call()
             taken.append((time.perf_counter_ns() - started) / 1e6)
@@ -275,10 +287,19 @@ async def search_words(repo: Repository, c: Corpus) -> dict[str, list[str]]:
     }
 
 
+CORE_LAYERS = {"cold": "core, cold", "warm": "core, warm"}
+
+
 def core_probes(
-    herald: Herald, tags: dict[str, list[str]], searches: dict[str, list[str]]
+    herald: Herald, tags: dict[str, list[str]], searches: dict[str, list[str]], temperature: str
 ) -> list[Probe]:
-    """The same queries as commands through the command core, as an adapter sends them."""
+    """The same queries as commands through the command core, cold (cache missed) or warm."""
+    layer = CORE_LAYERS[temperature]
+    # Cold: every listing cache is emptied before the sample, so the command runs its query
+    # and renders the page it loads, as the first member asking after a change or after
+    # LISTING_TTL does. Warm: the same few keys again and again, inside the cache's lifetime.
+    forget = herald.router.services.announcements.forget_listings
+    prepare = forget if temperature == "cold" else _nothing
 
     def command(texts: Iterator[str], expect: str) -> Callable[[], Awaitable[object]]:
         async def call() -> object:
@@ -295,16 +316,19 @@ def core_probes(
 
     probes = [
         Probe(
-            f"tag page, {kind}", "tag", "core", command(_cycle([f"/tag {n}" for n in names]), "#")
+            f"tag page, {kind}",
+            "tag",
+            layer,
+            command(_cycle([f"/tag {n}" for n in names]), "#"),
+            prepare,
         )
         for kind, names in tags.items()
     ]
-    probes.append(Probe("/tags", "tags", "core", command(_cycle(["/tags"]), "Tags")))
+    probes.append(Probe("/tags", "tags", layer, command(_cycle(["/tags"]), "Tags"), prepare))
     for name, words in searches.items():
-        probes.append(
-            Probe(name, "search", "core", command(_cycle([f"/search {w}" for w in words]), "Found"))
-        )
-    probes.append(Probe("latest", "latest", "core", command(_cycle(["/latest"]), "Latest")))
+        texts = _cycle([f"/search {w}" for w in words])
+        probes.append(Probe(name, "search", layer, command(texts, "Found"), prepare))
+    probes.append(Probe("latest", "latest", layer, command(_cycle(["/latest"]), "Latest"), prepare))
     return probes
 
 
@@ -327,10 +351,13 @@ async def run_backend(
         results = []
         if "repo" in layers:
             results += await measure(backend, repository_probes(repo, tags, searches), samples)
-        if "core" in layers:
+        temperatures = [t for t in CORE_LAYERS if t in layers or "core" in layers]
+        if temperatures:
             herald = await open_herald(Settings(database_url=url, _env_file=None))
             try:
-                results += await measure(backend, core_probes(herald, tags, searches), samples)
+                for temperature in temperatures:
+                    probes = core_probes(herald, tags, searches, temperature)
+                    results += await measure(backend, probes, samples)
             finally:
                 await herald.close()
         return results, note
@@ -385,7 +412,9 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--postgres", default=os.environ.get("HERALD_TEST_POSTGRES_URL"))
-    parser.add_argument("--layers", default="core", help="comma list of: repo, core")
+    parser.add_argument(
+        "--layers", default="core", help="comma list of: repo, cold, warm (core: cold and warm)"
+    )
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args(argv)
     layers = args.layers.split(",")

@@ -168,11 +168,19 @@ class FixedCore:
         """None."""
         return []
 
-    async def get_state(self, key: str) -> str | None:
+    async def refusal(self, command: Command) -> Reply | None:
+        """Nothing is refused."""
+        return None
+
+
+class NoState:
+    """An AdapterState that keeps nothing: the bench publishes the menu on every start."""
+
+    async def get(self, key: str) -> str | None:
         """Nothing stored."""
         return None
 
-    async def set_state(self, key: str, value: str) -> None:
+    async def set(self, key: str, value: str) -> None:
         """Not stored."""
 
 
@@ -207,7 +215,7 @@ async def adapter_only(root: str) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     core = FixedCore(await herald_answer())
-    adapter = TelegramAdapter(core, TelegramConfig(token=TOKEN, api_url=root))
+    adapter = TelegramAdapter(core, TelegramConfig(token=TOKEN, api_url=root), state=NoState())
     from bot.memory import settled_memory
 
     with settled_memory():  # as `herald run` does before starting its adapters
@@ -313,6 +321,7 @@ async def main() -> None:
                 "HERALD_TELEGRAM_API_URL": fake.root,
                 "HERALD_ADMINS": f"telegram:{ADMIN}",
                 "HERALD_LOG_LEVEL": "WARNING",
+                "HERALD_HTTP_LISTEN": "off",
             }
             env.pop("HERALD_DISCORD_TOKEN", None)
             env[ANSWER_ENV] = await prepare_herald(fake, env)

@@ -8,13 +8,14 @@ import logging
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands.context import Services
 from bot.commands.router import CommandRouter
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
+from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
 from bot.i18n import translate
 from bot.memory import settled_memory
 from bot.ports import Adapter, Clock, Platform, SystemClock
@@ -29,9 +30,16 @@ from storage.engine import create_engine
 from storage.migrate import ensure_schema
 from storage.repository import Repository
 
+if TYPE_CHECKING:
+    from adapters.http import HttpServer, RouteInstaller
+
 log = logging.getLogger("herald")
 
 Role = Literal["all", "worker"]
+
+
+class StartupError(Exception):
+    """Herald cannot run as configured; the message says what to fix (exit 1)."""
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Herald:
     adapters: list[Adapter] = field(default_factory=list)
     delivery: DeliveryEngine | None = None
     scheduler: HeraldScheduler | None = None
+    http: HttpServer | None = None
 
     def wake_delivery(self) -> None:
         """Tell the delivery engine there are new rows (after a commit)."""
@@ -82,6 +91,10 @@ class Herald:
             retraction_text=lambda language: translate(
                 language, "This announcement was withdrawn."
             ),
+            photo_note=photo_note,
+            photo_refused=tell_owners_of_refused_photos(
+                platforms, self.settings.owners, self.settings.language
+            ),
         )
         self.delivery = DeliveryEngine(self.repository.sessions, platforms, self.clock, config)
         return self.delivery
@@ -95,6 +108,8 @@ class Herald:
         for adapter in reversed(self.adapters):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if self.http is not None:
+            await self.http.stop()
         await self.engine.dispose()
 
 
@@ -150,7 +165,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services, repository.state),
+        router=CommandRouter(services),
         scheduler=HeraldScheduler(
             engine=engine,
             sessions=repository.sessions,
@@ -172,12 +187,36 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     if settings.telegram_token is not None:
         from adapters.telegram.wiring import telegram_adapter
 
-        adapters.append(telegram_adapter(herald.router, settings))
+        adapters.append(telegram_adapter(herald.router, herald.repository.state, settings))
     if settings.discord_token is not None:
         from adapters.discord.wiring import discord_adapter
 
-        adapters.append(discord_adapter(herald.router, settings))
+        adapters.append(discord_adapter(herald.router, herald.repository.state, settings))
     return adapters
+
+
+def http_installers(herald: Herald) -> list[RouteInstaller]:
+    """Everything the HTTP server serves besides /healthz; add new route installers here."""
+    return []
+
+
+async def start_http(herald: Herald) -> HttpServer | None:
+    """Serve HTTP on HERALD_HTTP_LISTEN (None when it is off); StartupError if it cannot bind."""
+    address = herald.settings.http_address
+    if address is None:
+        return None
+    from adapters.http import HttpServer
+
+    server = HttpServer(*address, http_installers(herald))
+    try:
+        await server.start()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StartupError(
+            f"cannot listen on {herald.settings.http_listen} (HERALD_HTTP_LISTEN): {reason}"
+        ) from None
+    herald.http = server
+    return server
 
 
 async def run(
@@ -191,6 +230,7 @@ async def run(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     try:
+        await start_http(herald)
         adapters = platform_adapters(herald)
         console_adapter = None
         if role == "all" and (console or not adapters):
@@ -203,13 +243,15 @@ async def run(
         delivery = herald.start_delivery(platforms)
         # Everything is built: settle memory before the first update or delivery arrives.
         with settled_memory():
-            await delivery.start()
             for adapter in adapters:
                 if role == "all":
                     await adapter.start()
                 else:
                     # A worker only delivers: receiving stays with the `--role all` process.
                     await adapter.start_sending()
+            # After the adapters connected: a send before that fails and waits out a backoff,
+            # and a restart after a crash must resume at once.
+            await delivery.start()
             if herald.scheduler is not None and role == "all":
                 # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
                 await herald.scheduler.start()

@@ -57,12 +57,13 @@ def _guard(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run async work; expected failures become one clear line and a non-zero exit."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from bot.app import StartupError
     from storage.engine import safe_url
     from storage.migrate import SchemaBehind
 
     try:
         return asyncio.run(work())
-    except SchemaBehind as exc:
+    except (SchemaBehind, StartupError) as exc:
         raise _fail(str(exc)) from None
     except (OperationalError, DBAPIError, OSError) as exc:
         url = safe_url(_settings().database_url)

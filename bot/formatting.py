@@ -82,3 +82,7 @@ class Photo:
     mime_type: str = "image/jpeg"
     file_name: str = "photo.jpg"
     telegram_file_id: str | None = None
+
+    async def fetch(self) -> Photo:
+        """The photo itself: a photo already in hand is its own PhotoSource."""
+        return self

@@ -18,7 +18,7 @@ PHOTO_MARK = "📷"
 
 
 class PhotoError(ValueError):
-    """The photo cannot be used; `reason`: empty, too_large or not_image."""
+    """The photo cannot be used; `reason`: empty, too_large, not_image or download_failed."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

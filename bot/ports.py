@@ -1,4 +1,4 @@
-"""The seams between the core and the outside: the Platform port, its errors, the Clock."""
+"""The seams between the core and the outside: Platform and its errors, Core, Clock, state."""
 
 from __future__ import annotations
 
@@ -86,6 +86,10 @@ class TargetMoved(DeliveryError):
 
 class BadMessage(DeliveryError):
     """The platform rejected the message itself; retrying the same message will not help."""
+
+
+class PhotoRefused(BadMessage):
+    """The platform refuses the photo itself (its dimensions, say): every chat would refuse it."""
 
 
 class Transient(DeliveryError):
@@ -181,6 +185,14 @@ class Core(Protocol):
         """Answer one command; None means stay silent."""
         ...
 
+    async def refusal(self, command: Command) -> Reply | None:
+        """The answer refusing `command` (not an admin, unknown), or None; runs nothing.
+
+        Only for a platform that must show something before the command itself arrives
+        (Discord opens the post form first); everything else is one handle() call.
+        """
+        ...
+
     async def chat_joined(self, chat: ChatRef) -> None:
         """The bot was added to (or unblocked in) a chat: record or reactivate it."""
         ...
@@ -201,12 +213,16 @@ class Core(Protocol):
         """Tag names starting with (or containing) `prefix`, most used first, for autocomplete."""
         ...
 
-    async def get_state(self, key: str) -> str | None:
-        """A small stored value an adapter keeps (e.g. the hash of the last command sync)."""
+
+class AdapterState(Protocol):
+    """Small values an adapter keeps between runs (the hash of the command menu it published)."""
+
+    async def get(self, key: str) -> str | None:
+        """The value under `key`, or None."""
         ...
 
-    async def set_state(self, key: str, value: str) -> None:
-        """Store a small value for an adapter."""
+    async def set(self, key: str, value: str) -> None:
+        """Store `value` under `key`."""
         ...
 
 

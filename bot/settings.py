@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     reminder_grace: str = "12h"
     leap_day: str = "feb28"
 
+    # The HTTP server of `herald run` (health, readiness, metrics): host:port, or "off".
+    http_listen: str = "127.0.0.1:8080"
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
         parse_days(value)
         return value
 
+    @field_validator("http_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
     @property
     def owners(self) -> frozenset[str]:
         """The owners named in HERALD_ADMINS."""
@@ -120,6 +129,11 @@ class Settings(BaseSettings):
     def grace(self) -> timedelta:
         """How late a missed anniversary may still fire after a restart."""
         return parse_duration(self.reminder_grace)
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        """Where the HTTP server listens, or None when HERALD_HTTP_LISTEN is off."""
+        return parse_listen(self.http_listen)
 
 
 def _split(value: str) -> list[str]:
@@ -151,3 +165,15 @@ def parse_duration(value: str) -> timedelta:
         raise ValueError(f"{value!r} is not a duration like 12h, 30m or 2d")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
     return timedelta(**{unit: int(match[1])})
+
+
+def parse_listen(value: str) -> tuple[str, int] | None:
+    """`host:port` (`[::1]:8080` for IPv6) → (host, port); `off` → None."""
+    text = value.strip()
+    if text.lower() == "off":
+        return None
+    host, sep, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080) or off")
+    return host, int(port)

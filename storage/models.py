@@ -250,6 +250,22 @@ class MessageCopyRow(Base):
     __table_args__ = (UniqueConstraint("announcement_id", "chat_id", name="uq_copy_chat"),)
 
 
+class DeliveryOwnerRow(Base):
+    """A process that leases outbox rows: who it is, so others can tell when it died."""
+
+    __tablename__ = "delivery_owners"
+
+    # The value the owner writes into deliveries.lease_owner.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    # The process's start time as the kernel tells it (boot id and start tick), "" if unknown:
+    # a pid reused by another process after a crash has another start time.
+    started: Mapped[str] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AuditRow(Base):
     """Who did which admin action, when."""
 

@@ -19,6 +19,10 @@ from storage.migrate import upgrade
 from storage.repository import Repository
 
 POSTGRES_ENV = "HERALD_TEST_POSTGRES_URL"
+# `herald run` serves HTTP on 127.0.0.1:8080 by default: tests (and the subprocesses that
+# inherit this environment) would fight over that port, with each other and with other
+# checkouts on this machine. Tests of the HTTP server pick a free port themselves.
+os.environ["HERALD_HTTP_LISTEN"] = "off"
 # A copy of ../shared/samples/society-post.txt, so the suite runs without shared/.
 SAMPLES = Path(__file__).resolve().parent / "data"
 NO_POSTGRES = (

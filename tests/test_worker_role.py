@@ -41,6 +41,7 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env["HERALD_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'herald.db'}"
     env["HERALD_LOG_LEVEL"] = "INFO"
+    env["HERALD_HTTP_LISTEN"] = "off"  # many of these run at once on this machine
     env["PYTHONPATH"] = str(ROOT)
     return env
 

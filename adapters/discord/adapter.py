@@ -19,7 +19,7 @@ from adapters.discord.logs import NOISE, quiet_discord_logs
 from adapters.discord.platform import GLOBAL_REQUESTS_PER_SECOND, DiscordPlatform, RequestPacer
 from adapters.discord.redact import install_redaction, redact
 from bot.domain import ChatKind, ChatRef
-from bot.ports import Core
+from bot.ports import AdapterState, Core
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,19 @@ class HeraldClient(discord.Client):
 class DiscordAdapter(DiscordPlatform):
     """Herald on Discord: receives slash commands, delivers announcements (the Adapter port)."""
 
-    def __init__(self, core: Core, config: DiscordConfig, *, defer_after: float = 2.0) -> None:
+    def __init__(
+        self,
+        core: Core,
+        config: DiscordConfig,
+        *,
+        state: AdapterState,
+        defer_after: float = 2.0,
+    ) -> None:
         install_redaction(config.token)
         quiet_discord_logs()
         self.core = core
+        # Remembers the hash of the synced slash commands: unchanged commands are not synced.
+        self.state = state
         self.config = config
         self.request_timeout = config.request_timeout
         self.pacer = RequestPacer(GLOBAL_REQUESTS_PER_SECOND / config.processes)
@@ -248,7 +257,7 @@ class DiscordAdapter(DiscordPlatform):
         if mode == "never" or self.client is None:
             return False
         digest = await command_hash(self.client.tree)
-        if mode == "auto" and await self.core.get_state(HASH_KEY) == digest:
+        if mode == "auto" and await self.state.get(HASH_KEY) == digest:
             return False
         await self._sync(self.client)
         return True
@@ -265,7 +274,7 @@ class DiscordAdapter(DiscordPlatform):
 
     async def _sync(self, client: HeraldClient) -> int:
         synced = await client.tree.sync()
-        await self.core.set_state(HASH_KEY, await command_hash(client.tree))
+        await self.state.set(HASH_KEY, await command_hash(client.tree))
         log.info("synced %d Discord slash commands", len(synced))
         return len(synced)
 

@@ -186,10 +186,14 @@ class InteractionRunner:
         # The interaction token lives 15 minutes; give up well before.
         return await asyncio.wait_for(task, ANSWER_WITHIN), True
 
-    async def preflight(self, interaction: discord.Interaction[Any], text: str) -> Reply | None:
-        """Whether `text` may run here (None), or the core's refusal; nothing is done."""
+    async def refusal(self, interaction: discord.Interaction[Any], text: str) -> Reply | None:
+        """The core's refusal of `text` here, or None when it may run; nothing is done."""
         command = to_command(interaction, text, from_button=False)
-        return await self._handle(replace(command, preflight=True))
+        try:
+            return await self.core.refusal(command)
+        except Exception:
+            log.exception("core failed checking a Discord command %r", command_name(text))
+            raise
 
     async def run(
         self,

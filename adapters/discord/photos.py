@@ -34,7 +34,7 @@ async def open_post_form(
     photo: Photo | None = None
     if attachment is not None:
         # The form must be the interaction's first answer, so every check comes before it.
-        refusal = await runner.preflight(interaction, f"/{verb}")
+        refusal = await runner.refusal(interaction, f"/{verb}")
         if refusal is not None:
             await _refuse(interaction, render_reply(refusal)[0])
             return

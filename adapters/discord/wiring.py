@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.config import DiscordConfig
-from bot.ports import Core
+from bot.ports import AdapterState, Core
 from bot.settings import Settings
 
 
@@ -20,6 +20,6 @@ def discord_config(settings: Settings) -> DiscordConfig:
     )
 
 
-def discord_adapter(core: Core, settings: Settings) -> DiscordAdapter:
+def discord_adapter(core: Core, state: AdapterState, settings: Settings) -> DiscordAdapter:
     """The Discord adapter for `core`, configured from `settings`."""
-    return DiscordAdapter(core, discord_config(settings))
+    return DiscordAdapter(core, discord_config(settings), state=state)

@@ -23,7 +23,7 @@ from adapters.telegram.platform import TelegramPlatform
 from adapters.telegram.redact import Redaction, scrub
 from adapters.telegram.transport import AiohttpRequest
 from adapters.telegram.webhook import WebhookServer
-from bot.ports import Core, OutboundMessage, PlatformLimits, Target, Transient
+from bot.ports import AdapterState, Core, OutboundMessage, PlatformLimits, Target, Transient
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,10 @@ _STATE_KEY = "telegram.commands"
 class TelegramAdapter:
     """Receives Telegram commands for the core and delivers messages for the delivery engine."""
 
-    def __init__(self, core: Core, config: TelegramConfig) -> None:
+    def __init__(self, core: Core, config: TelegramConfig, *, state: AdapterState) -> None:
         self._core = core
+        # Remembers the hash of the published command menus, so a restart publishes no menu.
+        self._state = state
         self._config = config
         # Installed before PTB is built: the Bot logs its URLs, token included, at DEBUG.
         self._redaction = Redaction(config.token)
@@ -232,12 +234,12 @@ class TelegramAdapter:
             json.dumps([bot_id, {k: [c.to_dict() for c in v] for k, v in menus.items()}]).encode()
         ).hexdigest()
         try:
-            if await self._core.get_state(_STATE_KEY) == digest:
+            if await self._state.get(_STATE_KEY) == digest:
                 return
             for lang, commands in menus.items():
                 code = None if lang == "en" else lang
                 await self.application.bot.set_my_commands(commands, language_code=code)
-            await self._core.set_state(_STATE_KEY, digest)
+            await self._state.set(_STATE_KEY, digest)
         except Exception as exc:  # the menu is a convenience; never a reason not to start
             log.warning("telegram: command menu not registered: %s", exc)
 

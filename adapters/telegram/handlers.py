@@ -24,19 +24,18 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram.downloads import PhotoRefused, download_photo
+from adapters.telegram.downloads import TelegramPhoto
 from adapters.telegram.entities import styles_from_entities
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
 from adapters.telegram.rendered import RenderedReplies
-from adapters.telegram.targets import resolve_target, target_words
+from adapters.telegram.targets import TelegramChannels, target_words
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.formatting import Styles
 from bot.i18n import N_, normalize_language, translate
-from bot.photos import photo_error_text
 from bot.ports import Core
-from bot.replies import Reply, text_reply
+from bot.replies import Reply
 from bot.runs import shift
 
 log = logging.getLogger(__name__)
@@ -164,28 +163,21 @@ class Conversation:
     async def _run(
         self, update: Update, context: Context, text: str, photo: Sequence[PhotoSize]
     ) -> None:
-        """Run one command (with the photo it carries, fetched once it may run); reply."""
+        """Run one command (the core fetches its photo only once it may run); reply."""
         message = update.effective_message
         chat = update.effective_chat
         if message is None or chat is None:
             return
         try:
             command = await self._command(context, message, chat, text, from_button=False)
-            refusal = await self._with_photo(context, command, photo) if photo else None
-            if isinstance(refusal, Reply):
-                await self.send_reply(context, chat.id, refusal, quote=_quote(message, chat))
-                return
-            if refusal is not None:
-                command = refusal
+            # `/target add|remove @channel` looks the channel up, in a private chat only.
+            private_target = chat.type == ChatType.PRIVATE and target_words(text) is not None
+            command = replace(
+                command,
+                photo=TelegramPhoto(context.bot, tuple(photo)) if photo else None,
+                channels=TelegramChannels(context.bot) if private_target else None,
+            )
             reply = await self._core.handle(command)
-            words = target_words(text) if chat.type == ChatType.PRIVATE else None
-            # Refusals come back ephemeral, so a non-admin's /target costs no Bot API call;
-            # for an admin the first answer ("I cannot see it") stands unless the name resolves.
-            if words is not None and reply is not None and not reply.ephemeral:
-                action, name = words
-                target = await resolve_target(context.bot, name, to_post=action == "add")
-                if target is not None:
-                    reply = await self._core.handle(replace(command, target=target))
             if reply is not None:
                 await self.send_reply(context, chat.id, reply, quote=_quote(message, chat))
         except Exception:
@@ -193,20 +185,6 @@ class Conversation:
             with contextlib.suppress(TelegramError):
                 apology = translate(user_language(message.from_user), GENERIC_ERROR)
                 await context.bot.send_message(chat.id, apology)
-
-    async def _with_photo(
-        self, context: Context, command: Command, sizes: Sequence[PhotoSize]
-    ) -> Command | Reply:
-        """The command with its photo; or the refusal (non-admins are refused before a download)."""
-        refusal = await self._core.handle(replace(command, preflight=True))
-        if refusal is not None:
-            return refusal
-        try:
-            photo = await download_photo(context.bot, sizes)
-        except PhotoRefused as refused:
-            language = normalize_language(command.language_hint) or "en"
-            return text_reply(photo_error_text(language, refused.reason), ephemeral=True)
-        return replace(command, photo=photo)
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A pressed inline button: run its action, answer the query, edit the message."""

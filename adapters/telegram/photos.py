@@ -17,6 +17,14 @@ log = logging.getLogger(__name__)
 # Telegram's answers when a file id cannot be used (another bot's, or expired).
 _STALE_ID = ("wrong file identifier", "file reference", "wrong remote file", "invalid file_id")
 _NOT_MODIFIED = "message is not modified"
+# Telegram's answers when it refuses the image itself, whatever the chat.
+_REFUSED = (
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "photo_ext_invalid",
+    "photo_invalid",
+    "image_process_failed",
+)
 _CACHED_IDS = 256
 # Digests are remembered by the bytes object, which they keep alive: only a few.
 _CACHED_DIGESTS = 8
@@ -33,6 +41,8 @@ class PhotoSender:
         self._file_ids: dict[str, str] = {}
         self._digests: dict[int, tuple[bytes, str]] = {}
         self._uploads: dict[str, asyncio.Lock] = {}
+        # sha256 → why Telegram refused that image (its dimensions, say): not uploaded again.
+        self._refused: dict[str, str] = {}
         self.uploaded = 0
 
     def file_id(self, photo: Photo) -> str | None:
@@ -56,16 +66,27 @@ class PhotoSender:
             learned = self._file_ids.get(digest)
             if learned is not None:
                 return await self._send(chat_id, learned, caption)
+            refused = self._refused.get(digest)
+            if refused is not None:
+                # Telegram refused these very bytes already: it would again, in every chat.
+                raise BadRequest(refused)
             upload = InputFile(photo.data, filename=photo.file_name)
-            message = await self._bot.send_photo(
-                chat_id,
-                upload,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                allow_paid_broadcast=self._paid or None,
-                read_timeout=_UPLOAD_TIMEOUT,
-                write_timeout=_UPLOAD_TIMEOUT,
-            )
+            try:
+                message = await self._bot.send_photo(
+                    chat_id,
+                    upload,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    allow_paid_broadcast=self._paid or None,
+                    read_timeout=_UPLOAD_TIMEOUT,
+                    write_timeout=_UPLOAD_TIMEOUT,
+                )
+            except BadRequest as exc:
+                if any(marker in str(exc).lower() for marker in _REFUSED):
+                    if len(self._refused) >= _CACHED_IDS:
+                        self._refused.clear()
+                    self._refused[digest] = exc.message
+                raise
             self.uploaded += 1
             if message.photo:
                 if len(self._file_ids) >= _CACHED_IDS:

@@ -30,6 +30,7 @@ from bot.ports import (
     DeliveryError,
     MessageTooOld,
     OutboundMessage,
+    PhotoRefused,
     PlatformLimits,
     RetryLater,
     Target,
@@ -54,6 +55,16 @@ _TARGET_GONE = (
     "chat_write_forbidden",
     "bot is not a member",
     "peer_id_invalid",
+)
+# 400s about a photo that will be refused the same way in every chat: the image itself.
+_PHOTO_REFUSED = (
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "photo_ext_invalid",
+    "photo_invalid",
+    "image_process_failed",
+    "file is too big",
+    "request entity too large",
 )
 _NOT_MODIFIED = "message is not modified"
 _NO_TEXT = "there is no text in the message to edit"
@@ -89,6 +100,12 @@ def neutral_error(error: TelegramError) -> DeliveryError:
     if isinstance(error, NetworkError):
         return Transient(str(error) or type(error).__name__)
     return Transient(f"{type(error).__name__}: {error}")
+
+
+def photo_refused(error: TelegramError) -> bool:
+    """Whether Telegram refused a photo for what it is (it would refuse it in every chat)."""
+    description = str(error).lower()
+    return isinstance(error, BadRequest) and any(m in description for m in _PHOTO_REFUSED)
 
 
 def chat_id(target: Target) -> int | str:
@@ -155,6 +172,8 @@ class TelegramPlatform:
             # Telegram has no idempotency key: a retry resends everything, so undo the half.
             if sent:
                 await self._quiet_delete(target, sent)
+            if message.photo is not None and not sent and photo_refused(exc):
+                raise PhotoRefused(str(exc)) from exc
             raise neutral_error(exc) from exc
         return sent
 

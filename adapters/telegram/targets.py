@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberRestricted
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.commands.adapter_ports import ChannelLookupFailed
 from bot.domain import ChatKind, ChatRef
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,21 @@ async def resolve_target(bot: Bot, name: str, *, to_post: bool = True) -> ChatRe
         log.info("telegram: /target %s: the bot cannot post there (%s)", name[:40], member.status)
         return None
     return ChatRef("telegram", str(chat.id), kind, chat.title or chat.username)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramChannels:
+    """`/target`'s channel lookup (a bot.commands ChannelDirectory) through getChat."""
+
+    bot: Bot
+
+    async def find(self, name: str, *, to_post: bool) -> ChatRef | None:
+        """The group or channel `name` names, if the bot can post there (or, to remove, see it)."""
+        try:
+            return await resolve_target(self.bot, name, to_post=to_post)
+        except TelegramError as exc:  # BadRequest and Forbidden already answered None
+            log.warning("telegram: /target %s: the lookup failed: %s", name[:40], exc)
+            raise ChannelLookupFailed(name) from exc
 
 
 def _can_post(kind: ChatKind, member: ChatMember) -> bool:

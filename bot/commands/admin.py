@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+from bot.commands.adapter_ports import ChannelLookupFailed
 from bot.commands.context import Context
 from bot.commands.member import tag_names as member_tag_names
 from bot.commands.parsing import (
@@ -421,22 +422,24 @@ async def admin(ctx: Context) -> Reply:
 
 
 async def target(ctx: Context) -> Reply:
-    """`/target add|remove @channel [tags]`: make a channel a target (the adapter resolves it)."""
+    """`/target add|remove @channel [tags]`: make a channel a target (the adapter looks it up)."""
     action, _, rest = ctx.args.strip().partition(" ")
     usage = ctx.t("Usage: /target add @channel [tags] or /target remove @channel")
     name, _, tag_text = rest.strip().partition(" ")
     if action not in ("add", "remove") or not name:
         return text_reply(usage)
-    chat_ref = ctx.command.target
-    if chat_ref is None:
+    chats = ctx.services.chats
+    try:
+        chat = await chats.target(ctx.command.channels, name, to_post=action == "add")
+    except ChannelLookupFailed:
+        return text_reply(ctx.t("Something went wrong; the error was logged."))
+    if chat is None:
         return text_reply(
             ctx.t(
                 "I cannot see {name}. Add me to it as an admin first, then try again.",
                 name=name,
             )
         )
-    chats = ctx.services.chats
-    chat = await chats.joined(chat_ref)
     if action == "remove":
         removed = await chats.unsubscribe(chat, [])
         if not removed:

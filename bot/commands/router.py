@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 from bot.commands import admin, member
 from bot.commands.context import Context, Handler, Services
-from bot.commands.parsing import MAX_COMMAND_LENGTH, parse_command_line
+from bot.commands.parsing import MAX_COMMAND_LENGTH, CommandLine, parse_command_line
 from bot.commands.types import Command
-from bot.domain import ChatRef
+from bot.domain import Chat, ChatRef
 from bot.i18n import translate
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
-from storage.chats import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -63,69 +62,98 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(self, services: Services, state: StateStore) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self._state = state
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
         parsed = parse_command_line(command.text)
         if parsed is None:
             return None
-        services = self.services
-        language = services.chats.default_language
+        chats = self.services.chats
+        language = chats.default_language
         try:
             route = ROUTES.get(parsed.name)
-            if route is not None and (route.records_chat or route.admin_only):
-                chat = await services.chats.ensure(command.chat, command.language_hint)
-            else:
-                chat = await services.chats.lookup(command.chat)
-            language = services.chats.language_of(chat, command.language_hint)
-            if len(command.text) > MAX_COMMAND_LENGTH and parsed.name not in (
-                "post",
-                "draft",
-                "edit",
-            ):
-                return text_reply(translate(language, "That command is too long."))
-            if route is None:
-                return text_reply(
-                    translate(
-                        language,
-                        "Unknown command /{name}. Send /help for the list.",
-                        name=parsed.name[:32],
-                    )
-                )
-            is_owner = services.access.is_owner(command.actor)
-            is_admin = is_owner or await services.access.is_admin(command.actor)
-            if route.owner_only and not is_owner:
-                return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
-            if route.admin_only and not is_admin:
-                log.info("refused /%s to non-admin %s", parsed.name, command.actor)
-                return text_reply(
-                    translate(language, "Only Herald admins can use /{name}.", name=parsed.name),
-                    ephemeral=True,
-                )
-            if command.preflight:
-                return None
-            context = Context(
-                command=command,
-                name=parsed.name,
-                args=parsed.args,
-                chat=chat,
-                language=language,
-                is_admin=is_admin,
-                is_owner=is_owner,
-                services=services,
-            )
-            return await route.handler(context)
+            chat = await self._chat(command, route)
+            language = chats.language_of(chat, command.language_hint)
+            admitted = await self._admit(command, parsed, route, chat, language)
+            if isinstance(admitted, Reply):
+                return admitted
+            handler, context = admitted
+            return await handler(context)
         except Exception:
             log.exception("command /%s from %s failed", parsed.name, command.platform)
+            return _failed(language)
+
+    async def refusal(self, command: Command) -> Reply | None:
+        """The answer refusing `command` here (as handle() would give it), or None; runs nothing.
+
+        For a platform whose form must open before the command runs (Discord's /post with a
+        photo): non-admins are refused before the form opens and before the photo is read.
+        """
+        parsed = parse_command_line(command.text)
+        if parsed is None:
+            return None
+        chats = self.services.chats
+        language = chats.default_language
+        try:
+            route = ROUTES.get(parsed.name)
+            chat = await self._chat(command, route)
+            language = chats.language_of(chat, command.language_hint)
+            admitted = await self._admit(command, parsed, route, chat, language)
+        except Exception:
+            log.exception("checking /%s from %s failed", parsed.name, command.platform)
+            return _failed(language)
+        return admitted if isinstance(admitted, Reply) else None
+
+    async def _chat(self, command: Command, route: Route | None) -> Chat:
+        """The command's chat; commands that change settings (and admin ones) record it."""
+        chats = self.services.chats
+        if route is not None and (route.records_chat or route.admin_only):
+            return await chats.ensure(command.chat, command.language_hint)
+        return await chats.lookup(command.chat)
+
+    async def _admit(
+        self,
+        command: Command,
+        parsed: CommandLine,
+        route: Route | None,
+        chat: Chat,
+        language: str,
+    ) -> tuple[Handler, Context] | Reply:
+        """The command's handler and its context, or the answer that refuses the command."""
+        name = parsed.name
+        if len(command.text) > MAX_COMMAND_LENGTH and name not in ("post", "draft", "edit"):
+            return text_reply(translate(language, "That command is too long."))
+        if route is None:
             return text_reply(
                 translate(
                     language,
-                    "Something went wrong; the error was logged. Please try again later.",
+                    "Unknown command /{name}. Send /help for the list.",
+                    name=name[:32],
                 )
             )
+        access = self.services.access
+        is_owner = access.is_owner(command.actor)
+        is_admin = is_owner or await access.is_admin(command.actor)
+        if route.owner_only and not is_owner:
+            return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
+        if route.admin_only and not is_admin:
+            log.info("refused /%s to non-admin %s", name, command.actor)
+            return text_reply(
+                translate(language, "Only Herald admins can use /{name}.", name=name),
+                ephemeral=True,
+            )
+        return route.handler, Context(
+            command=command,
+            name=name,
+            args=parsed.args,
+            chat=chat,
+            language=language,
+            is_admin=is_admin,
+            is_owner=is_owner,
+            services=self.services,
+        )
 
     async def chat_joined(self, chat: ChatRef) -> None:
         """The bot was added to a chat."""
@@ -150,10 +178,8 @@ class CommandRouter:
         """Tag names for autocomplete."""
         return await self.services.announcements.tag_names(prefix, limit)
 
-    async def get_state(self, key: str) -> str | None:
-        """A stored adapter value."""
-        return await self._state.get(key)
 
-    async def set_state(self, key: str, value: str) -> None:
-        """Store an adapter value."""
-        await self._state.set(key, value)
+def _failed(language: str) -> Reply:
+    return text_reply(
+        translate(language, "Something went wrong; the error was logged. Please try again later.")
+    )

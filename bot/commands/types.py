@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.commands.adapter_ports import ChannelDirectory, PhotoSource
 from bot.domain import ChatKind, ChatRef
-from bot.formatting import Photo, Styles
+from bot.formatting import Styles
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +29,13 @@ class Command:
     # Style runs over `text` (or over `reply_to_text` when the command replies to a message).
     styles: Styles = ()
     reply_to_styles: Styles = ()
-    # The photo sent with the command, or carried by the message it replies to.
-    photo: Photo | None = None
+    # The photo sent with the command, or carried by the message it replies to: fetched by
+    # the service that posts it, so a refused command downloads nothing.
+    photo: PhotoSource | None = None
     # True when the command came from pressing a button.
     from_button: bool = False
-    # `/target add @channel`: the chat the adapter resolved the name to (None: not found).
-    target: ChatRef | None = None
-    # Only ask whether the command may run (None: yes; else the refusal); nothing is done.
-    # Adapters ask before downloading a photo a refused command would have carried.
-    preflight: bool = False
+    # Where `/target add @channel` looks the channel up (None: this chat offers no lookup).
+    channels: ChannelDirectory | None = None
 
     @property
     def chat(self) -> ChatRef:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.delivery.render import RetractionText, default_retraction_text
+from bot.delivery.render import (
+    PhotoNote,
+    RetractionText,
+    default_photo_note,
+    default_retraction_text,
+)
+
+# Told once per announcement and platform when the platform refuses its photo:
+# (announcement id, platform name, the platform's reason).
+PhotoRefusedHook = Callable[[int, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +25,12 @@ class DeliveryConfig:
     # 50 ms round trip, 100 in flight carry 1,000+ messages/s with room to spare.
     concurrency: int = 100
     poll_interval: float = 1.0  # seconds between looks for rows written by other processes
-    lease_seconds: float = 120.0  # a claimed row returns to the queue if not finished by then
+    # A claimed row returns to the queue if its owner stops renewing it for this long: short,
+    # so rows of an owner that died on another host go out again soon after its last beat.
+    lease_seconds: float = 20.0
+    # How often the leases of rows being sent are renewed (0: a quarter of the lease); the
+    # same beat checks for owners that died on this host and takes over their rows.
+    heartbeat_interval: float = 0.0
     send_timeout: float = 30.0
     max_attempts: int = 8
     backoff_base: float = 2.0
@@ -36,6 +50,9 @@ class DeliveryConfig:
     # Copies this close to the platform's delete window are edited, not deleted.
     delete_window_margin: float = 600.0
     retraction_text: RetractionText = default_retraction_text
+    # Added to an announcement sent without its photo because the platform refused the photo.
+    photo_note: PhotoNote = default_photo_note
+    photo_refused: PhotoRefusedHook | None = None
     # The society's language (HERALD_LANGUAGE), for chats that never chose one.
     language: str = "en"
     owner: str | None = None

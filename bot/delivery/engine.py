@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import os
 import random
-import socket
-import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +28,7 @@ from bot.ports import (
     DeliveryError,
     MessageTooOld,
     OutboundMessage,
+    PhotoRefused,
     Platform,
     RetryLater,
     Target,
@@ -43,10 +42,8 @@ from storage.outbox import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 _jitter = random.SystemRandom()
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# A claimed row and the number of the claim that brought it (see DeliveryEngine._gone).
+_Job = tuple[int, Claimed]
 
 
 class _Lane:
@@ -58,7 +55,7 @@ class _Lane:
         rate = config.rates.get(self.name, platform.limits.messages_per_second)
         self.limiter = RateLimiter(rate * config.rate_share, safety=config.rate_safety)
         self.pacer = ChatPacer()
-        self.queue: asyncio.Queue[Claimed] = asyncio.Queue()
+        self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent
         self.claiming = False
         self.claims_started = 0  # claims begun so far
@@ -90,7 +87,20 @@ class DeliveryEngine:
         self._platforms = dict(platforms)
         self._clock = clock
         self._config = config or DeliveryConfig()
-        self.owner = self._config.owner or _owner()
+        identity = outbox.this_process()
+        if self._config.owner:
+            identity = dataclasses.replace(identity, id=self._config.owner)
+        self._identity = identity
+        self.owner = identity.id
+        # Ids of the rows this engine leases and has not recorded: the heartbeat renews them.
+        self._leased: set[int] = set()
+        # Rows the heartbeat found no longer ours (finished elsewhere, or taken over).
+        self._lost: set[int] = set()
+        # Chats found gone → the number of claims begun when that was recorded (None until
+        # then) and when: rows from claims up to that number still think the chat is active.
+        self._gone: dict[int, tuple[int | None, float]] = {}
+        self._claims_begun = 0
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._lanes: list[_Lane] = []
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -101,6 +111,11 @@ class DeliveryEngine:
         # Announcement texts, tags and photos, read once per revision rather than once per row.
         self._contents = outbox.ContentCache()
         self._messages = MessageCache(default_language=self._config.language)
+        # Announcements whose photo a platform refused, (platform, id): sent without it.
+        self._photo_refused: set[tuple[str, int]] = set()
+        self._photoless = MessageCache(
+            default_language=self._config.language, photo_note=self._config.photo_note
+        )
         # On SQLite this engine's claims and result batches take turns: two of our own write
         # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
         # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
@@ -127,9 +142,16 @@ class DeliveryEngine:
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
         # Each loop keeps its own connection: lanes claim concurrently on PostgreSQL.
         self._held = {lane.name: HeldSessions(self._claims) for lane in self._lanes}
+        self._leased.clear()
+        self._lost.clear()
+        self._gone.clear()
         self._writer = Writer(
-            HeldSessions(self._sessions), self._clock, self._config, self._writing
+            HeldSessions(self._sessions), self._clock, self._config, self._writing,
+            recorded=self._recorded,
         )
+        # Before the first claim: say who we are, and free the rows of owners that died.
+        await self._take_over(register=True)
+        self._heartbeat_task = asyncio.create_task(self._heartbeat())
         # Rows put back (retries, moved chats) may be due at once: look again after writing.
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
@@ -176,6 +198,10 @@ class DeliveryEngine:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._writer_task is not None:
             await asyncio.gather(self._writer_task, return_exceptions=True)
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            await asyncio.gather(self._heartbeat_task, return_exceptions=True)
+            self._heartbeat_task = None
         # The last results must not be dropped: a row sent but not recorded is sent again
         # once its lease runs out. Keep trying for the grace period, then say what is lost.
         finish_by = asyncio.get_running_loop().time() + self._config.stop_grace
@@ -187,6 +213,8 @@ class DeliveryEngine:
                 "stopping with %d delivery results unrecorded; those rows will be retried "
                 "when their leases expire", len(self._writer),
             )
+        else:
+            await self._release_all()
         for held in self._held.values():
             await held.close()
         await self._writer.close()
@@ -198,7 +226,7 @@ class DeliveryEngine:
         """Rows claimed but not started go back (due in `after` s), attempt not counted."""
         assert self._writer is not None
         while not lane.queue.empty():
-            row = lane.queue.get_nowait()
+            _, row = lane.queue.get_nowait()
             lane.outstanding -= 1
             self._writer.add(self._retry_at(row, after, counts_attempt=False))
         lane.room.set()
@@ -207,6 +235,82 @@ class DeliveryEngine:
         """Look for due rows now (the publisher calls this after committing new rows)."""
         for lane in self._lanes:
             lane.wake.set()
+
+    # --- leases: heartbeat, takeover, release ------------------------------------------------
+
+    async def _take_over(self, *, register: bool = False) -> None:
+        """Free the rows of owners provably dead (and first register this one)."""
+        try:
+            async with self._writing, self._sessions.begin() as session:
+                now = self._clock.now()
+                if register:
+                    await outbox.register(session, self._identity, now)
+                freed = await outbox.take_over(
+                    session, self._identity, now, self._config.lease_seconds
+                )
+        except Exception:
+            log.exception("checking for dead delivery owners failed")
+            return
+        if freed:
+            log.warning("took over %d deliveries leased by processes that died", freed)
+            self.wake()
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the rows held, drop rows no longer ours, take over the dead."""
+        interval = self._config.heartbeat_interval or self._config.lease_seconds / 4
+        while True:
+            await asyncio.sleep(interval)
+            held = set(self._leased)
+            try:
+                async with self._writing, self._sessions.begin() as session:
+                    kept = await outbox.renew(
+                        session, self._identity, held, now=self._clock.now(),
+                        lease_seconds=self._config.lease_seconds,
+                    )
+            except Exception:
+                log.exception("renewing delivery leases failed")
+            else:
+                # Recorded meanwhile, or finished elsewhere: either way not ours to send.
+                gone = held - kept
+                self._lost |= gone & self._leased
+                self._leased -= gone
+            await self._take_over()
+            self._forget_gone()
+
+    async def _release_all(self) -> None:
+        """At stop, after the last results: hand back whatever this engine still leases."""
+        try:
+            async with self._writing, self._sessions.begin() as session:
+                freed = await outbox.release(session, self.owner, self._clock.now())
+        except Exception:
+            log.exception("handing back delivery leases failed; they lapse on their own")
+            return
+        if freed:
+            log.info("handed back %d deliveries not sent", freed)
+
+    def _recorded(self, outcomes: Sequence[Outcome]) -> None:
+        """The writer committed these: their rows are no longer leased by us."""
+        mark = self._claims_begun
+        for outcome in outcomes:
+            self._leased.discard(outcome.delivery_id)
+            self._lost.discard(outcome.delivery_id)
+            if outcome.kind == outbox.CHAT_GONE and outcome.chat_id in self._gone:
+                # Claims begun from now on see the chat inactive; earlier ones may not.
+                self._gone[outcome.chat_id] = (mark, asyncio.get_running_loop().time())
+
+    def _is_gone(self, chat_id: int, claim_number: int) -> bool:
+        found = self._gone.get(chat_id)
+        if found is None:
+            return False
+        mark, _ = found
+        return mark is None or claim_number <= mark
+
+    def _forget_gone(self) -> None:
+        # Rows claimed before a chat's deactivation are long sent or skipped after two leases.
+        horizon = asyncio.get_running_loop().time() - 2 * self._config.lease_seconds
+        for chat_id, (mark, since) in list(self._gone.items()):
+            if mark is not None and since < horizon:
+                del self._gone[chat_id]
 
     # A plain timeout argument keeps test call sites short; it bounds the whole drain.
     async def run_until_idle(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
@@ -285,6 +389,8 @@ class DeliveryEngine:
             lane.claiming = True
             lane.claims_started += 1
             number = lane.claims_started
+            self._claims_begun += 1
+            claim_number = self._claims_begun
             try:
                 async with self._writing, self._held[lane.name].begin() as session:
                     rows = await outbox.claim(
@@ -305,7 +411,8 @@ class DeliveryEngine:
                 lane.claiming = False
             lane.outstanding += len(rows)
             for row in rows:
-                lane.queue.put_nowait(row)
+                self._leased.add(row.id)
+                lane.queue.put_nowait((claim_number, row))
             if not rows:
                 lane.found_nothing = number
             self._claim_done.set()
@@ -325,9 +432,9 @@ class DeliveryEngine:
     async def _sender(self, lane: _Lane) -> None:
         """One of the lane's senders: takes claimed rows and carries them out, one at a time."""
         while True:
-            row = await lane.queue.get()
+            claim_number, row = await lane.queue.get()
             try:
-                outcome = await self._carry_out(lane, row)
+                outcome = await self._carry_out(lane, row, claim_number)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug must not lose the row: retry it like a transient
@@ -336,6 +443,9 @@ class DeliveryEngine:
             finally:
                 lane.outstanding -= 1
                 lane.room.set()
+            if outcome is None:  # no longer ours: nothing to record
+                self._leased.discard(row.id)
+                continue
             if outcome.kind == outbox.RETRY and outcome.due_at is not None:
                 due = outcome.due_at.timestamp()
                 lane.next_retry = due if lane.next_retry is None else min(lane.next_retry, due)
@@ -378,8 +488,13 @@ class DeliveryEngine:
             return "no copy to change"
         return None
 
-    async def _carry_out(self, lane: _Lane, row: Claimed) -> Outcome:
+    async def _carry_out(self, lane: _Lane, row: Claimed, claim_number: int) -> Outcome | None:
+        if self._lost and row.id in self._lost:
+            self._lost.discard(row.id)
+            return None
         reason = self._skip(row)
+        if reason is None and self._gone and self._is_gone(row.chat_id, claim_number):
+            reason = "chat gone"
         if reason is not None:
             return self._outcome(row, outbox.SKIPPED, reason=reason)
         assert row.content is not None
@@ -396,10 +511,14 @@ class DeliveryEngine:
                 await asyncio.sleep(wait)
         # A long global pause: hand the row back rather than sit on it past its lease.
         limiter = lane.limiter
-        if not limiter.free() and not await limiter.acquire(
-            give_up_after=self._config.lease_seconds / 4
-        ):
+        acquired = not limiter.free()
+        if acquired and not await limiter.acquire(give_up_after=self._config.lease_seconds / 4):
             return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
+        if self._gone and self._is_gone(row.chat_id, claim_number):
+            # Found gone while this row waited for its turn: no request to a gone chat.
+            if acquired:
+                limiter.done()
+            return self._outcome(row, outbox.SKIPPED, reason="chat gone")
         try:
             async with asyncio.timeout(self._config.send_timeout):
                 return await self._call(lane, row, target)
@@ -414,30 +533,36 @@ class DeliveryEngine:
             lane.limiter.slow()
             return self._retry_at(row, exc.seconds, counts_attempt=False)
         except TargetGone as exc:
+            self._gone[row.chat_id] = (None, asyncio.get_running_loop().time())
             return self._outcome(row, outbox.CHAT_GONE, reason=str(exc) or "target gone")
         except TargetMoved as exc:
             lane.pacer.forget(row.chat_id)
             return self._outcome(
                 row, outbox.CHAT_MOVED, new_external_id=exc.new_external_id
             )
+        except PhotoRefused as exc:
+            return self._without_photo(lane, row, exc)
         except BadMessage as exc:
             return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
         except (Transient, TimeoutError, OSError) as exc:
             return self._backoff(row, f"{type(exc).__name__}: {exc}")
         except DeliveryError as exc:
             return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
+        finally:
+            if acquired:
+                limiter.done()
 
     async def _call(self, lane: _Lane, row: Claimed, target: Target) -> Outcome:
         assert row.content is not None
         platform = lane.platform
         if row.action == "send":
-            message = self._messages.get(row, row.content)
+            message = self._message(lane, row)
             ids = await platform.send(target, message, key=f"herald-{row.id}")
             return self._outcome(
                 row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
             )
         if row.action == "edit":
-            message = self._messages.get(row, row.content)
+            message = self._message(lane, row)
             ids = await platform.edit(target, list(row.copy_ids), message)
             return self._outcome(
                 row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
@@ -451,6 +576,44 @@ class DeliveryEngine:
                 return await self._notice(platform, row, target)
             return self._outcome(row, outbox.SENT)
         return self._outcome(row, outbox.DEAD, reason=f"unknown action {row.action!r}")
+
+    def _message(self, lane: _Lane, row: Claimed) -> OutboundMessage:
+        content = row.content
+        assert content is not None
+        if (
+            self._photo_refused
+            and content.photo is not None
+            and (lane.name, row.announcement_id) in self._photo_refused
+        ):
+            return self._photoless.get(row, content)
+        return self._messages.get(row, content)
+
+    def _without_photo(self, lane: _Lane, row: Claimed, exc: PhotoRefused) -> Outcome:
+        """The platform refused the photo itself: the whole announcement goes without it."""
+        aid = row.announcement_id
+        if aid is None or row.content is None or row.content.photo is None:
+            return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
+        key = (lane.name, aid)
+        if key not in self._photo_refused:
+            self._photo_refused.add(key)
+            log.warning(
+                "%s refused the photo of announcement %d (%s); sending it without the photo",
+                lane.name, aid, exc,
+            )
+            hook = self._config.photo_refused
+            if hook is not None:
+                task = asyncio.create_task(self._tell(hook(aid, lane.name, str(exc))))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        # Again at once, as text with a note: not an attempt that failed.
+        return self._retry_at(row, 0.0, counts_attempt=False)
+
+    @staticmethod
+    async def _tell(notice: Awaitable[None]) -> None:
+        try:
+            await notice
+        except Exception:
+            log.exception("telling the admins about a refused photo failed")
 
     def _too_old(self, platform: Platform, row: Claimed) -> bool:
         window = platform.limits.delete_window_seconds

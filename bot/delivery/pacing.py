@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import deque
 
 # Each 429 takes a tenth off the rate (down to a quarter); it climbs back by the target's
 # 1/RECOVERY per second. One stray 429 then costs almost nothing; a storm backs off fast.
@@ -24,11 +23,16 @@ class RateLimiter:
         self._next = 0.0
         self._paused_until = 0.0
         self._updated = 0.0
-        # The platform's own cap as a sliding window over actual departures: `rate` requests
-        # per second. A sender the loop woke late cannot let the next ones bunch up behind it.
+        # The platform's own cap, over any sliding second: at most `rate` requests may be
+        # "open", each from the moment it leaves until one second after its answer came back.
+        # A request reaches the platform somewhere between those two instants, so however
+        # late the loop or the network delivers it, no second at the platform holds more
+        # (see done()). Tighter than spacing departures, which jitter could bunch up.
         finite = math.isfinite(rate) and rate > 0
-        self._recent: deque[float] = deque(maxlen=max(1, int(rate)) if finite else 1)
-        self._span = (self._recent.maxlen or 1) / rate if finite else 0.0
+        self._window = max(1, int(rate)) if finite else 0
+        self._span = 1.0
+        self._open_requests = 0
+        self._closed: asyncio.Event | None = None
         self._open = self.unlimited
 
     @property
@@ -80,14 +84,36 @@ class RateLimiter:
             # A global pause that began while we waited moves us behind it.
             if now < self._paused_until:
                 continue
-            recent = self._recent
-            if len(recent) == recent.maxlen and now - recent[0] < self._span:
-                delay = self._span - (now - recent[0])
-                self._next = max(self._next, now + delay)
-                await asyncio.sleep(delay)
-                continue
-            recent.append(now)
+            if self._open_requests >= self._window:
+                # Every slot of the window is open: wait for one to close. The spacing slot
+                # taken above has passed by then; only a pause sends us round again.
+                await self._slot_closes()
+                if loop.time() < self._paused_until:
+                    continue
+            self._open_requests += 1
             return True
+
+    async def _slot_closes(self) -> None:
+        while self._open_requests >= self._window:
+            if self._closed is None:
+                self._closed = asyncio.Event()
+            self._closed.clear()
+            await self._closed.wait()
+
+    def done(self) -> None:
+        """The request a successful acquire() allowed has been answered (or abandoned).
+
+        Its slot in the sliding window closes one second from now: by then no second at the
+        platform can count it together with a request that leaves after that.
+        """
+        if self.unlimited:
+            return
+        asyncio.get_running_loop().call_later(self._span, self._close_one)
+
+    def _close_one(self) -> None:
+        self._open_requests -= 1
+        if self._closed is not None:
+            self._closed.set()
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (the platform said the limit is global)."""

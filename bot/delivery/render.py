@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from bot.domain import ChatKind
@@ -11,11 +12,17 @@ from bot.ports import MessageKind, OutboundMessage, PlatformLimits, Target
 from storage.outbox import Claimed, Content
 
 RetractionText = Callable[[str], str]
+PhotoNote = Callable[[str], str]
 
 
 def default_retraction_text(language: str) -> str:
     """The notice a copy that can no longer be deleted is edited into (English)."""
     return "This announcement was withdrawn."
+
+
+def default_photo_note(language: str) -> str:
+    """The line added when the platform refused the announcement's photo (English)."""
+    return "(The photo of this announcement could not be shown here.)"
 
 
 def language_of(row: Claimed, default: str = "en") -> str:
@@ -60,12 +67,24 @@ def render(row: Claimed, content: Content, default_language: str = "en") -> Outb
     )
 
 
-class MessageCache:
-    """Rendered messages by shown content and language: 5,000 identical sends render once."""
+def without_photo(message: OutboundMessage, note: str) -> OutboundMessage:
+    """The message with its photo left out and a note saying so at the end of the body."""
+    body = f"{message.body}\n\n{note}" if message.body else note
+    return dataclasses.replace(message, photo=None, body=body)
 
-    def __init__(self, size: int = 256, default_language: str = "en") -> None:
+
+class MessageCache:
+    """Rendered messages by shown content and language: 5,000 identical sends render once.
+
+    With a `photo_note`, messages are rendered without their photo and with that note.
+    """
+
+    def __init__(
+        self, size: int = 256, default_language: str = "en", photo_note: PhotoNote | None = None
+    ) -> None:
         self._kept: IdentityCache[OutboundMessage] = IdentityCache(size)
         self._default_language = default_language
+        self._photo_note = photo_note
 
     def get(self, row: Claimed, content: Content) -> OutboundMessage:
         """The message `row` carries, rendered on first use."""
@@ -73,7 +92,10 @@ class MessageCache:
         found = self._kept.get(content, key)
         if found is not None:
             return found
-        return self._kept.put(content, render(row, content, self._default_language), key)
+        message = render(row, content, self._default_language)
+        if self._photo_note is not None and message.photo is not None:
+            message = without_photo(message, self._photo_note(message.language))
+        return self._kept.put(content, message, key)
 
 
 def retraction(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.delivery.sessions import HeldSessions
@@ -28,11 +28,13 @@ class Writer:
         clock: Clock,
         config: DeliveryConfig,
         writing: contextlib.AbstractAsyncContextManager[object],
+        recorded: Callable[[Sequence[Outcome]], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._config = config
         self._writing = writing
+        self._recorded = recorded
         self._pending: list[Outcome] = []
         self._writing_now = 0  # outcomes taken by a flush and not yet committed
         self._kick = asyncio.Event()
@@ -83,4 +85,6 @@ class Writer:
                 return False
             finally:
                 self._writing_now = 0
+            if self._recorded is not None:
+                self._recorded(batch)
             return any(o.kind != outbox.SENT for o in batch)

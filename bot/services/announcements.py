@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bot.commands.adapter_ports import PhotoSource
 from bot.commands.parsing import PostText
 from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
-from bot.formatting import Photo
 from bot.photos import PhotoError, checked_photo
 from bot.ports import Clock
 from bot.services.cache import TTLCache
@@ -66,9 +66,13 @@ class AnnouncementService:
         actor: str,
         draft: bool = False,
         signature: str | None = None,
-        photo: Photo | None = None,
+        photo: PhotoSource | None = None,
     ) -> PublishResult:
-        """Create an announcement (with its photo, in one transaction); publish unless `draft`."""
+        """Create an announcement (with its photo, in one transaction); publish unless `draft`.
+
+        The photo is fetched here, so an adapter downloads it only for a command that runs.
+        """
+        fetched = None if photo is None else checked_photo(await photo.fetch())
         new = NewAnnouncement(
             title=text.title,
             body=text.body,
@@ -76,7 +80,7 @@ class AnnouncementService:
             signature=signature,
             created_by=actor,
             body_styles=text.body_styles,
-            photo=None if photo is None else checked_photo(photo),
+            photo=fetched,
         )
         status = Status.DRAFT if draft else Status.PUBLISHED
         result = await self._store.create(new, status=status, now=self._clock.now(), actor=actor)

@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from bot.commands.adapter_ports import ChannelDirectory
 from bot.domain import Chat, ChatKind, ChatRef, Subscription
 from bot.i18n import normalize_language
 from bot.ports import Clock
@@ -98,6 +99,19 @@ class ChatService:
         chat = await self._store.ensure(ref, now=self._clock.now(), reactivate=True)
         self._known.add((ref.platform, ref.external_id))
         return chat
+
+    async def target(
+        self, channels: ChannelDirectory | None, name: str, *, to_post: bool
+    ) -> Chat | None:
+        """The group or channel `name` names, recorded as joined; None if the bot cannot see it.
+
+        Asked of the adapter's directory only now, after the sender was found to be an admin,
+        so a refused command costs the platform nothing.
+        """
+        if channels is None:
+            return None
+        found = await channels.find(name, to_post=to_post)
+        return None if found is None else await self.joined(found)
 
     async def left(self, ref: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: deactivate, keep settings."""

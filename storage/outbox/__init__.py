@@ -1,7 +1,8 @@
 """The outbox: delivery rows written with the change they broadcast, claimed by workers.
 
-`enqueue_*` run inside the publisher's transaction; `claim`, `record` and the chat changes
-are the delivery engine's; `stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
+`enqueue_*` run inside the publisher's transaction; `claim`, `record`, the chat changes and
+the owners' `register`, `renew`, `take_over` and `release` are the delivery engine's;
+`stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
 """
 
 from storage.outbox.claim import Claimed, claim, count_claimable, load
@@ -13,6 +14,8 @@ from storage.outbox.enqueue import (
     enqueue_occurrence,
     enqueue_send,
 )
+from storage.outbox.identity import OwnerIdentity, provably_dead, this_process
+from storage.outbox.owners import register, release, renew, take_over
 from storage.outbox.progress import Counts, DeadRow, dead_rows, retry_dead, stats
 from storage.outbox.results import (
     CHAT_GONE,
@@ -56,6 +59,7 @@ __all__ = [
     "Counts",
     "DeadRow",
     "Outcome",
+    "OwnerIdentity",
     "cancel_pending_sends",
     "claim",
     "count_claimable",
@@ -67,7 +71,13 @@ __all__ = [
     "enqueue_send",
     "load",
     "move_chat",
+    "provably_dead",
     "record",
+    "register",
+    "release",
+    "renew",
     "retry_dead",
     "stats",
+    "take_over",
+    "this_process",
 ]

@@ -14,6 +14,7 @@ OCCURRENCES: Table = _T["anniversary_occurrences"]
 COPIES: Table = _T["message_copies"]
 ANNOUNCEMENT_TAGS: Table = _T["announcement_tags"]
 TAGS: Table = _T["tags"]
+OWNERS: Table = _T["delivery_owners"]
 
 
 def rowcount(result: object) -> int:

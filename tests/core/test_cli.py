@@ -35,6 +35,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     clean["HERALD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
     clean["XDG_DATA_HOME"] = str(tmp_path)
+    clean["HERALD_HTTP_LISTEN"] = "off"  # many checkouts run tests on this machine
     return clean
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from rich.console import Console
@@ -51,10 +51,23 @@ class Session:
                 user_id=user,
                 text=line,
                 is_chat_admin=chat_admin,
-                target=target,
+                channels=None if target is None else OneChannel(target),
                 language_hint=language_hint,
             )
         )
+
+
+@dataclass
+class OneChannel:
+    """A ChannelDirectory that finds one chat, whatever its name; records what it was asked."""
+
+    chat: ChatRef
+    asked: list[str] = field(default_factory=list)
+
+    async def find(self, name: str, *, to_post: bool) -> ChatRef | None:
+        """The one chat."""
+        self.asked.append(name)
+        return self.chat
 
 
 @pytest.fixture
@@ -279,6 +292,27 @@ async def test_target_add_subscribes_the_resolved_channel(session: Session) -> N
     assert "I cannot see @nowhere" in missing.plain()
     answer = await session.say("/post Big news\nText\nTags: Korea")
     assert "goes to 1 chat." in answer
+
+
+async def test_a_refused_target_asks_the_platform_nothing(session: Session) -> None:
+    channels = OneChannel(ChatRef("telegram", "-100777", ChatKind.CHANNEL, "Society news"))
+    command = Command(
+        platform="telegram",
+        chat_id="42",
+        chat_kind=ChatKind.PRIVATE,
+        user_id="42",
+        text="/target add @society_news",
+        channels=channels,
+    )
+    refused = await session.herald.router.handle(command)
+    assert refused is not None
+    assert "Only Herald admins" in refused.plain()
+    assert channels.asked == []
+    await session.say("/admin add telegram:42")
+    granted = await session.herald.router.handle(command)
+    assert granted is not None
+    assert granted.plain() == "@society_news now receives: everything."
+    assert channels.asked == ["@society_news"]
 
 
 async def test_buttons_never_carry_a_cut_command(session: Session) -> None:

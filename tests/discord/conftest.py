@@ -18,6 +18,7 @@ from bot.commands.types import Command
 from bot.domain import ChatRef
 from bot.ports import CommandInfo
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from tests.adapter_state import MemoryState
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -57,7 +58,7 @@ class RecordingCore:
         self.seen: list[Command] = []
         self.left: list[tuple[ChatRef, str]] = []
         self.joined: list[ChatRef] = []
-        self.state: dict[str, str] = {}
+        self.state = MemoryState()
         self.tags = ["Friends of Korea", "Friends of Russia", "DPRK", "Korea"]
         self.delay = 0.0
         self._changed = asyncio.Condition()
@@ -77,12 +78,10 @@ class RecordingCore:
         await self._notify()
         if self.delay:
             await asyncio.sleep(self.delay)
+        refused = _refused(command)
+        if refused is not None:
+            return refused
         name = command.text.split()[0]
-        admin_only = {"/post", "/draft", "/edit", "/publish", "/delete", "/schedule", "/stats"}
-        if name in admin_only and not command.is_chat_admin:
-            return text_reply("This command is for admins.", ephemeral=True)
-        if command.preflight:
-            return None
         if name == "/quiet":
             return None
         if name == "/tag":
@@ -96,6 +95,12 @@ class RecordingCore:
                 .build()
             )
         return text_reply(f"ok: {command.text}")
+
+    async def refusal(self, command: Command) -> Reply | None:
+        """The refusal handle() would answer, or None."""
+        self.seen.append(command)
+        await self._notify()
+        return _refused(command)
 
     async def chat_joined(self, chat: ChatRef) -> None:
         """Record it."""
@@ -119,13 +124,13 @@ class RecordingCore:
         """Tags starting with `prefix`."""
         return [t for t in self.tags if t.casefold().startswith(prefix.casefold())][:limit]
 
-    async def get_state(self, key: str) -> str | None:
-        """A stored value."""
-        return self.state.get(key)
 
-    async def set_state(self, key: str, value: str) -> None:
-        """Store a value."""
-        self.state[key] = value
+
+def _refused(command: Command) -> Reply | None:
+    admin_only = {"/post", "/draft", "/edit", "/publish", "/delete", "/schedule", "/stats"}
+    if command.text.split()[0] in admin_only and not command.is_chat_admin:
+        return text_reply("This command is for admins.", ephemeral=True)
+    return None
 
 
 @pytest.fixture
@@ -152,7 +157,7 @@ def config_for(fake: FakeDiscord, **overrides: Any) -> DiscordConfig:
 async def adapter(fake: FakeDiscord, core: RecordingCore) -> AsyncIterator[DiscordAdapter]:
     """A started adapter on the fake (seams restored afterwards)."""
     old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    running = DiscordAdapter(core, config_for(fake), defer_after=0.5)
+    running = DiscordAdapter(core, config_for(fake), state=core.state, defer_after=0.5)
     await running.start()
     try:
         yield running

@@ -45,7 +45,7 @@ async def test_start_syncs_commands_once_per_command_set(
 async def test_restart_with_same_commands_does_not_sync(
     fake: FakeDiscord, core: RecordingCore, adapter: DiscordAdapter
 ) -> None:
-    again = DiscordAdapter(core, config_for(fake))
+    again = DiscordAdapter(core, config_for(fake), state=core.state)
     await again.start()
     await again.stop()
     assert fake.command_syncs == [None]
@@ -339,13 +339,13 @@ async def test_late_ready_still_syncs_and_cli_sync_needs_no_gateway(
     fake: FakeDiscord, core: RecordingCore, seams: FakeDiscord
 ) -> None:
     fake.latency = 0.2
-    late = DiscordAdapter(core, config_for(fake, start_timeout=0.05))
+    late = DiscordAdapter(core, config_for(fake, start_timeout=0.05), state=core.state)
     await late.start()
     assert not late.ready.is_set()
     fake.latency = 0.0
     await fake.wait_until(lambda: fake.command_syncs == [None])
     await late.stop()
-    offline = DiscordAdapter(core, config_for(fake))
+    offline = DiscordAdapter(core, config_for(fake), state=core.state)
     assert await offline.sync_commands() == len(fake.commands[None])
     assert fake.command_syncs == [None, None]
     assert not fake.sessions
@@ -437,7 +437,7 @@ async def test_sync_modes(
     fake: FakeDiscord, core: RecordingCore, seams: FakeDiscord, mode: str, syncs: int
 ) -> None:
     for _ in range(2):
-        running = DiscordAdapter(core, config_for(fake, sync_commands=mode))
+        running = DiscordAdapter(core, config_for(fake, sync_commands=mode), state=core.state)
         await running.start()
         await running.stop()
     assert len(fake.command_syncs) == syncs

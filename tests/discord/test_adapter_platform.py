@@ -181,7 +181,7 @@ async def test_token_never_logged(
     caplog: pytest.LogCaptureFixture, fake: FakeDiscord, core: RecordingCore
 ) -> None:
     config = config_for(fake)
-    adapter = DiscordAdapter(core, config)
+    adapter = DiscordAdapter(core, config, state=core.state)
     assert fake.token not in repr(config)
     assert fake.token not in repr(adapter)
     log = logging.getLogger("anything.at.all")
@@ -212,7 +212,7 @@ async def test_unreachable_discord_does_not_crash_herald(
         config = config_for(fake, api_url=f"http://{dead}/api/v10", start_timeout=20)
     else:
         config = config_for(fake, gateway_url=f"ws://{dead}/ws", start_timeout=20)
-    adapter = DiscordAdapter(core, config)
+    adapter = DiscordAdapter(core, config, state=core.state)
     loop = asyncio.get_running_loop()
     with caplog.at_level(logging.DEBUG, logger="discord"), caplog.at_level(logging.INFO):
         started = loop.time()

@@ -46,7 +46,8 @@ async def herald(fake: FakeDiscord, database_url: str) -> AsyncIterator[Herald]:
     )
     old = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     running = await open_herald(settings)
-    adapter = DiscordAdapter(running.router, replace(discord_config(settings), request_timeout=5.0))
+    config = replace(discord_config(settings), request_timeout=5.0)
+    adapter = DiscordAdapter(running.router, config, state=running.repository.state)
     # Pacing has its own test; here the engine's short send timeout is what is exercised.
     adapter.pacer = RequestPacer(1000.0)
     running.adapters = [adapter]

@@ -98,7 +98,9 @@ async def world(fake: FakeDiscord, database_url: str) -> AsyncIterator[World]:
     old = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     herald = await open_herald(settings)
     config = replace(discord_config(settings), guild_ready_timeout=0.05, start_timeout=5.0)
-    adapter = DiscordAdapter(herald.router, config, defer_after=1.5)
+    adapter = DiscordAdapter(
+        herald.router, config, state=herald.repository.state, defer_after=1.5
+    )
     herald.adapters = [adapter]
     delivery = herald.start_delivery({"discord": adapter})
     await delivery.start()

@@ -58,7 +58,8 @@ async def test_post_option_reads_the_photo_before_the_form(
     sent = core.seen[-1]
     assert sent.text == "/post T\nB"
     assert sent.photo is not None
-    assert (sent.photo.data, sent.photo.file_name) == (png(), "Founding day.png")
+    photo = await sent.photo.fetch()  # read before the form opened: no download here
+    assert (photo.data, photo.file_name) == (png(), "Founding day.png")
 
 
 async def test_photo_option_refused_to_non_admins_and_when_too_large(

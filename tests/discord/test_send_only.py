@@ -17,6 +17,7 @@ from adapters.discord.wiring import discord_config
 from bot.domain import ChatKind
 from bot.ports import MessageKind, OutboundMessage, Target, Transient
 from bot.settings import Settings
+from tests.adapter_state import MemoryState
 from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
 
@@ -38,7 +39,7 @@ async def test_send_only_sends_crossposts_edits_deletes_without_gateway(
 ) -> None:
     guild = next(iter(fake.guilds.values()))
     general, news = guild.channel("general"), guild.channel("news")
-    adapter = DiscordAdapter(core, config_for(fake))
+    adapter = DiscordAdapter(core, config_for(fake), state=core.state)
     await adapter.start_sending()
     try:
         assert adapter.ready.is_set()
@@ -76,7 +77,7 @@ async def test_send_only_with_discord_down_logs_once_and_stops_cleanly(
         api_url=f"http://127.0.0.1:{port}/api/v10",
         gateway_url=f"ws://127.0.0.1:{port}/ws",
     )
-    adapter = DiscordAdapter(core, config)
+    adapter = DiscordAdapter(core, config, state=core.state)
     await adapter.start_sending()  # returns although nothing answers
     try:
         assert not adapter.ready.is_set()
@@ -93,7 +94,7 @@ async def test_send_only_with_discord_down_logs_once_and_stops_cleanly(
 async def test_send_only_with_a_rejected_token_stays_off(
     fake: FakeDiscord, core: RecordingCore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    adapter = DiscordAdapter(core, config_for(fake, token="wrong-token"))
+    adapter = DiscordAdapter(core, config_for(fake, token="wrong-token"), state=core.state)
     await adapter.start_sending()
     try:
         assert not adapter.ready.is_set()
@@ -106,9 +107,10 @@ def test_several_delivery_processes_share_the_global_request_rate() -> None:
     settings = Settings(discord_token="a-token", delivery_processes=4)
     config = discord_config(settings)
     assert config.processes == 4
-    adapter = DiscordAdapter(RecordingCore(), config)
+    adapter = DiscordAdapter(RecordingCore(), config, state=MemoryState())
     assert adapter.pacer.interval == pytest.approx(4 / GLOBAL_REQUESTS_PER_SECOND)
-    single = DiscordAdapter(RecordingCore(), discord_config(Settings(discord_token="a-token")))
+    single_config = discord_config(Settings(discord_token="a-token"))
+    single = DiscordAdapter(RecordingCore(), single_config, state=MemoryState())
     assert single.pacer.interval == pytest.approx(1 / GLOBAL_REQUESTS_PER_SECOND)
     with pytest.raises(ValueError, match="processes"):
         DiscordConfig(token="t", processes=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from types import TracebackType
 from typing import Any
@@ -154,8 +155,8 @@ class FakeTelegram(TelegramUpdates):
 
     async def _answer(self, method: str, params: JSON) -> web.Response:
         try:
-            if method != "getUpdates" and self.latency:
-                await asyncio.sleep(self.latency)
+            if method != "getUpdates" and (self.latency or self.jitter):
+                await asyncio.sleep(self.latency + random.uniform(0, self.jitter))
             chat_id = self._resolve_chat(params.get("chat_id")) if "chat_id" in params else None
             fault = self._check_fault(method, chat_id)
             if fault is not None:
@@ -219,7 +220,9 @@ class FakeTelegram(TelegramUpdates):
         chat_sends = self._chat_sends[chat_id]
         while chat_sends and now - chat_sends[0] >= window:
             chat_sends.popleft()
-        while self._global_sends and now - self._global_sends[0] >= 0.98:
+        # Telegram's broadcast limit over any sliding second, with no slack: the 31st
+        # message within one second of the first of 30 is refused.
+        while self._global_sends and now - self._global_sends[0] >= 1.0:
             self._global_sends.popleft()
         if len(self._global_sends) >= self.global_per_second:
             self.rate_limited += 1
@@ -230,6 +233,7 @@ class FakeTelegram(TelegramUpdates):
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         chat_sends.append(now)
         self._global_sends.append(now)
+        self.accepted_at.append(now)
 
     # -- API methods -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import struct
 from dataclasses import dataclass, field
 
 from tests.fakes.telegram_wire import JSON, ApiError
@@ -12,6 +13,21 @@ UPLOAD_LIMIT = 10 * 1024 * 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 # What the fake accepts as an image (Telegram decodes the upload; the fake looks at magic).
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF87a", b"GIF89a")
+# Telegram's photo rules: width + height at most 10,000, the long side at most 20 × the short.
+MAX_PHOTO_SIDES = 10_000
+MAX_PHOTO_RATIO = 20
+PHOTO_INVALID_DIMENSIONS = "Bad Request: PHOTO_INVALID_DIMENSIONS"
+
+
+def dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG or GIF header; None for other formats (not checked)."""
+    if data.startswith(b"\x89PNG") and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return int(width), int(height)
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
+        return int(width), int(height)
+    return None
 
 
 @dataclass
@@ -31,6 +47,8 @@ class FakeFiles:
     files: dict[str, StoredFile] = field(default_factory=dict)
     by_path: dict[str, StoredFile] = field(default_factory=dict)
     uploads: list[str] = field(default_factory=list)
+    # Uploads refused for the image itself (PHOTO_INVALID_DIMENSIONS): how many arrived.
+    refused_uploads: int = 0
     downloads: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -80,6 +98,10 @@ class FakeFiles:
                 photo[:4] == b"RIFF" and photo[8:12] == b"WEBP"
             ):
                 raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            size = dimensions(photo)
+            if size is not None and _invalid(*size):
+                self.refused_uploads += 1
+                raise ApiError(400, PHOTO_INVALID_DIMENSIONS)
             stored = self.add(photo)
             self.uploads.append(stored.file_id)
             return stored
@@ -87,3 +109,9 @@ class FakeFiles:
         if known is None:
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         return known
+
+
+def _invalid(width: int, height: int) -> bool:
+    if width <= 0 or height <= 0 or width + height > MAX_PHOTO_SIDES:
+        return True
+    return max(width, height) > MAX_PHOTO_RATIO * min(width, height)

@@ -79,6 +79,7 @@ class TelegramState:
         enforce_limits: bool = False,
         global_per_second: int = 30,
         latency: float = 0.0,
+        jitter: float = 0.0,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -88,6 +89,8 @@ class TelegramState:
         self.enforce_limits = enforce_limits
         self.global_per_second = global_per_second
         self.latency = latency
+        # Up to this much more, at random per request: requests overtake each other on the way.
+        self.jitter = jitter
         self.root = ""
         self.messages: dict[int, dict[int, SentMessage]] = defaultdict(dict)
         self.log: list[tuple[str, JSON]] = []
@@ -101,6 +104,8 @@ class TelegramState:
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
         self.rate_limited: int = 0
+        # When each message the limits let through arrived (time.monotonic), with limits on.
+        self.accepted_at: list[float] = []
         # getUpdates requests that began while another was still open: Telegram answers
         # the older one with 409 Conflict ("terminated by other getUpdates request").
         self.poll_conflicts: int = 0

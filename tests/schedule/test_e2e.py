@@ -39,7 +39,7 @@ async def running(
     )
     herald = await open_herald(config, clock=clock)
     try:
-        telegram = telegram_adapter(herald.router, config)
+        telegram = telegram_adapter(herald.router, herald.repository.state, config)
         herald.adapters = [telegram]
         platforms: dict[str, Platform] = {telegram.name: telegram}
         await herald.start_delivery(platforms).start()

@@ -6,6 +6,7 @@ from bot.commands.types import Command
 from bot.domain import ChatRef
 from bot.ports import CommandInfo
 from bot.replies import Button, Reply, ReplyBuilder, Span, text_reply
+from tests.adapter_state import MemoryState
 
 DESCRIPTIONS = {"en": "Check the bot", "ru": "Проверить бота", "ko": "봇 확인"}
 
@@ -18,7 +19,7 @@ class RecordingCore:
         self.joined: list[ChatRef] = []
         self.left: list[tuple[ChatRef, str]] = []
         self.migrated: list[tuple[ChatRef, str]] = []
-        self.state: dict[str, str] = {}
+        self.state = MemoryState()
 
     async def handle(self, command: Command) -> Reply | None:
         """`/ping`, `/page N`, `/long`, `/refuse`, `/silent`, `/boom`; anything else is echoed."""
@@ -72,10 +73,6 @@ class RecordingCore:
         """No tags."""
         return []
 
-    async def get_state(self, key: str) -> str | None:
-        """A stored value."""
-        return self.state.get(key)
-
-    async def set_state(self, key: str, value: str) -> None:
-        """Store a value."""
-        self.state[key] = value
+    async def refusal(self, command: Command) -> Reply | None:
+        """The Telegram adapter never asks: it makes one handle() call per command."""
+        raise AssertionError("the Telegram adapter asked for a refusal")

@@ -14,6 +14,7 @@ from bot.commands.types import Command
 from bot.domain import ChatKind
 from bot.ports import MessageKind, OutboundMessage, Target, Transient
 from bot.replies import Reply
+from tests.adapter_state import MemoryState
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.recording_core import RecordingCore
 
@@ -31,7 +32,9 @@ def core() -> RecordingCore:
 
 @pytest.fixture
 async def adapter(fake: FakeTelegram, core: RecordingCore) -> AsyncIterator[TelegramAdapter]:
-    telegram = TelegramAdapter(core, TelegramConfig(token=fake.token, api_url=fake.root))
+    telegram = TelegramAdapter(
+        core, TelegramConfig(token=fake.token, api_url=fake.root), state=core.state
+    )
     await telegram.start()
     assert telegram.ready.is_set()
     yield telegram
@@ -174,7 +177,7 @@ async def test_membership_and_migration(fake: FakeTelegram, core: RecordingCore)
 async def test_commands_registered_once(fake: FakeTelegram, core: RecordingCore) -> None:
     config = TelegramConfig(token=fake.token, api_url=fake.root)
     for _ in range(2):
-        telegram = TelegramAdapter(core, config)
+        telegram = TelegramAdapter(core, config, state=core.state)
         await telegram.start()
         await telegram.stop()
     assert len(fake.calls("setMyCommands")) == 3
@@ -188,7 +191,8 @@ async def test_commands_registered_once(fake: FakeTelegram, core: RecordingCore)
 
 
 async def test_platform_before_connection_is_transient(fake: FakeTelegram) -> None:
-    telegram = TelegramAdapter(RecordingCore(), TelegramConfig(token=fake.token, api_url=fake.root))
+    config = TelegramConfig(token=fake.token, api_url=fake.root)
+    telegram = TelegramAdapter(RecordingCore(), config, state=MemoryState())
     message = OutboundMessage(MessageKind.ANNOUNCEMENT, "t", "b")
     with pytest.raises(Transient):
         await telegram.send(Target("1", ChatKind.PRIVATE), message, key="k")
@@ -215,7 +219,9 @@ class GatedCore(RecordingCore):
 
 async def test_updates_ordered_within_a_chat_concurrent_across_chats(fake: FakeTelegram) -> None:
     core = GatedCore()
-    telegram = TelegramAdapter(core, TelegramConfig(token=fake.token, api_url=fake.root))
+    telegram = TelegramAdapter(
+        core, TelegramConfig(token=fake.token, api_url=fake.root), state=core.state
+    )
     await telegram.start()
     try:
         fake.send_text(1, "/slow")

@@ -11,6 +11,7 @@ import pytest
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.redact import REDACTED, Redaction, RedactToken, scrub
+from tests.adapter_state import MemoryState
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.recording_core import RecordingCore
 
@@ -27,7 +28,7 @@ async def test_api_down_at_start_retries_in_background(caplog: pytest.LogCapture
     caplog.set_level(logging.DEBUG)
     port = _free_port()
     config = TelegramConfig(token=TOKEN, api_url=f"http://127.0.0.1:{port}", retry_initial=0.05)
-    telegram = TelegramAdapter(RecordingCore(), config)
+    telegram = TelegramAdapter(RecordingCore(), config, state=MemoryState())
     await telegram.start()  # returns although nothing answers
     assert not telegram.ready.is_set()
     attempts = [r for r in caplog.records if "unreachable (attempt" in r.getMessage()]
@@ -51,7 +52,7 @@ async def test_rejected_token_logged_without_the_token(caplog: pytest.LogCapture
     caplog.set_level(logging.DEBUG)
     async with FakeTelegram("999:real-token") as fake:
         config = TelegramConfig(token="999:wrong-token-value", api_url=fake.root)
-        telegram = TelegramAdapter(RecordingCore(), config)
+        telegram = TelegramAdapter(RecordingCore(), config, state=MemoryState())
         await telegram.start()
         assert not telegram.ready.is_set()
         await telegram.stop()
@@ -95,7 +96,7 @@ async def test_webhook_checks_the_secret() -> None:
             webhook_secret="s3cret-value",
             webhook_port=port,
         )
-        telegram = TelegramAdapter(core, config)
+        telegram = TelegramAdapter(core, config, state=core.state)
         await telegram.start()
         try:
             assert fake.webhook is not None
@@ -112,10 +113,10 @@ async def test_webhook_checks_the_secret() -> None:
             await telegram.stop()
 
 
-class BrokenStateCore(RecordingCore):
-    """A core whose state store fails (say, the database is briefly unavailable)."""
+class BrokenState(MemoryState):
+    """A state store that fails (say, the database is briefly unavailable)."""
 
-    async def get_state(self, key: str) -> str | None:
+    async def get(self, key: str) -> str | None:
         """Fails."""
         raise RuntimeError("database is locked")
 
@@ -123,7 +124,7 @@ class BrokenStateCore(RecordingCore):
 async def test_menu_failure_does_not_stop_the_start(caplog: pytest.LogCaptureFixture) -> None:
     async with FakeTelegram(TOKEN) as fake:
         config = TelegramConfig(token=TOKEN, api_url=fake.root)
-        telegram = TelegramAdapter(BrokenStateCore(), config)
+        telegram = TelegramAdapter(RecordingCore(), config, state=BrokenState())
         await telegram.start()
         try:
             assert telegram.ready.is_set()

@@ -12,6 +12,7 @@ from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
 from bot.domain import ChatKind
 from bot.ports import MessageKind, OutboundMessage, Target, Transient
+from tests.adapter_state import MemoryState
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.recording_core import RecordingCore
 
@@ -30,7 +31,7 @@ async def test_send_only_sends_edits_deletes_and_never_receives() -> None:
     async with FakeTelegram(TOKEN) as fake:
         hook = "http://127.0.0.1:9/hook"  # webhook mode configured: still never registered
         config = TelegramConfig(token=TOKEN, api_url=fake.root, webhook_url=hook)
-        telegram = TelegramAdapter(RecordingCore(), config)
+        telegram = TelegramAdapter(RecordingCore(), config, state=MemoryState())
         await telegram.start_sending()
         try:
             assert telegram.ready.is_set()
@@ -56,7 +57,7 @@ async def test_send_only_waits_out_a_down_api(caplog: pytest.LogCaptureFixture) 
     caplog.set_level(logging.DEBUG)
     port = _free_port()
     config = TelegramConfig(token=TOKEN, api_url=f"http://127.0.0.1:{port}", retry_initial=0.05)
-    telegram = TelegramAdapter(RecordingCore(), config)
+    telegram = TelegramAdapter(RecordingCore(), config, state=MemoryState())
     await telegram.start_sending()  # returns although nothing answers
     assert not telegram.ready.is_set()
     with pytest.raises(Transient):
@@ -79,7 +80,7 @@ async def test_send_only_waits_out_a_down_api(caplog: pytest.LogCaptureFixture) 
 async def test_send_only_with_a_rejected_token_stays_off(caplog: pytest.LogCaptureFixture) -> None:
     async with FakeTelegram("999:real-token") as fake:
         config = TelegramConfig(token="999:wrong-token-value", api_url=fake.root)
-        telegram = TelegramAdapter(RecordingCore(), config)
+        telegram = TelegramAdapter(RecordingCore(), config, state=MemoryState())
         await telegram.start_sending()
         assert not telegram.ready.is_set()
         await telegram.stop()
@@ -90,8 +91,8 @@ async def test_send_only_with_a_rejected_token_stays_off(caplog: pytest.LogCaptu
 async def test_the_fake_notices_two_pollers_on_one_token() -> None:
     async with FakeTelegram(TOKEN) as fake:
         config = TelegramConfig(token=TOKEN, api_url=fake.root, poll_timeout=5)
-        first = TelegramAdapter(RecordingCore(), config)
-        second = TelegramAdapter(RecordingCore(), config)
+        first = TelegramAdapter(RecordingCore(), config, state=MemoryState())
+        second = TelegramAdapter(RecordingCore(), config, state=MemoryState())
         await first.start()
         try:
             await fake.wait_until(lambda: bool(fake.calls("getUpdates")))

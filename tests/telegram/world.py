@@ -98,13 +98,9 @@ class ObservedCore:
         """Delegated."""
         return await self._inner.tag_names(prefix, limit)
 
-    async def get_state(self, key: str) -> str | None:
+    async def refusal(self, command: Command) -> Reply | None:
         """Delegated."""
-        return await self._inner.get_state(key)
-
-    async def set_state(self, key: str, value: str) -> None:
-        """Delegated."""
-        await self._inner.set_state(key, value)
+        return await self._inner.refusal(command)
 
     async def until(self, check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
         """Wait until `check()` holds, looking again after every chat change."""
@@ -136,7 +132,7 @@ async def running_world(tmp_path: Path, **settings: Any) -> AsyncIterator[World]
         try:
             # What platform_adapters() builds, around a core that tells when chats change.
             core = ObservedCore(herald.router)
-            telegram = telegram_adapter(core, config)
+            telegram = telegram_adapter(core, herald.repository.state, config)
             herald.adapters = [telegram]
             platforms: dict[str, Platform] = {telegram.name: telegram}
             await herald.start_delivery(platforms).start()
