@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands.context import Services
 from bot.commands.router import CommandRouter
+from bot.commands.throttle import BucketSize, CommandThrottle
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
 from bot.i18n import translate
@@ -165,7 +166,7 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services),
+        router=CommandRouter(services, command_throttle(settings)),
         scheduler=HeraldScheduler(
             engine=engine,
             sessions=repository.sessions,
@@ -178,6 +179,14 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         ),
     )
     return herald
+
+
+def command_throttle(settings: Settings) -> CommandThrottle:
+    """Per-user command limits from settings (admins get their own, larger bucket)."""
+    return CommandThrottle(
+        BucketSize(settings.command_burst, settings.command_interval),
+        BucketSize(settings.admin_command_burst, settings.admin_command_interval),
+    )
 
 
 def platform_adapters(herald: Herald) -> list[Adapter]:

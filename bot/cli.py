@@ -161,6 +161,9 @@ def _photo(path: Path) -> Photo:
         "empty": "is empty",
         "too_large": f"is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB",
         "not_image": "is not a JPEG, PNG, WebP or GIF image",
+        "unreadable": "has a damaged header, or one that does not match its type",
+        "dimensions": "has a shape Telegram refuses (width + height at most 10,000, "
+        "long side at most 20 times the short one)",
     }
     try:
         if path.stat().st_size > MAX_PHOTO_BYTES:
@@ -173,7 +176,10 @@ def _photo(path: Path) -> Photo:
             soft_wrap=True,
         )
     except PhotoError as exc:
-        err.print(f"herald: the photo {path} {problems[exc.reason]}", markup=False, soft_wrap=True)
+        size = f" (it is {exc.width}×{exc.height})" if exc.width else ""
+        err.print(
+            f"herald: the photo {path} {problems[exc.reason]}{size}", markup=False, soft_wrap=True
+        )
     raise typer.Exit(2)
 
 
@@ -293,11 +299,16 @@ def db_upgrade() -> None:
         settings = _settings()
         engine = create_engine(settings.database_url)
         try:
-            await upgrade(engine)
+            before = await upgrade(engine)
             revision = await current_revision(engine)
         finally:
             await engine.dispose()
-        out.print(f"{safe_url(settings.database_url)} is at schema {revision}", soft_wrap=True)
+        where = safe_url(settings.database_url)
+        if before == revision:
+            out.print(f"{where} is up to date at schema {revision}", soft_wrap=True)
+        else:
+            out.print(f"{where} upgraded from schema {before or 'nothing'} to {revision}",
+                      soft_wrap=True)
 
     _guard(work)
 

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # How many processes deliver for the same bots; each paces itself at 1/N of the rate.
     delivery_processes: int = Field(default=1, ge=1, le=64)
 
+    # Commands per user (token bucket, in memory per process): a burst, then one per interval.
+    command_burst: int = Field(default=10, ge=1, le=10_000)
+    command_interval: float = Field(default=2.0, gt=0, le=3600)
+    admin_command_burst: int = Field(default=60, ge=1, le=10_000)
+    admin_command_interval: float = Field(default=0.5, gt=0, le=3600)
+
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"

@@ -9,11 +9,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL advisory lock key held while migrating ("herald-migrate" in ASCII, as an int64).
+MIGRATION_LOCK = 0x6865_7261_6C64_6D67
 
 
 class SchemaBehind(RuntimeError):
@@ -61,10 +63,17 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(_current)
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest schema."""
+async def upgrade(engine: AsyncEngine) -> str | None:
+    """Bring the database to the newest schema; the revision it was at before (None: empty)."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Concurrent upgrades queue here until the first commits; the next one then finds
+            # the schema at head and does nothing (without the lock both create the same
+            # tables and the loser fails on a duplicate key). Released at commit or rollback.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        before = await conn.run_sync(_current)
         await conn.run_sync(_upgrade)
+    return before
 
 
 async def ensure_schema(engine: AsyncEngine, *, auto_upgrade: bool) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+
+from PIL import Image
 
 
 def png(width: int = 2, height: int = 2, *, pad: int = 0) -> bytes:
@@ -25,5 +28,22 @@ def png(width: int = 2, height: int = 2, *, pad: int = 0) -> bytes:
     )
 
 
-# The start of a JPEG (SOI, then a JFIF APP0 segment): enough for the magic-number check.
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG's signature and IHDR claiming this size, with a one-byte IDAT: shape tests only."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"\x00")
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+# A real 4×3 JPEG (its header is read for the size).
+JPEG = _jpeg()

@@ -18,7 +18,8 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.handlers import ChatOrderedProcessor, Conversation
+from adapters.telegram.handlers import Conversation
+from adapters.telegram.ordering import ChatOrderedProcessor
 from adapters.telegram.platform import TelegramPlatform
 from adapters.telegram.redact import Redaction, scrub
 from adapters.telegram.transport import AiohttpRequest

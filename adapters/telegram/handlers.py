@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +15,6 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
-    BaseUpdateProcessor,
     CallbackContext,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -26,6 +24,7 @@ from telegram.ext import (
 
 from adapters.telegram.downloads import TelegramPhoto
 from adapters.telegram.entities import styles_from_entities
+from adapters.telegram.ordering import arrival_time, sleep_outside_slot
 from adapters.telegram.platform import NO_PREVIEW, retry_seconds
 from adapters.telegram.render import keyboard, render_reply
 from adapters.telegram.rendered import RenderedReplies
@@ -46,6 +45,7 @@ _PHOTO_COMMAND = re.compile(r"^\s*/(post|draft)(@\w+)?(\s|$)", re.IGNORECASE)
 ALERT_LIMIT = 200
 # A reply that hits flood control waits this long at most before one more try.
 REPLY_RETRY_CAP = 30.0
+REPLY_ATTEMPTS = 3
 _JOINED = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 Context = CallbackContext[Any, Any, Any, Any]
@@ -80,36 +80,6 @@ def command_text(text: str, bot_username: str | None) -> str | None:
     if addressee and (bot_username is None or addressee.lower() != bot_username.lower()):
         return None
     return name + text[text.index(head) + len(head) :]
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Runs updates concurrently across chats, one at a time within a chat, in arrival order."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._gates: dict[int, tuple[asyncio.Lock, list[int]]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's previous update, then process this one."""
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock, users = self._gates.setdefault(chat.id, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                self._gates.pop(chat.id, None)
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
 
 
 class Conversation:
@@ -338,6 +308,7 @@ class Conversation:
             styles=styles,
             reply_to_styles=_replied_styles(replied),
             from_button=from_button,
+            received_at=arrival_time(),
         )
 
     async def _is_admin(self, context: Context, chat_id: int, user_id: int) -> bool:
@@ -384,8 +355,12 @@ def _left_reason(kind: ChatKind, status: str) -> str:
 async def _send_patiently(
     context: Context, chat_id: int, text: str, markup: Any, quote: int | None
 ) -> None:
-    """Send one part; on flood control wait the asked time (if short) and try once more."""
-    for attempt in (1, 2):
+    """Send one part; on flood control wait the asked time (if short) and try again.
+
+    The wait holds the chat's turn (its later updates must not overtake this reply) but not
+    a running slot: other chats' updates go on meanwhile.
+    """
+    for attempt in range(1, REPLY_ATTEMPTS + 1):
         try:
             await context.bot.send_message(
                 chat_id,
@@ -399,6 +374,6 @@ async def _send_patiently(
             return
         except RetryAfter as exc:
             delay = retry_seconds(exc)
-            if attempt == 2 or delay > REPLY_RETRY_CAP:
+            if attempt == REPLY_ATTEMPTS or delay > REPLY_RETRY_CAP:
                 raise
-            await asyncio.sleep(delay)
+            await sleep_outside_slot(delay)

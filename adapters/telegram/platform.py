@@ -68,6 +68,7 @@ _PHOTO_REFUSED = (
 )
 _NOT_MODIFIED = "message is not modified"
 _NO_TEXT = "there is no text in the message to edit"
+_NO_CAPTION = "there is no caption in the message to edit"
 _ALREADY_DELETED = "message to delete not found"
 _TOO_OLD = ("message can't be deleted",)
 # A broadcast sends one message to many chats: its parts are rendered and encoded once.
@@ -190,7 +191,7 @@ class TelegramPlatform:
         try:
             for index, (part, message_id) in enumerate(zip(parts, message_ids, strict=False)):
                 if index == 0 and message.photo is not None:
-                    await self.photos.edit_caption(chat_id(target), message_id, part)
+                    await self._edit_caption(target, message_id, part)
                 else:
                     await self._edit_part(target, message_id, part)
                 ids.append(message_id)
@@ -248,6 +249,15 @@ class TelegramPlatform:
         if self._config.paid_broadcast:
             options["allow_paid_broadcast"] = True
         return options
+
+    async def _edit_caption(self, target: Target, message_id: str, caption: str) -> None:
+        try:
+            await self.photos.edit_caption(chat_id(target), message_id, caption)
+        except BadRequest as exc:
+            if _NO_CAPTION not in str(exc).lower():
+                raise
+            # The copy went out as text: Telegram had refused the photo (see PhotoRefused).
+            await self._edit_part(target, message_id, caption)
 
     async def _edit_part(self, target: Target, message_id: str, text: str) -> None:
         params: dict[str, object] = {

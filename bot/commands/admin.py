@@ -15,7 +15,7 @@ from bot.commands.parsing import (
     parse_post_text,
 )
 from bot.formatting import Styles
-from bot.photos import PHOTO_MARK, PhotoError, photo_error_text
+from bot.photos import PHOTO_MARK, PhotoError, photo_refusal
 from bot.render import hashtag, local_time
 from bot.replies import Button, Reply, ReplyBuilder, text_reply
 from bot.runs import shift
@@ -70,7 +70,7 @@ async def _create(ctx: Context, *, draft: bool) -> Reply:
             text, actor=ctx.actor, draft=draft, photo=ctx.command.photo
         )
     except PhotoError as error:
-        return text_reply(photo_error_text(ctx.language, error.reason))
+        return text_reply(photo_refusal(ctx.language, error))
     item = result.announcement
     b = ReplyBuilder()
     if draft:

@@ -8,13 +8,20 @@ from dataclasses import dataclass
 from bot.commands import admin, member
 from bot.commands.context import Context, Handler, Services
 from bot.commands.parsing import MAX_COMMAND_LENGTH, CommandLine, parse_command_line
+from bot.commands.throttle import CommandThrottle, Verdict
 from bot.commands.types import Command
 from bot.domain import Chat, ChatRef
-from bot.i18n import translate
+from bot.i18n import N_, translate
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
 
 log = logging.getLogger(__name__)
+
+# The one notice per window for a user whose commands the limiter drops.
+SLOW_DOWN = N_(
+    "You are sending commands faster than I can answer, so I skipped some. "
+    "Please wait a few seconds and try again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +69,9 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, throttle: CommandThrottle | None = None) -> None:
         self.services = services
+        self.throttle = throttle
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
@@ -73,6 +81,13 @@ class CommandRouter:
         chats = self.services.chats
         language = chats.default_language
         try:
+            verdict = await self._counted(command)
+            if verdict is Verdict.DROP:
+                return None
+            if verdict is Verdict.NOTICE:
+                chat = await chats.lookup(command.chat)
+                language = chats.language_of(chat, command.language_hint)
+                return text_reply(translate(language, SLOW_DOWN), ephemeral=True)
             route = ROUTES.get(parsed.name)
             chat = await self._chat(command, route)
             language = chats.language_of(chat, command.language_hint)
@@ -105,6 +120,18 @@ class CommandRouter:
             log.exception("checking /%s from %s failed", parsed.name, command.platform)
             return _failed(language)
         return admitted if isinstance(admitted, Reply) else None
+
+    async def _counted(self, command: Command) -> Verdict:
+        """The command limiter's verdict (refusal() only looks: handle() comes after it)."""
+        throttle = self.throttle
+        if throttle is None or not throttle.applies_to(command.platform):
+            return Verdict.RUN
+        access = self.services.access
+        is_admin = access.is_owner(command.actor) or await access.is_admin(command.actor)
+        verdict = throttle.admit(command.actor, admin=is_admin, at=command.received_at)
+        if verdict is Verdict.NOTICE:
+            log.info("%s sends commands too fast: dropping the excess for a while", command.actor)
+        return verdict
 
     async def _chat(self, command: Command, route: Route | None) -> Chat:
         """The command's chat; commands that change settings (and admin ones) record it."""

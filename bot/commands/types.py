@@ -36,6 +36,9 @@ class Command:
     from_button: bool = False
     # Where `/target add @channel` looks the channel up (None: this chat offers no lookup).
     channels: ChannelDirectory | None = None
+    # When the adapter received it (time.monotonic()), if it may wait for its turn before it
+    # runs: the command limiter counts commands as they arrive, not as they come up.
+    received_at: float | None = None
 
     @property
     def chat(self) -> ChatRef:

@@ -16,7 +16,7 @@ from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.formatting import Photo
 from bot.ports import ManualClock
 from storage.photos import add_photo
-from tests.delivery.support import add_chats, publish
+from tests.delivery.support import add_chats, edit, publish
 from tests.fakes.telegram_api import FakeTelegram
 from tests.images import png
 
@@ -52,15 +52,23 @@ async def test_a_refused_photo_is_uploaded_once_and_the_rest_go_as_text_with_a_n
         telegram = TelegramPlatform(bot, TelegramConfig(token=fake.token))
         engine = DeliveryEngine(sessions, {"telegram": telegram}, clock, config)
         await engine.run_until_idle(timeout=30)
+        # After a restart nobody remembers the refusal: an edit still reaches the text copies.
+        await edit(sessions, clock.now(), aid, "Panorama, corrected")
+        fresh = TelegramPlatform(bot, TelegramConfig(token=fake.token))
+        again = DeliveryEngine(sessions, {"telegram": fresh}, clock, config)
+        await again.run_until_idle(timeout=30)
     assert fake.files.refused_uploads == 1
     assert len(fake.calls("sendPhoto")) == 1
     for chat in CHATS:
         [message] = fake.sent_to(int(chat))
         assert message.kind == "text"
-        assert "Panorama" in message.text
-        assert message.text.endswith("[no photo, en]")
+        assert message.text.startswith("Panorama, corrected")
+        assert message.edits
+        assert message.edits[0].endswith("[no photo, en]")
     assert len(told) == 1
     assert told[0][:2] == (aid, "telegram")
     assert "photo_invalid_dimensions" in told[0][2].lower()
     status = (await delivery_status(sessions, aid)).total
     assert (status.sent, status.dead) == (len(CHATS), 0)
+    edits = (await delivery_status(sessions, aid, action="edit")).total
+    assert (edits.sent, edits.dead) == (len(CHATS), 0)

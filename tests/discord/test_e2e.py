@@ -13,6 +13,7 @@ from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.render import EMBED_TOTAL_LIMIT
 from adapters.discord.wiring import discord_config
 from bot.app import Herald, open_herald
+from bot.commands.throttle import BucketSize, CommandThrottle
 from bot.commands.types import Command
 from bot.domain import ChatKind
 from bot.settings import Settings
@@ -273,3 +274,21 @@ async def test_edit_and_retract_reach_the_sent_copies(world: World) -> None:
         lambda: not world.delivered(world.general) and not world.delivered(world.news)
     )
     assert copy.deleted
+
+
+async def test_a_member_flooding_slash_commands_is_told_once_then_acknowledged_only(
+    world: World,
+) -> None:
+    # The default sizes, refilling slowly: a loaded machine must not refill a token mid-test.
+    world.herald.router.throttle = CommandThrottle(BucketSize(10, 3600.0), BucketSize(60, 3600.0))
+    answers = [
+        await world.run("tags", user=world.member, channel=world.general) for _ in range(13)
+    ]
+    assert all("faster than I can answer" not in a.content for a in answers[:10])
+    notice = answers[10]
+    assert notice.ephemeral
+    assert notice.content.startswith("You are sending commands faster than I can answer")
+    # Dropped: Discord needs an answer to every interaction, so only a private ✔.
+    assert [(a.content, a.ephemeral) for a in answers[11:]] == [("\u2714", True)] * 2
+    other = await world.run("tags", user=world.admin, channel=world.general)
+    assert "faster" not in other.content
