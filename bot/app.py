@@ -19,7 +19,9 @@ from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
 from bot.i18n import translate
 from bot.memory import settled_memory
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import Adapter, Clock, Platform, SystemClock
+from bot.readiness import Connected, Connection, Readiness, Receiving
 from bot.schedule.occurrences import LeapPolicy
 from bot.schedule.scheduler import HeraldScheduler
 from bot.services.access import AccessService
@@ -27,12 +29,13 @@ from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
 from bot.services.chats import ChatService
 from bot.settings import Settings
-from storage.engine import create_engine
-from storage.migrate import ensure_schema
-from storage.repository import Repository
+from storage.engine import DATABASE_ERRORS
+from storage.leadership import LOCK_KEY, AdvisoryLock
+from storage.repository import Repository, ready_engine
 
 if TYPE_CHECKING:
     from adapters.http import HttpServer, RouteInstaller
+    from adapters.http.metrics import PrometheusMetrics
 
 log = logging.getLogger("herald")
 
@@ -40,7 +43,11 @@ Role = Literal["all", "worker"]
 
 
 class StartupError(Exception):
-    """Herald cannot run as configured; the message says what to fix (exit 1)."""
+    """Herald cannot run as configured; the message says what to fix (exit `code`)."""
+
+    def __init__(self, message: str, *, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -57,6 +64,9 @@ class Herald:
     delivery: DeliveryEngine | None = None
     scheduler: HeraldScheduler | None = None
     http: HttpServer | None = None
+    metrics: Metrics = field(default_factory=NoMetrics)
+    # Set when a stop begins: /readyz answers 503 from then on.
+    stopping: bool = False
 
     def wake_delivery(self) -> None:
         """Tell the delivery engine there are new rows (after a commit)."""
@@ -67,7 +77,7 @@ class Herald:
         self, announcement_id: int | None
     ) -> Mapping[str, Mapping[str, int]]:
         """Rows per platform and state, for /stats."""
-        status = await delivery_status(self.repository.sessions, announcement_id)
+        status = await delivery_status(self.repository.outbox, announcement_id)
         return {
             platform: {
                 state: getattr(counts, state)
@@ -97,11 +107,20 @@ class Herald:
                 platforms, self.settings.owners, self.settings.language
             ),
         )
-        self.delivery = DeliveryEngine(self.repository.sessions, platforms, self.clock, config)
+        self.delivery = DeliveryEngine(
+            self.repository.outbox, platforms, self.clock, config, self.metrics
+        )
         return self.delivery
 
     async def close(self) -> None:
-        """Stop the scheduler, then delivery (in-flight sends finish), then adapters."""
+        """Stop receiving, the scheduler, delivery (in-flight sends finish), then adapters."""
+        self.stopping = True
+        for receiver in self.adapters:
+            if isinstance(receiver, Receiving):
+                try:
+                    await receiver.stop_receiving()
+                except Exception as exc:
+                    log.warning("%s: stopping updates failed: %s", receiver.name, exc)
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.delivery is not None:
@@ -114,16 +133,13 @@ class Herald:
         await self.engine.dispose()
 
 
-async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Herald:
+async def open_herald(
+    settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
+) -> Herald:
     """Connect to the database (migrating SQLite; PostgreSQL must be upgraded explicitly)."""
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
-    try:
-        is_sqlite = engine.dialect.name == "sqlite"
-        await ensure_schema(engine, auto_upgrade=is_sqlite)
-    except BaseException:
-        await engine.dispose()
-        raise
+    metrics = metrics or NoMetrics()
+    engine = await ready_engine(settings.database_url)
     repository = Repository.for_engine(engine)
     herald: Herald | None = None
 
@@ -166,17 +182,20 @@ async def open_herald(settings: Settings, *, clock: Clock | None = None) -> Hera
         repository=repository,
         clock=clock,
         services=services,
-        router=CommandRouter(services, command_throttle(settings)),
+        router=CommandRouter(services, command_throttle(settings), metrics),
         scheduler=HeraldScheduler(
-            engine=engine,
-            sessions=repository.sessions,
+            occurrences=repository.occurrences,
+            leadership=AdvisoryLock(engine),
             anniversaries=anniversaries,
             announcements=announcements,
             clock=clock,
             grace=settings.grace,
             language=settings.language,
             notify=notify,
+            database_errors=DATABASE_ERRORS,
+            metrics=metrics,
         ),
+        metrics=metrics,
     )
     return herald
 
@@ -204,19 +223,47 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     return adapters
 
 
-def http_installers(herald: Herald) -> list[RouteInstaller]:
+def platform_connections(herald: Herald) -> list[Connected]:
+    """The running chat platforms that report their connection (the console does not)."""
+    return [adapter for adapter in herald.adapters if isinstance(adapter, Connected)]
+
+
+def http_installers(herald: Herald, role: Role = "all") -> list[RouteInstaller]:
     """Everything the HTTP server serves besides /healthz; add new route installers here."""
-    return []
+    from adapters.http.wiring import ops_routes
+    from storage.probes import DatabaseProbe
+
+    probe = DatabaseProbe(herald.engine, leader_lock_key=LOCK_KEY)
+    readiness = Readiness(
+        probe,
+        herald.clock,
+        platforms=lambda: platform_connections(herald),
+        # Workers only deliver: the scheduler is the `--role all` process's.
+        scheduler=herald.scheduler if role == "all" else None,
+        max_due_age=herald.settings.ready_max_delay_time,
+        stopping=lambda: herald.stopping,
+    )
+    return ops_routes(readiness, probe, herald.clock, herald.metrics)
 
 
-async def start_http(herald: Herald) -> HttpServer | None:
+def herald_version() -> str:
+    """The installed Herald's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("herald")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+async def start_http(herald: Herald, role: Role = "all") -> HttpServer | None:
     """Serve HTTP on HERALD_HTTP_LISTEN (None when it is off); StartupError if it cannot bind."""
     address = herald.settings.http_address
     if address is None:
         return None
     from adapters.http import HttpServer
 
-    server = HttpServer(*address, http_installers(herald))
+    server = HttpServer(*address, http_installers(herald, role))
     try:
         await server.start()
     except OSError as exc:
@@ -232,15 +279,27 @@ async def run(
     settings: Settings, *, role: Role = "all", console: bool = False, clock: Clock | None = None
 ) -> int:
     """Run Herald until interrupted (or, for a piped console, until its input ends)."""
-    herald = await open_herald(settings, clock=clock)
+    metrics: PrometheusMetrics | None = None
+    if settings.http_address is not None:
+        from adapters.http.metrics import PrometheusMetrics
+
+        metrics = PrometheusMetrics(version=herald_version(), role=role)
+    herald = await open_herald(settings, clock=clock, metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    watch: asyncio.Task[None] | None = None
     try:
-        await start_http(herald)
         adapters = platform_adapters(herald)
+        if role == "worker" and not adapters:
+            raise StartupError(
+                "a worker delivers to Telegram or Discord, and neither is configured: "
+                "set HERALD_TELEGRAM_TOKEN or HERALD_DISCORD_TOKEN",
+                code=2,
+            )
+        await start_http(herald, role)
         console_adapter = None
         if role == "all" and (console or not adapters):
             from adapters.console.adapter import ConsoleAdapter
@@ -249,6 +308,8 @@ async def run(
             adapters.append(console_adapter)
         herald.adapters = adapters
         platforms: dict[str, Platform] = {adapter.name: adapter for adapter in adapters}
+        if metrics is not None:
+            metrics.known_platforms(list(platforms))
         delivery = herald.start_delivery(platforms)
         # Everything is built: settle memory before the first update or delivery arrives.
         with settled_memory():
@@ -261,15 +322,43 @@ async def run(
             # After the adapters connected: a send before that fails and waits out a backoff,
             # and a restart after a crash must resume at once.
             await delivery.start()
+            if console_adapter is None:
+                rejected = nothing_to_do(herald)
+                if rejected:
+                    raise StartupError(rejected)
+                watch = asyncio.create_task(_watch_tokens(herald, stop))
             if herald.scheduler is not None and role == "all":
                 # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
                 await herald.scheduler.start()
             names = ", ".join(platforms) or "none"
             log.info("Herald running (role %s; platforms: %s)", role, names)
             await stop.wait()
+            if watch is not None and watch.done() and (rejected := nothing_to_do(herald)):
+                raise StartupError(rejected)
             if console_adapter is not None and not console_adapter.interactive:
                 # Piped input: let what was just posted go out before leaving.
                 await delivery.run_until_idle(timeout=30)
     finally:
+        if watch is not None:
+            watch.cancel()
         await herald.close()
     return 0
+
+
+def nothing_to_do(herald: Herald) -> str | None:
+    """Why this process cannot work when every platform refused its token; None otherwise."""
+    platforms = platform_connections(herald)
+    if not platforms or any(p.connection() is not Connection.TOKEN_REJECTED for p in platforms):
+        return None
+    variables = {"telegram": "HERALD_TELEGRAM_TOKEN", "discord": "HERALD_DISCORD_TOKEN"}
+    names = ", ".join(f"{p.name} ({variables.get(p.name, 'its token')})" for p in platforms)
+    return f"every configured platform rejected its token: {names}; nothing to do"
+
+
+async def _watch_tokens(herald: Herald, stop: asyncio.Event, every: float = 2.0) -> None:
+    """Stop the process once every platform has refused its token (a late first connect)."""
+    while not stop.is_set():
+        await asyncio.sleep(every)
+        if nothing_to_do(herald):
+            stop.set()
+            return

@@ -63,8 +63,11 @@ def _guard(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return asyncio.run(work())
-    except (SchemaBehind, StartupError) as exc:
+    except SchemaBehind as exc:
         raise _fail(str(exc)) from None
+    except StartupError as exc:
+        err.print(f"herald: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(exc.code) from None
     except (OperationalError, DBAPIError, OSError) as exc:
         url = safe_url(_settings().database_url)
         reason = " ".join(str(getattr(exc, "orig", exc)).split())[:300]
@@ -337,9 +340,11 @@ def discord_sync() -> None:
 
 
 def _mount_delivery_commands() -> None:
-    from bot.delivery.cli import register
+    from bot.cli_delivery import register
+    from bot.cli_ops import register as register_ops
 
     register(app)
+    register_ops(app)
 
 
 def main() -> None:

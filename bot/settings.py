@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.engine import default_database_url
+from bot.paths import default_database_url
 
 LANGUAGES = ("en", "ru", "ko")
 _ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     # The HTTP server of `herald run` (health, readiness, metrics): host:port, or "off".
     http_listen: str = "127.0.0.1:8080"
+    # /readyz fails when the oldest due delivery has waited longer than this.
+    ready_max_delay: str = "10m"
 
     @field_validator("timezone")
     @classmethod
@@ -105,6 +107,12 @@ class Settings(BaseSettings):
         parse_days(value)
         return value
 
+    @field_validator("ready_max_delay")
+    @classmethod
+    def _max_delay(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
     @field_validator("http_listen")
     @classmethod
     def _listen(cls, value: str) -> str:
@@ -135,6 +143,11 @@ class Settings(BaseSettings):
     def grace(self) -> timedelta:
         """How late a missed anniversary may still fire after a restart."""
         return parse_duration(self.reminder_grace)
+
+    @property
+    def ready_max_delay_time(self) -> timedelta:
+        """How long the oldest due delivery may wait before /readyz fails."""
+        return parse_duration(self.ready_max_delay)
 
     @property
     def http_address(self) -> tuple[str, int] | None:

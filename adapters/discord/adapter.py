@@ -20,6 +20,7 @@ from adapters.discord.platform import GLOBAL_REQUESTS_PER_SECOND, DiscordPlatfor
 from adapters.discord.redact import install_redaction, redact
 from bot.domain import ChatKind, ChatRef
 from bot.ports import AdapterState, Core
+from bot.readiness import Connection
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class DiscordAdapter(DiscordPlatform):
         self.runner = InteractionRunner(core, defer_after=defer_after)
         self.client: HeraldClient | None = None
         self.ready = asyncio.Event()
+        self._token_rejected = False
         self.guild_channels: dict[int, set[int]] = {}
         self._channel_types: dict[int, discord.ChannelType] = {}
         self._task: asyncio.Task[None] | None = None
@@ -155,6 +157,7 @@ class DiscordAdapter(DiscordPlatform):
                 try:
                     await client.login(self.config.token)
                 except discord.LoginFailure:
+                    self._token_rejected = True
                     log.error(
                         "Discord rejected the bot token (HERALD_DISCORD_TOKEN); Discord is off"
                     )
@@ -184,6 +187,12 @@ class DiscordAdapter(DiscordPlatform):
                 backoff = min(backoff * 2, MAX_BACKOFF)
         finally:
             first_attempt.set()
+
+    def connection(self) -> Connection:
+        """Connected, still connecting, or off for good because Discord rejected the token."""
+        if self._token_rejected:
+            return Connection.TOKEN_REJECTED
+        return Connection.CONNECTED if self.ready.is_set() else Connection.CONNECTING
 
     def connected(self) -> None:
         """READY and the guilds arrived; check the slash commands once per run."""
@@ -222,6 +231,7 @@ class DiscordAdapter(DiscordPlatform):
                 async with client:
                     await client.start(self.config.token, reconnect=True)
             except discord.LoginFailure:
+                self._token_rejected = True
                 log.error("Discord rejected the bot token (HERALD_DISCORD_TOKEN); Discord is off")
                 return
             except asyncio.CancelledError:

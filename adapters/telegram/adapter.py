@@ -25,6 +25,7 @@ from adapters.telegram.redact import Redaction, scrub
 from adapters.telegram.transport import AiohttpRequest
 from adapters.telegram.webhook import WebhookServer
 from bot.ports import AdapterState, Core, OutboundMessage, PlatformLimits, Target, Transient
+from bot.readiness import Connection
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class TelegramAdapter:
         self._task: asyncio.Task[None] | None = None
         self._first_attempt = asyncio.Event()
         self.ready = asyncio.Event()
+        self._token_rejected = False
 
     # -- Platform ----------------------------------------------------------------------------
 
@@ -96,6 +98,12 @@ class TelegramAdapter:
         self._require_connection()
         await self._platform.delete(target, message_ids)
 
+    def connection(self) -> Connection:
+        """Connected, still connecting, or off for good because the Bot API rejected the token."""
+        if self._token_rejected:
+            return Connection.TOKEN_REJECTED
+        return Connection.CONNECTED if self.ready.is_set() else Connection.CONNECTING
+
     def _require_connection(self) -> None:
         if not self.ready.is_set():
             raise Transient("Telegram is not connected yet")
@@ -125,6 +133,14 @@ class TelegramAdapter:
         )
         await self._first_attempt.wait()
 
+    async def stop_receiving(self) -> None:
+        """Stop long polling or the webhook; the bot still sends until stop()."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._halt()
+
     async def stop(self) -> None:
         """Stop receiving, close the webhook server and the HTTP sessions."""
         if self._task is not None and not self._task.done():
@@ -147,6 +163,7 @@ class TelegramAdapter:
                 try:
                     await connect()
                 except InvalidToken:
+                    self._token_rejected = True
                     log.error(
                         "telegram: the Bot API at %s rejected the token; Telegram stays off "
                         "until HERALD_TELEGRAM_TOKEN is fixed",

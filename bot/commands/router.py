@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from bot.commands import admin, member
@@ -12,6 +13,7 @@ from bot.commands.throttle import CommandThrottle, Verdict
 from bot.commands.types import Command
 from bot.domain import Chat, ChatRef
 from bot.i18n import N_, translate
+from bot.metrics import Metrics, NoMetrics
 from bot.ports import CommandInfo
 from bot.replies import Reply, text_reply
 
@@ -69,9 +71,15 @@ ROUTES: dict[str, Route] = {
 class CommandRouter:
     """Implements the `Core` port: every adapter hands its commands here."""
 
-    def __init__(self, services: Services, throttle: CommandThrottle | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        throttle: CommandThrottle | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.services = services
         self.throttle = throttle
+        self._metrics: Metrics = metrics or NoMetrics()
 
     async def handle(self, command: Command) -> Reply | None:
         """Answer one command; never raises (a failure becomes a polite reply and a log line)."""
@@ -80,25 +88,35 @@ class CommandRouter:
             return None
         chats = self.services.chats
         language = chats.default_language
+        started = time.perf_counter()
+        route = ROUTES.get(parsed.name)
+        outcome = "ok"
         try:
             verdict = await self._counted(command)
             if verdict is Verdict.DROP:
+                outcome = "throttled"
                 return None
             if verdict is Verdict.NOTICE:
+                outcome = "throttled"
                 chat = await chats.lookup(command.chat)
                 language = chats.language_of(chat, command.language_hint)
                 return text_reply(translate(language, SLOW_DOWN), ephemeral=True)
-            route = ROUTES.get(parsed.name)
             chat = await self._chat(command, route)
             language = chats.language_of(chat, command.language_hint)
             admitted = await self._admit(command, parsed, route, chat, language)
             if isinstance(admitted, Reply):
+                outcome = "unknown" if route is None else "refused"
                 return admitted
             handler, context = admitted
             return await handler(context)
         except Exception:
+            outcome = "error"
             log.exception("command /%s from %s failed", parsed.name, command.platform)
             return _failed(language)
+        finally:
+            # Only known names become labels: typed text must not grow the series.
+            name = parsed.name if route is not None else "unknown"
+            self._metrics.command(name, outcome, time.perf_counter() - started)
 
     async def refusal(self, command: Command) -> Reply | None:
         """The answer refusing `command` here (as handle() would give it), or None; runs nothing.

@@ -96,3 +96,26 @@ async def herald_run(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def metric(exposition: str, name: str, **labels: str) -> float | None:
+    """One sample's value from Prometheus text (None when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return None
+
+
+def label_values(exposition: str) -> set[str]:
+    """Every label value in the exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        for value in sample.labels.values()
+    }
