@@ -61,6 +61,7 @@ from bot.domain import ChatKind  # noqa: E402
 from bot.memory import settled_memory  # noqa: E402
 from bot.ports import MessageKind, OutboundMessage, SystemClock, Target  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
+from storage.outbox import SqlOutbox  # noqa: E402
 
 SELF = str(Path(__file__).resolve())
 # What `herald run` uses: the engine's senders per platform, matched by the connection pool.
@@ -104,7 +105,9 @@ async def herald(
     try:
         async with Bot(TOKEN, base_url=root + "/bot", request=request) as bot:
             telegram = TelegramPlatform(bot, TelegramConfig(token=TOKEN))
-            engine = DeliveryEngine(sessions, {"telegram": telegram}, SystemClock(), config)
+            engine = DeliveryEngine(
+                SqlOutbox(sessions), {"telegram": telegram}, SystemClock(), config
+            )
             # The garbage-collector settings `herald run` starts its engine under: without
             # them a full collection walked the whole startup heap mid-broadcast (~50 ms).
             with settled_memory():
@@ -116,7 +119,7 @@ async def herald(
                 await engine.run_until_idle(timeout=3600)
                 seconds = time.perf_counter() - started
                 await engine.stop()
-        status = await delivery_status(sessions, aid)
+        status = await delivery_status(SqlOutbox(sessions), aid)
     finally:
         await db.dispose()
     return seconds, status.total.sent

@@ -23,15 +23,15 @@ from bot.metrics import Metrics, NoMetrics
 from bot.ports import Adapter, Clock, Platform, SystemClock
 from bot.readiness import Connected, Connection, Readiness, Receiving
 from bot.schedule.occurrences import LeapPolicy
-from bot.schedule.scheduler import LOCK_KEY, HeraldScheduler
+from bot.schedule.scheduler import HeraldScheduler
 from bot.services.access import AccessService
 from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
 from bot.services.chats import ChatService
 from bot.settings import Settings
-from storage.engine import create_engine
-from storage.migrate import ensure_schema
-from storage.repository import Repository
+from storage.engine import DATABASE_ERRORS
+from storage.leadership import LOCK_KEY, AdvisoryLock
+from storage.repository import Repository, ready_engine
 
 if TYPE_CHECKING:
     from adapters.http import HttpServer, RouteInstaller
@@ -77,7 +77,7 @@ class Herald:
         self, announcement_id: int | None
     ) -> Mapping[str, Mapping[str, int]]:
         """Rows per platform and state, for /stats."""
-        status = await delivery_status(self.repository.sessions, announcement_id)
+        status = await delivery_status(self.repository.outbox, announcement_id)
         return {
             platform: {
                 state: getattr(counts, state)
@@ -108,7 +108,7 @@ class Herald:
             ),
         )
         self.delivery = DeliveryEngine(
-            self.repository.sessions, platforms, self.clock, config, self.metrics
+            self.repository.outbox, platforms, self.clock, config, self.metrics
         )
         return self.delivery
 
@@ -139,13 +139,7 @@ async def open_herald(
     """Connect to the database (migrating SQLite; PostgreSQL must be upgraded explicitly)."""
     clock = clock or SystemClock()
     metrics = metrics or NoMetrics()
-    engine = create_engine(settings.database_url)
-    try:
-        is_sqlite = engine.dialect.name == "sqlite"
-        await ensure_schema(engine, auto_upgrade=is_sqlite)
-    except BaseException:
-        await engine.dispose()
-        raise
+    engine = await ready_engine(settings.database_url)
     repository = Repository.for_engine(engine)
     herald: Herald | None = None
 
@@ -190,14 +184,15 @@ async def open_herald(
         services=services,
         router=CommandRouter(services, command_throttle(settings), metrics),
         scheduler=HeraldScheduler(
-            engine=engine,
-            sessions=repository.sessions,
+            occurrences=repository.occurrences,
+            leadership=AdvisoryLock(engine),
             anniversaries=anniversaries,
             announcements=announcements,
             clock=clock,
             grace=settings.grace,
             language=settings.language,
             notify=notify,
+            database_errors=DATABASE_ERRORS,
             metrics=metrics,
         ),
         metrics=metrics,

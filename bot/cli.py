@@ -340,8 +340,8 @@ def discord_sync() -> None:
 
 
 def _mount_delivery_commands() -> None:
+    from bot.cli_delivery import register
     from bot.cli_ops import register as register_ops
-    from bot.delivery.cli import register
 
     register(app)
     register_ops(app)

@@ -40,6 +40,25 @@ class Status(StrEnum):
     RETRACTED = "retracted"
 
 
+# The subscription key that stands for every announcement (no tag).
+EVERYTHING = ""
+# Search totals are exact up to this many and capped beyond it: a total equal to the cap
+# means "at least this many" (counting every match of a common word costs a table pass).
+SEARCH_TOTAL_CAP = 300
+
+
+class NotFound(LookupError):
+    """No announcement with that id."""
+
+
+class WrongState(ValueError):
+    """The announcement's status does not allow that change."""
+
+    def __init__(self, status: Status) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
 class DeliveryAction(StrEnum):
     """What a delivery row asks the platform to do."""
 
@@ -102,6 +121,14 @@ class NewAnnouncement:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishResult:
+    """An announcement after a change, and how many outbox rows the change wrote."""
+
+    announcement: Announcement
+    deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
 class TagCount:
     """A tag with how many published announcements carry it."""
 
@@ -159,6 +186,30 @@ class Anniversary:
     tags: tuple[str, ...] = ()
     reminder_days: tuple[int, ...] | None = None
     created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnniversaryFields:
+    """What an admin sets on an anniversary."""
+
+    title: str
+    month: int
+    day: int
+    year: int | None = None
+    time_of_day: str | None = None
+    timezone: str | None = None
+    text: str | None = None
+    announcement_id: int | None = None
+    tags: tuple[str, ...] = ()
+    reminder_days: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAnniversary:
+    """An anniversary with the instant it was added (nothing before it is due)."""
+
+    anniversary: Anniversary
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

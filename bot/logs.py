@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 from bot.settings import Settings
 
@@ -39,8 +40,6 @@ class RedactSecrets(logging.Filter):
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret value in the settings, including a database password."""
-    from sqlalchemy.engine import make_url
-
     found = [
         secret.get_secret_value()
         for secret in (
@@ -50,10 +49,24 @@ def secrets_of(settings: Settings) -> list[str]:
         )
         if secret is not None
     ]
-    password = make_url(settings.database_url).password
+    password = database_password(settings.database_url)
     if password:
-        found.append(str(password))
+        found.append(password)
     return found
+
+
+def database_password(url: str) -> str | None:
+    """The password in a database URL (`scheme://user:password@host/db`), percent-decoded."""
+    # Parsed as SQLAlchemy's make_url does: the password runs from the first ':' after the
+    # scheme's '//' to the first '@'; the URL escapes any '@' or ':' inside it.
+    _, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0]
+    if "@" not in authority:
+        return None
+    user_info = authority.split("@", 1)[0]
+    if ":" not in user_info:
+        return None
+    return unquote(user_info.split(":", 1)[1]) or None
 
 
 def configure_logging(settings: Settings) -> None:

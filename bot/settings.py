@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.engine import default_database_url
+from bot.paths import default_database_url
 
 LANGUAGES = ("en", "ru", "ko")
 _ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import Anniversary
+from bot.domain import Anniversary, AnniversaryFields
 from storage import convert
 from storage.audit import record
 from storage.engine import read_sessions
 from storage.models import AnniversaryRow
-
-
-@dataclass(frozen=True, slots=True)
-class AnniversaryFields:
-    """What an admin sets on an anniversary."""
-
-    title: str
-    month: int
-    day: int
-    year: int | None = None
-    time_of_day: str | None = None
-    timezone: str | None = None
-    text: str | None = None
-    announcement_id: int | None = None
-    tags: tuple[str, ...] = ()
-    reminder_days: tuple[int, ...] | None = None
 
 
 class AnniversaryStore:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import Announcement, NewAnnouncement, Status
+from bot.domain import Announcement, NewAnnouncement, NotFound, PublishResult, Status, WrongState
 from bot.formatting import Photo, Styles, styles_to_json
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
@@ -18,26 +17,6 @@ from storage.engine import insert_new, read_sessions, write_lock
 from storage.listings import Listings
 from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
 from storage.photos import add_photo, has_photo, photos_of
-
-
-@dataclass(frozen=True, slots=True)
-class PublishResult:
-    """An announcement after a change, and how many outbox rows the change wrote."""
-
-    announcement: Announcement
-    deliveries: int
-
-
-class NotFound(LookupError):
-    """No announcement with that id."""
-
-
-class WrongState(ValueError):
-    """The announcement's status does not allow that change."""
-
-    def __init__(self, status: Status) -> None:
-        super().__init__(status.value)
-        self.status = status
 
 
 class AnnouncementStore(Listings):

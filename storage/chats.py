@@ -14,7 +14,6 @@ from storage.audit import record
 from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
 from storage.models import AdminRow, ChatRow, StateRow, SubscriptionRow
 
-EVERYTHING = ""
 # Built once: every command looks its chat (and often its user) up.
 _CHAT = select(ChatRow).where(
     ChatRow.platform == bindparam("platform"), ChatRow.external_id == bindparam("external_id")

@@ -1,14 +1,14 @@
-"""Database engines: the default SQLite file, URL handling, and per-connection settings."""
+"""Database engines: URL handling and per-connection settings (the default file: bot.paths)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,16 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-
-def default_database_path() -> Path:
-    """Where Herald keeps its SQLite file: `$XDG_DATA_HOME/herald/herald.db` (~/.local/share)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "herald" / "herald.db"
-
-
-def default_database_url() -> str:
-    """The SQLite URL used when HERALD_DATABASE_URL is not set."""
-    return f"sqlite+aiosqlite:///{default_database_path()}"
+# What a database that went away raises: the scheduler logs these and retries on its next sweep.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 
 def _backend(parsed: URL) -> str:

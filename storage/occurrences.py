@@ -11,20 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import Anniversary
+from bot.domain import KeptAnniversary
+from bot.ports.stores import OccurrenceKey
 from storage import convert
 from storage.models import AnniversaryRow, AnnouncementRow, OccurrenceRow
 from storage.outbox import enqueue_occurrence
-
-OccurrenceKey = tuple[int, date, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """An anniversary with the instant it was added (nothing before it is due)."""
-
-    anniversary: Anniversary
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +83,11 @@ def _json(translations: Mapping[str, tuple[str, str]] | None) -> str | None:
     return json.dumps({lang: list(pair) for lang, pair in translations.items()}, ensure_ascii=False)
 
 
-async def kept_anniversaries(sessions: async_sessionmaker[AsyncSession]) -> list[Kept]:
+async def kept_anniversaries(sessions: async_sessionmaker[AsyncSession]) -> list[KeptAnniversary]:
     """Every anniversary with its creation instant, by id."""
     async with sessions() as session:
         rows = (await session.scalars(select(AnniversaryRow).order_by(AnniversaryRow.id))).all()
-        return [Kept(convert.anniversary(row), row.created_at) for row in rows]
+        return [KeptAnniversary(convert.anniversary(row), row.created_at) for row in rows]
 
 
 async def claimed_keys(
@@ -152,3 +143,44 @@ async def posts_due(sessions: async_sessionmaker[AsyncSession], *, now: datetime
             select(a.id).where(a.status == "scheduled", a.publish_at <= now).limit(1)
         )
         return found.first() is not None
+
+
+class OccurrenceStore:
+    """What the scheduler reads and claims, over one session factory (bot.ports.stores)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def kept_anniversaries(self) -> list[KeptAnniversary]:
+        """Every anniversary with its creation instant, by id."""
+        return await kept_anniversaries(self._sessions)
+
+    async def claimed_keys(
+        self, *, anniversary_ids: Collection[int], first: date, last: date
+    ) -> set[OccurrenceKey]:
+        """The (anniversary, date, kind) already claimed for these anniversaries and dates."""
+        return await claimed_keys(
+            self._sessions, anniversary_ids=anniversary_ids, first=first, last=last
+        )
+
+    async def claim_occurrence(
+        self,
+        *,
+        anniversary_id: int,
+        occurs_on: date,
+        kind: str,
+        title: str,
+        body: str,
+        tag_keys: Sequence[str],
+        now: datetime,
+        translations: Mapping[str, tuple[str, str]] | None = None,
+    ) -> int | None:
+        """Claim one firing and enqueue its sends in one transaction; None when already claimed."""
+        return await claim_occurrence(
+            self._sessions, anniversary_id=anniversary_id, occurs_on=occurs_on, kind=kind,
+            title=title, body=body, tag_keys=tag_keys, now=now, translations=translations,
+        )
+
+    async def posts_due(self, *, now: datetime) -> bool:
+        """Whether a scheduled announcement is due: a cheap read before the claiming write."""
+        return await posts_due(self._sessions, now=now)

@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.anniversaries import AnniversaryStore
 from storage.announcements import AnnouncementStore
 from storage.chats import AdminStore, ChatStore, StateStore
+from storage.engine import create_engine
+from storage.migrate import ensure_schema
+from storage.occurrences import OccurrenceStore
+from storage.outbox import SqlOutbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,8 @@ class Repository:
     admins: AdminStore
     anniversaries: AnniversaryStore
     state: StateStore
+    occurrences: OccurrenceStore
+    outbox: SqlOutbox
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> Repository:
@@ -33,4 +39,17 @@ class Repository:
             admins=AdminStore(sessions),
             anniversaries=AnniversaryStore(sessions),
             state=StateStore(sessions),
+            occurrences=OccurrenceStore(sessions),
+            outbox=SqlOutbox(sessions),
         )
+
+
+async def ready_engine(url: str) -> AsyncEngine:
+    """An engine for `url`, schema checked: SQLite is migrated, PostgreSQL must be upgraded."""
+    engine = create_engine(url)
+    try:
+        await ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite")
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine

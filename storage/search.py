@@ -7,13 +7,15 @@ import re
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import SEARCH_TOTAL_CAP
+
 # Letters and digits only: `_` separates words, as it does for both full-text tokenizers.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORDS = 12
 # Counting every match of a common word costs a pass over most of the table (a quarter second
 # on PostgreSQL at 100,000 posts), so totals are exact up to this many and capped beyond it:
-# a total equal to the cap means "at least this many".
-TOTAL_CAP = 300
+# a total equal to the cap means "at least this many". The core shows it, so bot.domain owns it.
+TOTAL_CAP = SEARCH_TOTAL_CAP
 
 _SQLITE_NEWEST_BY_ID = text(
     # CROSS JOIN keeps FTS5 outermost, so its rowid order serves ORDER BY without a sort.

@@ -14,6 +14,7 @@ from bot.commands.parsing import (
     parse_month_day,
     parse_post_text,
 )
+from bot.domain import PublishResult
 from bot.formatting import Styles
 from bot.photos import PHOTO_MARK, PhotoError, photo_refusal
 from bot.render import hashtag, local_time
@@ -24,7 +25,6 @@ from bot.schedule.occurrences import local_instant
 from bot.services.anniversaries import AnniversaryFields
 from bot.services.announcements import NotFound, WrongState
 from bot.tags import hashtags
-from storage.announcements import PublishResult
 
 _ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
 _ID_THEN_TEXT = re.compile(r"^#?(\d+)\s*(.*)$", re.DOTALL)

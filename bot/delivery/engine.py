@@ -11,9 +11,8 @@ import time
 from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.delivery.config import DeliveryConfig
+from bot.delivery.identity import this_process
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.delivery.render import (
     MessageCache,
@@ -21,8 +20,8 @@ from bot.delivery.render import (
     retraction,
     target_of,
 )
-from bot.delivery.sessions import HeldSessions
 from bot.delivery.writer import Writer
+from bot.domain import DeliveryAction
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import (
     BadMessage,
@@ -38,9 +37,7 @@ from bot.ports import (
     TargetMoved,
     Transient,
 )
-from storage import outbox
-from storage.engine import read_sessions
-from storage.outbox import Claimed, Outcome
+from bot.ports.outbox import Claimed, Outbox, Outcome, OutcomeKind, UnitOfWork
 
 log = logging.getLogger(__name__)
 _jitter = random.SystemRandom()
@@ -80,18 +77,18 @@ class DeliveryEngine:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
         platforms: Mapping[str, Platform],
         clock: Clock,
         config: DeliveryConfig | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._outbox = outbox
         self._platforms = dict(platforms)
         self._clock = clock
         self._config = config or DeliveryConfig()
         self._metrics: Metrics = metrics or NoMetrics()
-        identity = outbox.this_process()
+        identity = this_process()
         if self._config.owner:
             identity = dataclasses.replace(identity, id=self._config.owner)
         self._identity = identity
@@ -112,26 +109,13 @@ class DeliveryEngine:
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._claim_done = asyncio.Event()
-        # Announcement texts, tags and photos, read once per revision rather than once per row.
-        self._contents = outbox.ContentCache()
         self._messages = MessageCache(default_language=self._config.language)
         # Announcements whose photo a platform refused, (platform, id): sent without it.
         self._photo_refused: set[tuple[str, int]] = set()
         self._photoless = MessageCache(
             default_language=self._config.language, photo_note=self._config.photo_note
         )
-        # On SQLite this engine's claims and result batches take turns: two of our own write
-        # transactions would otherwise meet SQLite's busy handler, which sleeps in steps.
-        # PostgreSQL claims skip locked rows, so there a claim and a batch overlap.
-        bind = sessions.kw.get("bind")
-        serial = bind is None or bind.dialect.name == "sqlite"
-        self._writing: contextlib.AbstractAsyncContextManager[object] = (
-            asyncio.Lock() if serial else contextlib.nullcontext()
-        )
-        # A claim is one statement, atomic on its own: on PostgreSQL it runs in autocommit,
-        # one round trip instead of three (BEGIN, UPDATE, COMMIT) while the senders wait.
-        self._claims = read_sessions(sessions)
-        self._held: dict[str, HeldSessions] = {}
+        self._held: dict[str, UnitOfWork] = {}
 
     @property
     def running(self) -> bool:
@@ -145,13 +129,12 @@ class DeliveryEngine:
         self._stopping = asyncio.Event()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
         # Each loop keeps its own connection: lanes claim concurrently on PostgreSQL.
-        self._held = {lane.name: HeldSessions(self._claims) for lane in self._lanes}
+        self._held = {lane.name: self._outbox.claims() for lane in self._lanes}
         self._leased.clear()
         self._lost.clear()
         self._gone.clear()
         self._writer = Writer(
-            HeldSessions(self._sessions), self._clock, self._config, self._writing,
-            recorded=self._recorded,
+            self._outbox.results(), self._clock, self._config, recorded=self._recorded
         )
         # Before the first claim: say who we are, and free the rows of owners that died.
         await self._take_over(register=True)
@@ -245,13 +228,11 @@ class DeliveryEngine:
     async def _take_over(self, *, register: bool = False) -> None:
         """Free the rows of owners provably dead (and first register this one)."""
         try:
-            async with self._writing, self._sessions.begin() as session:
+            async with self._outbox.begin() as work:
                 now = self._clock.now()
                 if register:
-                    await outbox.register(session, self._identity, now)
-                freed = await outbox.take_over(
-                    session, self._identity, now, self._config.lease_seconds
-                )
+                    await work.register(self._identity, now)
+                freed = await work.take_over(self._identity, now, self._config.lease_seconds)
         except Exception:
             log.exception("checking for dead delivery owners failed")
             return
@@ -266,9 +247,9 @@ class DeliveryEngine:
             await asyncio.sleep(interval)
             held = set(self._leased)
             try:
-                async with self._writing, self._sessions.begin() as session:
-                    kept = await outbox.renew(
-                        session, self._identity, held, now=self._clock.now(),
+                async with self._outbox.begin() as work:
+                    kept = await work.renew(
+                        self._identity, held, now=self._clock.now(),
                         lease_seconds=self._config.lease_seconds,
                     )
             except Exception:
@@ -284,8 +265,8 @@ class DeliveryEngine:
     async def _release_all(self) -> None:
         """At stop, after the last results: hand back whatever this engine still leases."""
         try:
-            async with self._writing, self._sessions.begin() as session:
-                freed = await outbox.release(session, self.owner, self._clock.now())
+            async with self._outbox.begin() as work:
+                freed = await work.release(self.owner, self._clock.now())
         except Exception:
             log.exception("handing back delivery leases failed; they lapse on their own")
             return
@@ -298,7 +279,7 @@ class DeliveryEngine:
         for outcome in outcomes:
             self._leased.discard(outcome.delivery_id)
             self._lost.discard(outcome.delivery_id)
-            if outcome.kind == outbox.CHAT_GONE and outcome.chat_id in self._gone:
+            if outcome.kind == OutcomeKind.CHAT_GONE and outcome.chat_id in self._gone:
                 # Claims begun from now on see the chat inactive; earlier ones may not.
                 self._gone[outcome.chat_id] = (mark, asyncio.get_running_loop().time())
 
@@ -364,10 +345,7 @@ class DeliveryEngine:
                 await self._claim_done.wait()
                 continue
             if len(paused) == len(waiting):
-                async with self._sessions() as session:
-                    due = await outbox.count_claimable(
-                        session, platforms=paused, now=self._clock.now()
-                    )
+                due = await self._outbox.count_claimable(platforms=paused, now=self._clock.now())
                 if due == 0:
                     return
             with contextlib.suppress(TimeoutError):
@@ -396,9 +374,8 @@ class DeliveryEngine:
             self._claims_begun += 1
             claim_number = self._claims_begun
             try:
-                async with self._writing, self._held[lane.name].begin() as session:
-                    rows = await outbox.claim(
-                        session,
+                async with self._held[lane.name].begin() as work:
+                    rows = await work.claim(
                         platforms=[lane.name],
                         owner=self.owner,
                         now=self._clock.now(),
@@ -406,7 +383,6 @@ class DeliveryEngine:
                         # Starving senders get a quick small batch; fed ones a big one.
                         limit=room if lane.outstanding >= config.concurrency
                         else min(room, 2 * config.concurrency),
-                        contents=self._contents,
                     )
             except Exception:
                 log.exception("claiming deliveries for %s failed", lane.name)
@@ -453,7 +429,7 @@ class DeliveryEngine:
             # A row put back without counting an attempt (pacing, 429, a pause) was deferred.
             kind = outcome.kind if outcome.counts_attempt else "deferred"
             self._metrics.delivery(lane.name, row.action, kind)
-            if outcome.kind == outbox.RETRY and outcome.due_at is not None:
+            if outcome.kind == OutcomeKind.RETRY and outcome.due_at is not None:
                 due = outcome.due_at.timestamp()
                 lane.next_retry = due if lane.next_retry is None else min(lane.next_retry, due)
             assert self._writer is not None
@@ -464,7 +440,7 @@ class DeliveryEngine:
     def _outcome(
         self,
         row: Claimed,
-        kind: str,
+        kind: OutcomeKind,
         *,
         message_ids: tuple[str, ...] = (),
         revision: int = 0,
@@ -487,11 +463,13 @@ class DeliveryEngine:
             return "chat inactive"
         if content is None:
             return "content gone"
-        if row.action in ("send", "edit") and content.status == "retracted":
+        if row.action in (DeliveryAction.SEND, DeliveryAction.EDIT) and (
+            content.status == "retracted"
+        ):
             return "retracted"
-        if row.action == "edit" and row.revision < content.revision:
+        if row.action == DeliveryAction.EDIT and row.revision < content.revision:
             return f"superseded by revision {content.revision}"
-        if row.action in ("edit", "delete") and not row.copy_ids:
+        if row.action in (DeliveryAction.EDIT, DeliveryAction.DELETE) and not row.copy_ids:
             return "no copy to change"
         return None
 
@@ -503,7 +481,7 @@ class DeliveryEngine:
         if reason is None and self._gone and self._is_gone(row.chat_id, claim_number):
             reason = "chat gone"
         if reason is not None:
-            return self._outcome(row, outbox.SKIPPED, reason=reason)
+            return self._outcome(row, OutcomeKind.SKIPPED, reason=reason)
         assert row.content is not None
         target = target_of(row)
         # Per-chat spacing runs on the engine's clock so that it agrees with due_at in the rows.
@@ -525,7 +503,7 @@ class DeliveryEngine:
             # Found gone while this row waited for its turn: no request to a gone chat.
             if acquired:
                 limiter.done()
-            return self._outcome(row, outbox.SKIPPED, reason="chat gone")
+            return self._outcome(row, OutcomeKind.SKIPPED, reason="chat gone")
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._config.send_timeout):
@@ -543,20 +521,20 @@ class DeliveryEngine:
             return self._retry_at(row, exc.seconds, counts_attempt=False)
         except TargetGone as exc:
             self._gone[row.chat_id] = (None, asyncio.get_running_loop().time())
-            return self._outcome(row, outbox.CHAT_GONE, reason=str(exc) or "target gone")
+            return self._outcome(row, OutcomeKind.CHAT_GONE, reason=str(exc) or "target gone")
         except TargetMoved as exc:
             lane.pacer.forget(row.chat_id)
             return self._outcome(
-                row, outbox.CHAT_MOVED, new_external_id=exc.new_external_id
+                row, OutcomeKind.CHAT_MOVED, new_external_id=exc.new_external_id
             )
         except PhotoRefused as exc:
             return self._without_photo(lane, row, exc)
         except BadMessage as exc:
-            return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
+            return self._outcome(row, OutcomeKind.DEAD, reason=f"bad message: {exc}")
         except (Transient, TimeoutError, OSError) as exc:
             return self._backoff(row, f"{type(exc).__name__}: {exc}")
         except DeliveryError as exc:
-            return self._outcome(row, outbox.DEAD, reason=f"{type(exc).__name__}: {exc}")
+            return self._outcome(row, OutcomeKind.DEAD, reason=f"{type(exc).__name__}: {exc}")
         finally:
             self._metrics.send_latency(lane.name, row.action, time.perf_counter() - started)
             if acquired:
@@ -565,27 +543,27 @@ class DeliveryEngine:
     async def _call(self, lane: _Lane, row: Claimed, target: Target) -> Outcome:
         assert row.content is not None
         platform = lane.platform
-        if row.action == "send":
+        if row.action == DeliveryAction.SEND:
             message = self._message(lane, row)
             ids = await platform.send(target, message, key=f"herald-{row.id}")
             return self._outcome(
-                row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
+                row, OutcomeKind.SENT, message_ids=tuple(ids), revision=row.content.revision
             )
-        if row.action == "edit":
+        if row.action == DeliveryAction.EDIT:
             message = self._message(lane, row)
             ids = await platform.edit(target, list(row.copy_ids), message)
             return self._outcome(
-                row, outbox.SENT, message_ids=tuple(ids), revision=row.content.revision
+                row, OutcomeKind.SENT, message_ids=tuple(ids), revision=row.content.revision
             )
-        if row.action == "delete":
+        if row.action == DeliveryAction.DELETE:
             if self._too_old(platform, row):
                 return await self._notice(platform, row, target)
             try:
                 await platform.delete(target, list(row.copy_ids))
             except MessageTooOld:
                 return await self._notice(platform, row, target)
-            return self._outcome(row, outbox.SENT)
-        return self._outcome(row, outbox.DEAD, reason=f"unknown action {row.action!r}")
+            return self._outcome(row, OutcomeKind.SENT)
+        return self._outcome(row, OutcomeKind.DEAD, reason=f"unknown action {row.action!r}")
 
     def _message(self, lane: _Lane, row: Claimed) -> OutboundMessage:
         content = row.content
@@ -602,7 +580,7 @@ class DeliveryEngine:
         """The platform refused the photo itself: the whole announcement goes without it."""
         aid = row.announcement_id
         if aid is None or row.content is None or row.content.photo is None:
-            return self._outcome(row, outbox.DEAD, reason=f"bad message: {exc}")
+            return self._outcome(row, OutcomeKind.DEAD, reason=f"bad message: {exc}")
         key = (lane.name, aid)
         if key not in self._photo_refused:
             self._photo_refused.add(key)
@@ -636,19 +614,19 @@ class DeliveryEngine:
         config = self._config
         notice: OutboundMessage = retraction(row, config.retraction_text, config.language)
         ids = await platform.edit(target, list(row.copy_ids), notice)
-        return self._outcome(row, outbox.SENT, message_ids=tuple(ids), notice=True)
+        return self._outcome(row, OutcomeKind.SENT, message_ids=tuple(ids), notice=True)
 
     def _retry_at(self, row: Claimed, seconds: float, *, counts_attempt: bool) -> Outcome:
         due = self._clock.now() + timedelta(seconds=max(0.0, seconds))
-        return self._outcome(row, outbox.RETRY, due_at=due, counts_attempt=counts_attempt)
+        return self._outcome(row, OutcomeKind.RETRY, due_at=due, counts_attempt=counts_attempt)
 
     def _backoff(self, row: Claimed, reason: str) -> Outcome:
         config = self._config
         if row.attempts >= config.max_attempts:
             return self._outcome(
-                row, outbox.DEAD, reason=f"gave up after {row.attempts} attempts: {reason}"
+                row, OutcomeKind.DEAD, reason=f"gave up after {row.attempts} attempts: {reason}"
             )
         delay = min(config.backoff_cap, config.backoff_base * 2 ** (row.attempts - 1))
         delay *= _jitter.uniform(0.5, 1.0)
         due = self._clock.now() + timedelta(seconds=delay)
-        return self._outcome(row, outbox.RETRY, due_at=due, reason=reason)
+        return self._outcome(row, OutcomeKind.RETRY, due_at=due, reason=reason)

@@ -9,7 +9,7 @@ from bot.domain import ChatKind
 from bot.formatting import styles_from_json
 from bot.identity_cache import IdentityCache
 from bot.ports import MessageKind, OutboundMessage, PlatformLimits, Target
-from storage.outbox import Claimed, Content
+from bot.ports.outbox import Claimed, Content
 
 RetractionText = Callable[[str], str]
 PhotoNote = Callable[[str], str]

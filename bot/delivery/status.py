@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.ports import Clock
-from storage import outbox
-from storage.outbox import Counts, DeadRow
+from bot.ports.outbox import Counts, DeadRow, DeliveryReports
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,31 +30,26 @@ class DeliveryStatus:
 
 
 async def delivery_status(
-    sessions: async_sessionmaker[AsyncSession],
+    reports: DeliveryReports,
     announcement_id: int | None = None,
     *,
     action: str | None = "send",
 ) -> DeliveryStatus:
     """Progress of one announcement's sends (or of every row when `announcement_id` is None)."""
-    async with sessions() as session:
-        counts = await outbox.stats(session, announcement_id=announcement_id, action=action)
+    counts = await reports.counts(announcement_id=announcement_id, action=action)
     return DeliveryStatus(announcement_id, counts)
 
 
-async def dead_letters(
-    sessions: async_sessionmaker[AsyncSession], *, limit: int = 100
-) -> list[DeadRow]:
+async def dead_letters(reports: DeliveryReports, *, limit: int = 100) -> list[DeadRow]:
     """The newest dead-lettered deliveries."""
-    async with sessions() as session:
-        return await outbox.dead_rows(session, limit=limit)
+    return await reports.dead_rows(limit=limit)
 
 
 async def retry_dead_letters(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, ids: list[int] | None = None
+    reports: DeliveryReports, clock: Clock, ids: list[int] | None = None
 ) -> int:
     """Queue dead rows again (these ids, or all); return how many."""
-    async with sessions.begin() as session:
-        return await outbox.retry_dead(session, now=clock.now(), ids=ids)
+    return await reports.retry_dead(now=clock.now(), ids=ids)
 
 
 __all__ = [

@@ -8,10 +8,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.delivery.sessions import HeldSessions
 from bot.ports import Clock
-from storage import outbox
-from storage.outbox import Outcome
+from bot.ports.outbox import Outcome, OutcomeKind, UnitOfWork
 
 if TYPE_CHECKING:
     from bot.delivery.config import DeliveryConfig
@@ -24,16 +22,14 @@ class Writer:
 
     def __init__(
         self,
-        sessions: HeldSessions,
+        units: UnitOfWork,
         clock: Clock,
         config: DeliveryConfig,
-        writing: contextlib.AbstractAsyncContextManager[object],
         recorded: Callable[[Sequence[Outcome]], None] | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._units = units
         self._clock = clock
         self._config = config
-        self._writing = writing
         self._recorded = recorded
         self._pending: list[Outcome] = []
         self._writing_now = 0  # outcomes taken by a flush and not yet committed
@@ -42,7 +38,7 @@ class Writer:
 
     async def close(self) -> None:
         """Give back the connection the batches were written on."""
-        await self._sessions.close()
+        await self._units.close()
 
     def __len__(self) -> int:
         # A batch being written counts: until it commits, the rows it puts back (retries,
@@ -74,8 +70,8 @@ class Writer:
                 return False
             self._writing_now = len(batch)
             try:
-                async with self._writing, self._sessions.begin() as session:
-                    await outbox.record(session, batch, self._clock.now())
+                async with self._units.begin() as work:
+                    await work.record(batch, self._clock.now())
             except Exception:
                 # Put them back; if the database stays away, the leases expire and rows resend.
                 log.exception("recording %d delivery results failed; will retry", len(batch))
@@ -87,4 +83,4 @@ class Writer:
                 self._writing_now = 0
             if self._recorded is not None:
                 self._recorded(batch)
-            return any(o.kind != outbox.SENT for o in batch)
+            return any(o.kind != OutcomeKind.SENT for o in batch)

@@ -3,9 +3,9 @@
 The database is the source of truth. APScheduler only wakes Herald at the next instant
 something is due; every wake-up runs the same sweep, `tick()`, which claims each due
 occurrence through a unique row (so restarts and replicas cannot repeat it) and publishes
-due scheduled posts. With PostgreSQL one replica leads, holding a session advisory lock on
-a dedicated connection; the others retry every `lock_retry` seconds and take over when the
-holder's connection dies.
+due scheduled posts. One replica leads, holding the leadership lock (storage: a PostgreSQL
+advisory lock; on SQLite every process leads); the others retry every `lock_retry` seconds
+and take over when the holder's connection dies.
 """
 
 from __future__ import annotations
@@ -19,30 +19,20 @@ from datetime import UTC, date, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.domain import KeptAnniversary
 from bot.i18n import LANGUAGES
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import Clock
+from bot.ports.stores import LeadershipLock, OccurrenceStore
 from bot.schedule.messages import occurrence_message
 from bot.schedule.occurrences import Occurrence, next_occurrence, occurrences_between
 from bot.services.anniversaries import AnniversaryService
 from bot.services.announcements import AnnouncementService
 from bot.tags import tag_key
-from storage.occurrences import (
-    Kept,
-    claim_occurrence,
-    claimed_keys,
-    kept_anniversaries,
-    posts_due,
-)
 
 log = logging.getLogger(__name__)
 
-# pg_try_advisory_lock key shared by every replica: the bytes of "HERALD".
-LOCK_KEY = 0x48_45_52_41_4C_44
 SWEEP_JOB = "herald:sweep"
 LEADER_JOB = "herald:leader"
 JOB_PREFIX = "herald:anniversary:"
@@ -58,7 +48,7 @@ def job_id(anniversary_id: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Due:
-    kept: Kept
+    kept: KeptAnniversary
     occurrence: Occurrence
 
 
@@ -68,8 +58,8 @@ class HeraldScheduler:
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
+        occurrences: OccurrenceStore,
+        leadership: LeadershipLock,
         anniversaries: AnniversaryService,
         announcements: AnnouncementService,
         clock: Clock,
@@ -78,11 +68,11 @@ class HeraldScheduler:
         notify: Callable[[], None] = lambda: None,
         sweep_seconds: float = 30.0,
         lock_retry_seconds: float = 15.0,
-        lock_key: int = LOCK_KEY,
+        database_errors: tuple[type[Exception], ...] = (OSError,),
         metrics: Metrics | None = None,
     ) -> None:
-        self._engine = engine
-        self._sessions = sessions
+        self._occurrences = occurrences
+        self._lock = leadership
         self._anniversaries = anniversaries
         self._announcements = announcements
         self._clock = clock
@@ -91,10 +81,9 @@ class HeraldScheduler:
         self._notify = notify
         self.sweep_seconds = sweep_seconds
         self.lock_retry_seconds = lock_retry_seconds
-        self._lock_key = lock_key
+        # What a sweep survives (the database went away), logged and retried on the next one.
+        self._database_errors = database_errors
         self._metrics: Metrics = metrics or NoMetrics()
-        self._uses_lock = engine.dialect.name == "postgresql"
-        self._lock_conn: AsyncConnection | None = None
         self._leading = False
         self._led = asyncio.Event()
         # Where the last sweep's "too late" window ended, so each miss is reported once.
@@ -144,7 +133,7 @@ class HeraldScheduler:
             misfire_grace_time=None,
             **common,
         )
-        if self._uses_lock:
+        if self._lock.contested:
             scheduler.add_job(
                 self._leader_job,
                 IntervalTrigger(seconds=self.lock_retry_seconds, timezone=UTC),
@@ -177,81 +166,33 @@ class HeraldScheduler:
     # --- leadership -----------------------------------------------------------------------
 
     async def elect(self) -> bool:
-        """Lead if no other replica does (PostgreSQL advisory lock); check a held lock."""
-        if not self._uses_lock:
+        """Lead if no other replica does (the leadership lock); check a held lock."""
+        if not self._lock.contested:
             self._leading = True
             self._led.set()
             return True
         async with self._electing:
-            if self._lock_conn is not None:
-                try:
-                    await self._lock_conn.execute(text("SELECT 1"))
+            if self._lock.held:
+                if await self._lock.check():
                     return True
-                except (SQLAlchemyError, OSError) as exc:
-                    log.warning("scheduler lock connection lost, no longer leading: %s", exc)
-                    await self._drop_lock()
-            return await self._try_lock()
+                self._not_leading()
+                await self._lock.release()
+            if not await self._lock.acquire():
+                return False
+            self._leading = True
+            self._led.set()
+            return True
 
     async def resign(self) -> None:
         """Release the lock: the next replica to retry leads."""
         async with self._electing:
-            await self._drop_lock()
+            if self._lock.contested:
+                self._not_leading()
+            await self._lock.release()
 
-    async def _try_lock(self) -> bool:
-        try:
-            conn = await self._engine.connect()
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("scheduler cannot reach the database to lead: %s", exc)
-            return False
-        try:
-            # Autocommit: the lock belongs to the session, not to a transaction left open.
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            got = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}
-            )
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("scheduler lock attempt failed: %s", exc)
-            await conn.invalidate()
-            await conn.close()
-            return False
-        if not got:
-            await conn.close()
-            return False
-        await self._keepalive(conn)
-        self._lock_conn = conn
-        self._leading = True
-        self._led.set()
-        log.info("scheduler: this replica leads (advisory lock %d)", self._lock_key)
-        return True
-
-    async def _keepalive(self, conn: AsyncConnection) -> None:
-        # If this host vanishes without closing the socket, the server notices within ~30 s
-        # and frees the lock, instead of waiting for the kernel's two-hour default.
-        try:
-            for name, value in (("idle", 10), ("interval", 5), ("count", 3)):
-                await conn.execute(text(f"SET tcp_keepalives_{name} = {value}"))
-        except SQLAlchemyError as exc:
-            log.debug("could not set keepalives on the lock connection: %s", exc)
-
-    async def _drop_lock(self) -> None:
-        conn, self._lock_conn = self._lock_conn, None
-        if self._uses_lock:
-            self._leading = False
-            self._led.clear()
-        if conn is None:
-            return
-        # Unlock first: the server ends a closed session's locks only a moment later, and a
-        # replica asking in that moment would wait a whole retry. Then close the real
-        # connection (a pooled one handed back could keep the lock).
-        try:
-            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._lock_key})
-        except (SQLAlchemyError, OSError) as exc:
-            log.debug("unlocking: %s", exc)
-        try:
-            await conn.invalidate()
-            await conn.close()
-        except (SQLAlchemyError, OSError) as exc:
-            log.debug("closing the lock connection: %s", exc)
+    def _not_leading(self) -> None:
+        self._leading = False
+        self._led.clear()
 
     # --- the sweep ------------------------------------------------------------------------
 
@@ -266,7 +207,7 @@ class HeraldScheduler:
             fired = await self._fire_due(now)
             posts = 0
             # Most sweeps find nothing: a read spares SQLite a write lock every time.
-            if await posts_due(self._sessions, now=now):
+            if await self._occurrences.posts_due(now=now):
                 posts = len(await self._announcements.publish_due())
             return fired + posts
 
@@ -274,7 +215,7 @@ class HeraldScheduler:
         due_from = now - self.grace
         report_from = self._reported_until or due_from - MISSED_LOOKBACK
         candidates: list[_Due] = []
-        for kept in await kept_anniversaries(self._sessions):
+        for kept in await self._occurrences.kept_anniversaries():
             start = max(min(report_from, due_from), kept.created_at)
             if start > now:
                 continue
@@ -292,8 +233,7 @@ class HeraldScheduler:
         self._reported_until = due_from
         if not candidates:
             return 0
-        claimed = await claimed_keys(
-            self._sessions,
+        claimed = await self._occurrences.claimed_keys(
             anniversary_ids={d.kept.anniversary.id for d in candidates},
             first=min(d.occurrence.occurs_on for d in candidates),
             last=max(d.occurrence.occurs_on for d in candidates),
@@ -333,8 +273,7 @@ class HeraldScheduler:
         title, body = translations.get(self.language) or occurrence_message(
             anniversary, occurrence, self.language
         )
-        claimed = await claim_occurrence(
-            self._sessions,
+        claimed = await self._occurrences.claim_occurrence(
             anniversary_id=anniversary.id,
             occurs_on=occurrence.occurs_on,
             kind=occurrence.kind,
@@ -360,7 +299,7 @@ class HeraldScheduler:
         """Each anniversary's next firing strictly after `after` (default: now)."""
         moment = after or self._clock.now()
         planned: dict[int, Occurrence] = {}
-        for kept in await kept_anniversaries(self._sessions):
+        for kept in await self._occurrences.kept_anniversaries():
             try:
                 rule = self._anniversaries.rule(kept.anniversary)
             except (ValueError, KeyError):
@@ -435,5 +374,5 @@ class HeraldScheduler:
     async def _guarded(self, work: Callable[[], Awaitable[object]]) -> None:
         try:
             await work()
-        except (SQLAlchemyError, OSError):
+        except self._database_errors:
             log.exception("scheduler sweep failed; retrying on the next one")

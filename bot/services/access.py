@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.ports.stores import AdminStore
 from bot.services.cache import TTLCache
-from storage.chats import AdminStore
 
 # The terminal and the shell: their user is the machine's operator.
 LOCAL_PLATFORMS = ("console", "cli")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from bot.domain import Anniversary
+from bot.domain import Anniversary, AnniversaryFields
 from bot.ports import Clock
+from bot.ports.stores import AnniversaryStore
 from bot.schedule.occurrences import LeapPolicy, Occurrence, Rule, next_occurrence
-from storage.anniversaries import AnniversaryFields, AnniversaryStore
 
 __all__ = ["AnniversaryFields", "AnniversaryService", "Upcoming"]
 

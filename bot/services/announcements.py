@@ -9,13 +9,22 @@ from typing import Any
 
 from bot.commands.adapter_ports import PhotoSource
 from bot.commands.parsing import PostText
-from bot.domain import Announcement, NewAnnouncement, Page, Status, TagCount
+from bot.domain import (
+    SEARCH_TOTAL_CAP,
+    Announcement,
+    NewAnnouncement,
+    NotFound,
+    Page,
+    PublishResult,
+    Status,
+    TagCount,
+    WrongState,
+)
 from bot.photos import PhotoError, checked_photo
 from bot.ports import Clock
+from bot.ports.stores import AnnouncementStore
 from bot.services.cache import TTLCache
 from bot.tags import tag_key
-from storage.announcements import AnnouncementStore, NotFound, PublishResult, WrongState
-from storage.search import TOTAL_CAP as SEARCH_TOTAL_CAP
 
 __all__ = [
     "SEARCH_TOTAL_CAP",

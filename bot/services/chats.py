@@ -7,14 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from bot.commands.adapter_ports import ChannelDirectory
-from bot.domain import Chat, ChatKind, ChatRef, Subscription
+from bot.domain import EVERYTHING, Chat, ChatKind, ChatRef, Subscription
 from bot.i18n import normalize_language
 from bot.ports import Clock
+from bot.ports.stores import ChatStore
 from bot.services.batch import Batcher
 from bot.services.cache import TTLCache
 from bot.services.known_chats import KnownChats
 from bot.tags import display_name, tag_key
-from storage.chats import EVERYTHING, ChatStore
 
 # How long a chat's settings (language) read from the database are trusted: a change made by
 # another process (a second `herald run`, the CLI) shows within this many seconds.

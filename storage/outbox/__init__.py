@@ -2,11 +2,14 @@
 
 `enqueue_*` run inside the publisher's transaction; `claim`, `record`, the chat changes and
 the owners' `register`, `renew`, `take_over` and `release` are the delivery engine's;
-`stats`, `dead_rows` and `retry_dead` serve /stats and the CLI.
+`stats`, `dead_rows` and `retry_dead` serve /stats and the CLI. `SqlOutbox` offers them to
+the core as bot.ports.outbox.Outbox; the core's types they use are re-exported here.
 """
 
-from storage.outbox.claim import Claimed, claim, count_claimable, load
-from storage.outbox.contents import Content, ContentCache
+from bot.delivery.identity import OwnerIdentity, provably_dead, this_process
+from bot.ports.outbox import Claimed, Content, Counts, DeadRow, Outcome, OutcomeKind
+from storage.outbox.claim import claim, count_claimable, load
+from storage.outbox.contents import ContentCache
 from storage.outbox.enqueue import (
     cancel_pending_sends,
     enqueue_delete,
@@ -14,9 +17,8 @@ from storage.outbox.enqueue import (
     enqueue_occurrence,
     enqueue_send,
 )
-from storage.outbox.identity import OwnerIdentity, provably_dead, this_process
 from storage.outbox.owners import register, release, renew, take_over
-from storage.outbox.progress import Counts, DeadRow, dead_rows, retry_dead, stats
+from storage.outbox.progress import dead_rows, retry_dead, stats
 from storage.outbox.results import (
     CHAT_GONE,
     CHAT_MOVED,
@@ -24,7 +26,6 @@ from storage.outbox.results import (
     RETRY,
     SENT,
     SKIPPED,
-    Outcome,
     deactivate_chat,
     move_chat,
     record,
@@ -38,6 +39,7 @@ from storage.outbox.tables import (
     OCCURRENCES,
     TAGS,
 )
+from storage.outbox.units import SqlOutbox
 
 __all__ = [
     "ANNOUNCEMENTS",
@@ -59,7 +61,9 @@ __all__ = [
     "Counts",
     "DeadRow",
     "Outcome",
+    "OutcomeKind",
     "OwnerIdentity",
+    "SqlOutbox",
     "cancel_pending_sends",
     "claim",
     "count_claimable",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,31 +22,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import DeliveryAction
 from bot.formatting import Photo
-from storage.outbox.contents import Content, ContentCache, occurrences
+from bot.ports.outbox import Claimed, Content
+from storage.outbox.contents import ContentCache, occurrences
 from storage.outbox.driver import sqlite_driver, stored_time, time_reader
 from storage.outbox.tables import ANNOUNCEMENTS, CHATS, COPIES, DELIVERIES
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A delivery row leased to this worker, with everything needed to carry it out."""
-
-    id: int
-    chat_id: int
-    platform: str
-    external_id: str
-    chat_kind: str
-    chat_language: str | None
-    chat_active: bool
-    action: str
-    revision: int
-    attempts: int
-    announcement_id: int | None
-    occurrence_id: int | None
-    content: Content | None
-    copy_ids: tuple[str, ...] = ()
-    copy_sent_at: datetime | None = None
 
 
 def _claimable(
@@ -253,8 +233,9 @@ async def _claimed(
             content = shown.get((int(aid), int(current), status))
         claimed.append(
             Claimed(
-                id=int(did), chat_id=int(chat_id), action=action, revision=int(revision),
-                attempts=int(attempts), announcement_id=aid, occurrence_id=oid,
+                id=int(did), chat_id=int(chat_id), action=DeliveryAction(action),
+                revision=int(revision), attempts=int(attempts), announcement_id=aid,
+                occurrence_id=oid,
                 platform=platform, external_id=external_id, chat_kind=kind,
                 chat_language=language, chat_active=bool(active), content=content,
                 copy_ids=tuple(json.loads(copy_ids)) if copy_ids else (),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import Photo
+from bot.ports.outbox import Content
 from storage.outbox.tables import ANNOUNCEMENT_TAGS, ANNOUNCEMENTS, OCCURRENCES, TAGS
 from storage.photos import photos_of
 
@@ -18,27 +17,6 @@ from storage.photos import photos_of
 PHOTO_CACHE_SIZE = 8
 _PHOTO_CACHE_IDS = 1000
 _CONTENTS_KEPT = 256
-
-
-@dataclass(frozen=True, slots=True)
-class Content:
-    """What a claimed row shows: an announcement's current text or an anniversary firing's."""
-
-    title: str
-    body: str
-    kind: str  # "announcement", or the occurrence kind ("day", "before:7", ...)
-    status: str | None = None
-    revision: int = 1
-    tags: tuple[str, ...] = ()
-    signature: str | None = None
-    category: str | None = None
-    published_at: datetime | None = None
-    # The body's style runs as stored (bot.formatting JSON); None for plain text.
-    body_styles: str | None = None
-    # The announcement's photo (read once per announcement, see ContentCache).
-    photo: Photo | None = None
-    # An anniversary firing's (title, body) by language; title/body above are the society's.
-    translations: Mapping[str, tuple[str, str]] | None = None
 
 
 AnnouncementKey = tuple[int, int, str]  # (id, revision, status)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.outbox.identity import OwnerIdentity, provably_dead
+from bot.delivery.identity import OwnerIdentity, provably_dead
 from storage.outbox.tables import DELIVERIES, OWNERS, rowcount
 
 # An owner whose heartbeat is this many leases old is forgotten (its leases lapsed long ago).

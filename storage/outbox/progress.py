@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ports.outbox import Counts, DeadRow
 from storage.outbox.tables import CHATS, DELIVERIES
 from storage.outbox.tables import rowcount as _rowcount
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Delivery rows of one platform by state; `failed` are pending rows retrying after errors."""
-
-    sent: int = 0
-    pending: int = 0
-    failed: int = 0
-    dead: int = 0
-    skipped: int = 0
-
-    @property
-    def total(self) -> int:
-        """Every row."""
-        return self.sent + self.pending + self.failed + self.dead + self.skipped
-
-    @property
-    def open(self) -> int:
-        """Rows still to be carried out."""
-        return self.pending + self.failed
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.sent + other.sent, self.pending + other.pending, self.failed + other.failed,
-            self.dead + other.dead, self.skipped + other.skipped,
-        )
 
 
 async def stats(
@@ -67,21 +40,6 @@ async def stats(
         )
         for platform, b in sorted(found.items())
     }
-
-
-@dataclass(frozen=True, slots=True)
-class DeadRow:
-    """A dead-lettered delivery, for listing and retrying."""
-
-    id: int
-    platform: str
-    external_id: str
-    action: str
-    announcement_id: int | None
-    occurrence_id: int | None
-    attempts: int
-    error: str | None
-    updated_at: datetime
 
 
 async def dead_rows(session: AsyncSession, *, limit: int = 100) -> list[DeadRow]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,43 +12,24 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ports.outbox import Outcome, OutcomeKind
 from storage.outbox.driver import sqlite_driver, stored_time
 from storage.outbox.tables import ANNOUNCEMENTS, CHATS, COPIES, DELIVERIES
 from storage.outbox.tables import rowcount as _rowcount
 from storage.types import UTCDateTime
 
-SENT = "sent"
-RETRY = "retry"
-DEAD = "dead"
-SKIPPED = "skipped"
-CHAT_GONE = "chat_gone"
-CHAT_MOVED = "chat_moved"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one claimed row; `record` writes a batch of these in one transaction."""
-
-    delivery_id: int
-    chat_id: int
-    kind: str
-    action: str = "send"
-    announcement_id: int | None = None
-    message_ids: tuple[str, ...] = ()
-    # The announcement revision the sent or edited copy shows.
-    revision: int = 0
-    # For deletes done as an edit into a retraction notice: the copy stays, with these ids.
-    notice: bool = False
-    due_at: datetime | None = None
-    counts_attempt: bool = True
-    reason: str | None = None
-    new_external_id: str | None = None
+SENT = OutcomeKind.SENT
+RETRY = OutcomeKind.RETRY
+DEAD = OutcomeKind.DEAD
+SKIPPED = OutcomeKind.SKIPPED
+CHAT_GONE = OutcomeKind.CHAT_GONE
+CHAT_MOVED = OutcomeKind.CHAT_MOVED
 
 
 async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write the results of a batch of deliveries (sent, retry, dead, skipped, chat changes)."""
     d = DELIVERIES.c
-    by_kind: dict[str, list[Outcome]] = {}
+    by_kind: dict[OutcomeKind, list[Outcome]] = {}
     for outcome in outcomes:
         by_kind.setdefault(outcome.kind, []).append(outcome)
     done = {"lease_until": None, "lease_owner": None, "updated_at": now}
@@ -110,7 +90,7 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], now: dateti
             await session.execute(
                 update(DELIVERIES)
                 .where(d.id == bindparam("b_id"))
-                .values(state=kind, error=bindparam("b_error"), **done),
+                .values(state=kind.value, error=bindparam("b_error"), **done),
                 [{"b_id": o.delivery_id, "b_error": o.reason} for o in finished],
             )
     for outcome in by_kind.get(CHAT_GONE, []):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryEngine
 from bot.ports import OutboundMessage, PlatformLimits, SystemClock, Target
 from storage.engine import create_engine
-from storage.outbox import DELIVERIES
+from storage.outbox import DELIVERIES, SqlOutbox
 
 LIMITS = PlatformLimits(4096, 1024, 30.0, 0.0, 0)
 
@@ -60,7 +60,10 @@ async def main() -> None:
         flush_interval=0.01, rates={"telegram": math.inf}, pace_chats=False,
     )
     engine = DeliveryEngine(
-        sessions, {"telegram": FilePlatform(args.out, args.latency)}, SystemClock(), config
+        SqlOutbox(sessions),
+        {"telegram": FilePlatform(args.out, args.latency)},
+        SystemClock(),
+        config,
     )
     await engine.start()
     print("started", flush=True)

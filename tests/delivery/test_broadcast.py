@@ -21,6 +21,7 @@ from bot.ports import (
     Transient,
 )
 from storage import outbox
+from storage.outbox import SqlOutbox
 from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
 
 
@@ -57,7 +58,7 @@ async def test_broadcast_through_faults(
     aid, count = await publish(sessions, clock.now())
     assert count == 300
 
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await drain(engine, clock)
 
     deliverable = set(chats) - set(blocked) - {bad, hopeless, migrated}
@@ -81,21 +82,21 @@ async def test_broadcast_through_faults(
     # 429s are not failures: those rows were sent without spending attempts on them.
     assert all(table[chat]["attempts"] == 1 for chat in storm[2:])
 
-    status = await delivery_status(sessions, aid)
+    status = await delivery_status(SqlOutbox(sessions), aid)
     tg = status.platforms["telegram"]
     assert (tg.sent, tg.dead, tg.skipped, tg.open) == (295 - 2, 2, 5, 0)
     assert status.finished
-    dead = await dead_letters(sessions)
+    dead = await dead_letters(SqlOutbox(sessions))
     assert {d.external_id for d in dead} == {bad, hopeless}
 
     platform.faults.clear()
     first = [d.id for d in dead if d.external_id == bad]
-    assert await retry_dead_letters(sessions, clock, first) == 1
+    assert await retry_dead_letters(SqlOutbox(sessions), clock, first) == 1
     await engine.run_until_idle(timeout=10)
     assert platform.send_counts()[bad] == 1
-    assert await retry_dead_letters(sessions, clock) == 1
+    assert await retry_dead_letters(SqlOutbox(sessions), clock) == 1
     await engine.run_until_idle(timeout=10)
-    assert (await delivery_status(sessions, aid)).platforms["telegram"].sent == 295
+    assert (await delivery_status(SqlOutbox(sessions), aid)).platforms["telegram"].sent == 295
     assert all(s.message.kind is MessageKind.ANNOUNCEMENT for s in platform.shown.values())
 
 
@@ -109,10 +110,10 @@ async def test_one_hanging_chat_never_blocks_the_rest(
     await add_chats(sessions, clock.now(), chats)
     platform.script("1", HANG, HANG, HANG, HANG, HANG)
     aid, _ = await publish(sessions, clock.now())
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.run_until_idle(timeout=10)
     assert set(platform.send_counts()) == set(chats) - {"1"}
-    status = (await delivery_status(sessions, aid)).platforms["telegram"]
+    status = (await delivery_status(SqlOutbox(sessions), aid)).platforms["telegram"]
     assert (status.sent, status.failed) == (49, 1)
 
 
@@ -137,7 +138,7 @@ async def test_results_written_at_stop_survive_a_failed_write(
     monkeypatch.setattr(outbox, "record", flaky_record)
     # Results wait for the writer; the writes at stop fail twice.
     engine = DeliveryEngine(
-        sessions, {"telegram": platform}, clock, replace(config, flush_interval=60.0)
+        SqlOutbox(sessions), {"telegram": platform}, clock, replace(config, flush_interval=60.0)
     )
     sent_all = asyncio.Event()
     real_send = platform.send
@@ -155,7 +156,7 @@ async def test_results_written_at_stop_survive_a_failed_write(
     async with asyncio.timeout(5):  # stop does not wait out the writer's flush interval
         await engine.stop()
     assert not failures
-    assert (await delivery_status(sessions, aid)).platforms["telegram"].sent == 3
+    assert (await delivery_status(SqlOutbox(sessions), aid)).platforms["telegram"].sent == 3
     clock.advance(3600)  # past every lease: a lost result would mean a second send
     await engine.run_until_idle(timeout=10)
     assert platform.send_counts() == {chat: 1 for chat in chats}

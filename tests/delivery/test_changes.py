@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.ports import ManualClock, MessageKind, RetryLater
 from storage import outbox
-from storage.outbox import CHATS
+from storage.outbox import CHATS, SqlOutbox
 from storage.repository import Repository
 from tests.delivery.support import (
     RecordingPlatform,
@@ -67,7 +67,7 @@ def engine_for(
     platform: RecordingPlatform,
     config: DeliveryConfig,
 ) -> DeliveryEngine:
-    return DeliveryEngine(sessions, {platform.name: platform}, clock, config)
+    return DeliveryEngine(SqlOutbox(sessions), {platform.name: platform}, clock, config)
 
 
 async def test_edit_then_retract_after_broadcast(
@@ -101,7 +101,8 @@ async def test_edit_then_retract_after_broadcast(
     await engine.run_until_idle(timeout=10)
     assert platform.shown == {}
     assert await copies(sessions, aid) == {}
-    assert (await delivery_status(sessions, aid, action="delete")).platforms["telegram"].sent == 20
+    status = await delivery_status(SqlOutbox(sessions), aid, action="delete")
+    assert status.platforms["telegram"].sent == 20
 
 
 async def test_older_edit_is_superseded_by_newer(

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from typer.testing import CliRunner
 
-from bot.delivery.cli import deliveries_app, make_app, status_command
+from bot.cli_delivery import deliveries_app, make_app, status_command
 from bot.ports import ManualClock
 from storage.engine import create_engine
 from storage.migrate import upgrade

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine
 from bot.ports import ManualClock
-from storage.outbox import CHATS
+from storage.outbox import CHATS, SqlOutbox
 from tests.delivery.support import RecordingPlatform, add_chats, publish, rows
 
 IDS = [str(i) for i in range(1, 11)]
@@ -24,7 +24,7 @@ async def test_rows_claimed_for_a_chat_found_gone_are_skipped_not_sent(
     for n in range(3):  # three announcements: three rows per chat, claimed in one go
         await publish(sessions, clock.now(), title=f"Notice {n}")
     platform.blocked.add(BLOCKED)
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     for _ in range(4):  # a chat takes one message a second: the rest come due later
         await engine.run_until_idle(timeout=20)
         clock.advance(5)
@@ -45,7 +45,7 @@ async def test_a_chat_that_comes_back_gets_its_new_rows(
     await add_chats(sessions, clock.now(), IDS)
     await publish(sessions, clock.now())
     platform.blocked.add(BLOCKED)
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.start()
     try:
         await engine.run_until_idle(timeout=20)

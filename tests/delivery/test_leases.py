@@ -13,10 +13,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine
+from bot.delivery.identity import host_name, start_token, this_process
 from bot.ports import ManualClock
 from storage import outbox
-from storage.outbox import DELIVERIES, OwnerIdentity
-from storage.outbox.identity import host_name, start_token, this_process
+from storage.outbox import DELIVERIES, OwnerIdentity, SqlOutbox
 from storage.outbox.tables import OWNERS
 from tests.delivery.support import RecordingPlatform, add_chats, publish
 
@@ -67,7 +67,7 @@ async def test_rows_of_an_owner_whose_pid_is_gone_go_out_at_once(
     pid = dead_pid()
     assert await lease_all(sessions, clock, identity(pid, "x:1")) == len(CHATS)
     # The clock does not move: the leases have 20 s to run, and nothing waits for them.
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.run_until_idle(timeout=10)
     assert platform.send_counts() == dict.fromkeys(CHATS, 1)
     async with sessions() as session:
@@ -86,7 +86,7 @@ async def test_a_reused_pid_with_another_start_time_is_dead(
     # Our own parent is alive, but it is not the process that took the lease.
     parent = os.getppid()
     await lease_all(sessions, clock, identity(parent, start_token(parent) + "0"))
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.run_until_idle(timeout=10)
     assert platform.send_counts() == dict.fromkeys(CHATS, 1)
 
@@ -110,7 +110,7 @@ async def test_live_owners_and_other_hosts_keep_their_leases(
                 session, platforms=["telegram"], owner=owner.id, now=clock.now(),
                 lease_seconds=20, limit=half,
             )
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.run_until_idle(timeout=10)
     assert platform.sends == []
     assert await leased(sessions) == len(CHATS)
@@ -133,7 +133,7 @@ async def test_the_heartbeat_renews_leases_of_rows_still_queued(
         rates=config.rates, concurrency=2, poll_interval=0.05, heartbeat_interval=0.05,
         flush_interval=0.01, stop_grace=0.5,
     )
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, fast)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, fast)
     await engine.start()
     try:
         await asyncio.wait_for(platform.entered.wait(), 5)
@@ -174,7 +174,7 @@ async def test_rows_finished_elsewhere_are_dropped_unsent(
         rates=config.rates, concurrency=1, poll_interval=0.05, heartbeat_interval=0.05,
         flush_interval=0.01, stop_grace=2,
     )
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, fast)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, fast)
     await engine.start()
     try:
         await asyncio.wait_for(platform.entered.wait(), 5)
@@ -211,7 +211,7 @@ async def test_a_stop_hands_back_every_row_not_sent(
     await publish(sessions, clock.now())
     platform.latency = 0.05
     slow = DeliveryConfig(rates=config.rates, concurrency=2, poll_interval=0.05, stop_grace=2)
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, slow)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, slow)
     await engine.start()
     await asyncio.wait_for(platform.entered.wait(), 5)
     await engine.stop()
@@ -219,7 +219,7 @@ async def test_a_stop_hands_back_every_row_not_sent(
     assert 0 < sent < len(CHATS)
     assert await leased(sessions) == 0
     # A new process starts at once: nothing waits for a lease.
-    after = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    after = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await after.run_until_idle(timeout=10)
     assert platform.send_counts() == dict.fromkeys(CHATS, 1)
 
@@ -243,7 +243,7 @@ async def test_a_running_worker_takes_over_at_its_next_heartbeat(
         rates=config.rates, poll_interval=30, heartbeat_interval=0.05, flush_interval=0.01,
         stop_grace=1,
     )
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, beating)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, beating)
     await engine.start()
     try:
         # Another process on this host claims the broadcast and dies while this one runs.

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.ports import ManualClock, RetryLater
+from storage.outbox import SqlOutbox
 from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
 
 
@@ -60,12 +61,12 @@ async def test_stop_lets_in_flight_sends_finish(
     platform = RecordingPlatform(clock, latency=0.2)
     await add_chats(sessions, clock.now(), [str(i) for i in range(10)])
     aid, _ = await publish(sessions, clock.now())
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.start()
     await asyncio.wait_for(platform.entered.wait(), 5)
     await engine.stop()
     assert len(platform.sends) == 10
-    assert (await delivery_status(sessions, aid)).platforms["telegram"].sent == 10
+    assert (await delivery_status(SqlOutbox(sessions), aid)).platforms["telegram"].sent == 10
 
 
 async def test_stop_hands_back_queued_rows_and_abandons_hanging_ones(
@@ -79,7 +80,7 @@ async def test_stop_hands_back_queued_rows_and_abandons_hanging_ones(
         rates={"telegram": float("inf")}, stop_grace=0.1, send_timeout=60, lease_seconds=30,
         concurrency=1,
     )
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.start()
     await asyncio.wait_for(platform.entered.wait(), 5)
     await engine.stop()
@@ -93,7 +94,7 @@ async def test_stop_hands_back_queued_rows_and_abandons_hanging_ones(
         assert by_chat[chat]["lease_owner"] is None
         assert by_chat[chat]["attempts"] == 0
     # The next process starts on all three at once, without waiting for a lease to lapse.
-    other = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    other = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await other.run_until_idle(timeout=5)
     assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
 
@@ -119,7 +120,7 @@ async def test_a_long_global_pause_lets_go_of_queued_rows(
     await add_chats(sessions, clock.now(), ["1", "2", "3"])
     await publish(sessions, clock.now())
     config = DeliveryConfig(rates={"telegram": float("inf")}, concurrency=1, lease_seconds=120)
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.run_until_idle(timeout=5)
     assert platform.sends == []
     for row in await rows(sessions):

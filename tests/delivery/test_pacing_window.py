@@ -20,6 +20,7 @@ from adapters.telegram.transport import AiohttpRequest
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.pacing import RateLimiter
 from bot.ports import SystemClock
+from storage.outbox import SqlOutbox
 from tests.delivery.support import add_chats, publish
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -53,11 +54,13 @@ async def test_a_broadcast_draws_no_429_from_a_strict_jittery_fake(
     async with Bot(strict_fake.token, base_url=strict_fake.base_url, request=request) as bot:
         telegram = TelegramPlatform(bot, TelegramConfig(token=strict_fake.token))
         # As `herald run` builds it: Telegram's 30/s, 100 senders, claims in batches.
-        engine = DeliveryEngine(sessions, {"telegram": telegram}, clock, DeliveryConfig())
+        engine = DeliveryEngine(
+            SqlOutbox(sessions), {"telegram": telegram}, clock, DeliveryConfig()
+        )
         await engine.run_until_idle(timeout=60)
     assert strict_fake.rate_limited == 0
     assert busiest_second(strict_fake.accepted_at) <= 30
-    assert (await delivery_status(sessions, aid)).total.sent == count == CHATS
+    assert (await delivery_status(SqlOutbox(sessions), aid)).total.sent == count == CHATS
 
 
 async def test_the_window_counts_a_request_until_a_second_after_its_answer() -> None:

@@ -15,6 +15,7 @@ from adapters.telegram.transport import AiohttpRequest
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.formatting import Photo
 from bot.ports import ManualClock
+from storage.outbox import SqlOutbox
 from storage.photos import add_photo
 from tests.delivery.support import add_chats, edit, publish
 from tests.fakes.telegram_api import FakeTelegram
@@ -50,12 +51,12 @@ async def test_a_refused_photo_is_uploaded_once_and_the_rest_go_as_text_with_a_n
     request = AiohttpRequest(connection_pool_size=64)
     async with Bot(fake.token, base_url=fake.base_url, request=request) as bot:
         telegram = TelegramPlatform(bot, TelegramConfig(token=fake.token))
-        engine = DeliveryEngine(sessions, {"telegram": telegram}, clock, config)
+        engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": telegram}, clock, config)
         await engine.run_until_idle(timeout=30)
         # After a restart nobody remembers the refusal: an edit still reaches the text copies.
         await edit(sessions, clock.now(), aid, "Panorama, corrected")
         fresh = TelegramPlatform(bot, TelegramConfig(token=fake.token))
-        again = DeliveryEngine(sessions, {"telegram": fresh}, clock, config)
+        again = DeliveryEngine(SqlOutbox(sessions), {"telegram": fresh}, clock, config)
         await again.run_until_idle(timeout=30)
     assert fake.files.refused_uploads == 1
     assert len(fake.calls("sendPhoto")) == 1
@@ -68,7 +69,7 @@ async def test_a_refused_photo_is_uploaded_once_and_the_rest_go_as_text_with_a_n
     assert len(told) == 1
     assert told[0][:2] == (aid, "telegram")
     assert "photo_invalid_dimensions" in told[0][2].lower()
-    status = (await delivery_status(sessions, aid)).total
+    status = (await delivery_status(SqlOutbox(sessions), aid)).total
     assert (status.sent, status.dead) == (len(CHATS), 0)
-    edits = (await delivery_status(sessions, aid, action="edit")).total
+    edits = (await delivery_status(SqlOutbox(sessions), aid, action="edit")).total
     assert (edits.sent, edits.dead) == (len(CHATS), 0)

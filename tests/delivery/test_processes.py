@@ -19,6 +19,7 @@ from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.ports import ManualClock
 from storage.engine import create_engine
 from storage.migrate import upgrade
+from storage.outbox import SqlOutbox
 from tests.delivery.support import RecordingPlatform, add_chats, publish
 
 RUNNER = Path(__file__).with_name("runner.py")
@@ -60,7 +61,7 @@ async def seed(url: str, chats: int) -> int:
 async def finished(url: str, aid: int) -> tuple[int, int]:
     """(sent, open) rows of the announcement."""
     engine = create_engine(url)
-    status = await delivery_status(async_sessionmaker(engine), aid)
+    status = await delivery_status(SqlOutbox(async_sessionmaker(engine)), aid)
     await engine.dispose()
     return status.total.sent, status.total.open
 
@@ -121,7 +122,9 @@ async def test_three_engines_share_one_broadcast(
     await add_chats(sessions[0], clock.now(), chats)
     await publish(sessions[0], clock.now())
     config = DeliveryConfig(rates={"telegram": float("inf")}, concurrency=16, poll_interval=0.02)
-    engines = [DeliveryEngine(s, {"telegram": platform}, clock, config) for s in sessions]
+    engines = [
+        DeliveryEngine(SqlOutbox(s), {"telegram": platform}, clock, config) for s in sessions
+    ]
     try:
         for e in engines:
             await e.start()

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryEngine, render, retraction
 from bot.delivery.render import MessageCache, chat_interval, target_of
-from bot.domain import ChatKind
+from bot.domain import ChatKind, DeliveryAction
 from bot.ports import ManualClock, MessageKind
-from storage.outbox import Claimed, Content
+from bot.ports.outbox import Claimed, Content
+from storage.outbox import SqlOutbox
 from tests.delivery.support import TELEGRAM_LIMITS, RecordingPlatform, add_chats, publish
 
 WHEN = datetime(2026, 8, 14, 12, tzinfo=UTC)
@@ -20,8 +21,8 @@ WHEN = datetime(2026, 8, 14, 12, tzinfo=UTC)
 def claimed(content: Content, *, kind: str = "private", language: str | None = None) -> Claimed:
     return Claimed(
         id=7, chat_id=3, platform="telegram", external_id="42", chat_kind=kind,
-        chat_language=language, chat_active=True, action="send", revision=1, attempts=1,
-        announcement_id=9, occurrence_id=None, content=content,
+        chat_language=language, chat_active=True, action=DeliveryAction.SEND, revision=1,
+        attempts=1, announcement_id=9, occurrence_id=None, content=content,
     )
 
 
@@ -76,7 +77,7 @@ async def test_rate_share_splits_the_platform_rate(
     await publish(sessions, clock.now())
     # Telegram's 30/s shared by two processes: this one sends 15/s, 16 messages in a second.
     config = DeliveryConfig(rate_share=0.5, rate_safety=1.0, poll_interval=0.05)
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     started = time.monotonic()
     await engine.run_until_idle(timeout=10)
     assert time.monotonic() - started >= 0.95
@@ -98,6 +99,6 @@ async def test_the_engine_sends_in_the_configured_society_language(
     await add_chats(sessions, clock.now(), ["1"])
     await publish(sessions, clock.now())
     config = DeliveryConfig(language="ru", pace_chats=False)
-    engine = DeliveryEngine(sessions, {"telegram": platform}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
     await engine.run_until_idle(timeout=10)
     assert [sent.message.language for sent in platform.received("1")] == ["ru"]

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot.delivery.sessions import HeldSessions
+from storage.outbox.held import HeldSessions
 
 
 async def _driver(session: AsyncSession) -> object:

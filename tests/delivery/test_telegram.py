@@ -15,6 +15,7 @@ from adapters.telegram.platform import TelegramPlatform
 from adapters.telegram.transport import AiohttpRequest
 from bot.delivery import DeliveryConfig, DeliveryEngine, dead_letters, delivery_status
 from bot.ports import ManualClock
+from storage.outbox import SqlOutbox
 from tests.delivery.support import add_chats, edit, publish, retract, rows
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -67,7 +68,7 @@ async def test_broadcast_edit_retract_through_the_fake_bot_api(
     aid, count = await publish(sessions, clock.now(), title="Spring <meeting>", body="Room 1 & 2")
     assert count == len(USERS) + len(GROUPS)
     config = DeliveryConfig(rates={"telegram": math.inf}, send_timeout=5, poll_interval=0.05)
-    engine = DeliveryEngine(sessions, {"telegram": telegram}, clock, config)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": telegram}, clock, config)
     await drain(engine, clock)
 
     reachable = [c for c in USERS + GROUPS[1:] if c not in blocked and c != bad] + [NEW_GROUP]
@@ -75,9 +76,9 @@ async def test_broadcast_edit_retract_through_the_fake_bot_api(
     assert all(fake.sent_to(c) == [] for c in [*blocked, bad, GROUPS[0]])
     assert fake.sent_count == len(reachable)
     assert "Spring <meeting>" in fake.sent_to(USERS[0])[0].text
-    status = (await delivery_status(sessions, aid)).platforms["telegram"]
+    status = (await delivery_status(SqlOutbox(sessions), aid)).platforms["telegram"]
     assert (status.sent, status.skipped, status.dead, status.open) == (len(reachable), 5, 1, 0)
-    assert [d.external_id for d in await dead_letters(sessions)] == [str(bad)]
+    assert [d.external_id for d in await dead_letters(SqlOutbox(sessions))] == [str(bad)]
     async with sessions() as session:
         moved = (
             await session.execute(text("SELECT external_id FROM chats WHERE kind = 'group'"))

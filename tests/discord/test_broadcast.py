@@ -19,6 +19,7 @@ from bot.delivery import DeliveryConfig, DeliveryEngine
 from bot.domain import ChatKind
 from bot.formatting import Photo
 from bot.settings import Settings
+from storage.outbox import SqlOutbox
 from tests.discord.support import migrated
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_payloads import ANNOUNCEMENT, TEXT, FakeChannel
@@ -52,7 +53,7 @@ async def herald(fake: FakeDiscord, database_url: str) -> AsyncIterator[Herald]:
     adapter.pacer = RequestPacer(1000.0)
     running.adapters = [adapter]
     running.delivery = DeliveryEngine(
-        running.repository.sessions,
+        SqlOutbox(running.repository.sessions),
         {"discord": adapter},
         running.clock,
         DeliveryConfig(

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain import Anniversary, ChatKind, ChatRef
+from bot.domain import EVERYTHING, Anniversary, ChatKind, ChatRef
 from bot.ports import ManualClock
 from bot.schedule.occurrences import LeapPolicy
 from bot.schedule.scheduler import HeraldScheduler
 from bot.services.anniversaries import AnniversaryFields, AnniversaryService
 from bot.services.announcements import AnnouncementService
-from storage.chats import EVERYTHING
+from storage.engine import DATABASE_ERRORS
+from storage.leadership import AdvisoryLock
 from storage.models import DeliveryRow, OccurrenceRow
 from storage.repository import Repository
 
@@ -92,8 +93,8 @@ class Herald:
     ) -> HeraldScheduler:
         """Another scheduler instance over the same database (a second replica)."""
         scheduler = HeraldScheduler(
-            engine=self.engine,
-            sessions=self.repo.sessions,
+            occurrences=self.repo.occurrences,
+            leadership=AdvisoryLock(self.engine),
             anniversaries=self.anniversaries,
             announcements=self.announcements,
             clock=self.clock,
@@ -102,6 +103,7 @@ class Herald:
             notify=self.wakes,
             sweep_seconds=sweep_seconds,
             lock_retry_seconds=lock_retry_seconds,
+            database_errors=DATABASE_ERRORS,
         )
         self.schedulers.append(scheduler)
         return scheduler

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import ManualClock
-from bot.schedule.scheduler import LOCK_KEY, HeraldScheduler
-from storage.engine import create_engine
+from bot.schedule.scheduler import HeraldScheduler
+from storage.engine import DATABASE_ERRORS, create_engine
+from storage.leadership import LOCK_KEY, AdvisoryLock
 from storage.repository import Repository
 
 from .conftest import Make
@@ -114,8 +115,8 @@ async def test_stopping_the_leader_hands_over(make: Make, clock: ManualClock) ->
 
 def _scheduler(herald: Herald, *, lock_key: int) -> HeraldScheduler:
     scheduler = HeraldScheduler(
-        engine=herald.engine, sessions=herald.repo.sessions, anniversaries=herald.anniversaries,
-        announcements=herald.announcements, clock=herald.clock, grace=timedelta(hours=12),
-        lock_key=lock_key,
+        occurrences=herald.repo.occurrences, leadership=AdvisoryLock(herald.engine, lock_key),
+        anniversaries=herald.anniversaries, announcements=herald.announcements,
+        clock=herald.clock, grace=timedelta(hours=12), database_errors=DATABASE_ERRORS,
     )
     return scheduler

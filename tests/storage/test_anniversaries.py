@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain import AnniversaryFields
 from bot.ports import ManualClock
-from storage.anniversaries import AnniversaryFields
 from storage.repository import Repository
 from tests.storage.util import post
 

@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import Status, TagCount
+from bot.domain import NotFound, Status, TagCount, WrongState
 from bot.ports import ManualClock
-from storage.announcements import NotFound, WrongState
 from storage.repository import Repository
 from tests.storage.util import deliveries, new, post
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.domain import ChatKind, ChatRef, Subscription
+from bot.domain import EVERYTHING, ChatKind, ChatRef, Subscription
 from bot.ports import ManualClock
-from storage.chats import EVERYTHING
 from storage.repository import Repository
 from tests.storage.util import chat, deliveries, post
 

@@ -7,9 +7,8 @@ from collections import Counter
 
 import pytest
 
-from bot.domain import Status
+from bot.domain import Status, WrongState
 from bot.ports import ManualClock
-from storage.announcements import WrongState
 from storage.models import MessageCopyRow
 from storage.repository import Repository
 from tests.storage.util import chat, deliveries, post

@@ -6,10 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from bot.domain import Chat, ChatKind, ChatRef, NewAnnouncement, Status
+from bot.domain import EVERYTHING, Chat, ChatKind, ChatRef, NewAnnouncement, PublishResult, Status
 from bot.ports import ManualClock
-from storage.announcements import PublishResult
-from storage.chats import EVERYTHING
 from storage.models import DeliveryRow
 from storage.repository import Repository
 

@@ -1,4 +1,8 @@
-"""`herald status [ID] [--follow]`, `herald deliveries dead|retry`: the outbox from a shell."""
+"""`herald status [ID] [--follow]`, `herald deliveries dead|retry`: the outbox from a shell.
+
+Part of the composition root (beside bot/cli.py): it opens the database named by settings
+and hands the commands storage's outbox as bot.ports.outbox.DeliveryReports.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery.status import DeliveryStatus, dead_letters, delivery_status, retry_dead_letters
 from bot.ports import SystemClock
+from bot.ports.outbox import DeliveryReports
 from storage.engine import create_engine
+from storage.outbox import SqlOutbox
 
 T = TypeVar("T")
 Database = Callable[[], "str | AsyncEngine"]
@@ -32,21 +38,14 @@ def _settings_url() -> str:
     return Settings().database_url
 
 
-def sessions_for(
-    database: str | AsyncEngine,
-) -> tuple[async_sessionmaker[AsyncSession], AsyncEngine]:
-    """Sessions over a database URL (a new engine) or over an existing engine."""
-    engine = create_engine(database) if isinstance(database, str) else database
-    return async_sessionmaker(engine, expire_on_commit=False), engine
-
-
-def _run(database: Database, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+def _run(database: Database, work: Callable[[DeliveryReports], Awaitable[T]]) -> T:
     target = database()
 
     async def main() -> T:
-        sessions, engine = sessions_for(target)
+        # A database URL gets an engine of its own; an existing engine is borrowed.
+        engine = create_engine(target) if isinstance(target, str) else target
         try:
-            return await work(sessions)
+            return await work(SqlOutbox.for_engine(engine))
         finally:
             if isinstance(target, str):
                 await engine.dispose()
@@ -125,10 +124,10 @@ def make_status_command(database: Database | None = None) -> Callable[..., None]
     ) -> None:
         """Sent, pending, failed and dead deliveries per platform."""
 
-        async def work(sessions: async_sessionmaker[AsyncSession]) -> DeliveryStatus:
+        async def work(reports: DeliveryReports) -> DeliveryStatus:
             if watch:
-                return await follow(lambda: delivery_status(sessions, announcement_id))
-            return await delivery_status(sessions, announcement_id)
+                return await follow(lambda: delivery_status(reports, announcement_id))
+            return await delivery_status(reports, announcement_id)
 
         _console().print(status_table(_run(db, work)))
 
