@@ -42,9 +42,12 @@ def _ensure_env() -> None:
 
 def main(argv: list[str]) -> int:
     """Run `herald` or the test suite inside the project's virtual environment."""
-    if not argv or argv[0] not in {"run", "test", "herald", "lint"}:
+    if not argv or argv[0] not in {"run", "test", "herald", "lint", "i18n"}:
         print(__doc__)
-        print("usage: python3 dev.py run [herald args] | test [pytest args] | lint | herald ARGS")
+        print(
+            "usage: python3 dev.py run [herald args] | test [pytest args] | lint | i18n"
+            " | herald ARGS"
+        )
         return 2
     _ensure_env()
     cmd, rest = argv[0], argv[1:]
@@ -52,6 +55,9 @@ def main(argv: list[str]) -> int:
         args = [str(BIN / "herald"), "run", *rest]
     elif cmd == "herald":
         args = [str(BIN / "herald"), *rest]
+    elif cmd == "i18n":
+        # pybabel extract, update and compile: the .po files gain new messages, the .mo follow.
+        args = [str(_python()), "-m", "bot.i18n.catalogs", *rest]
     elif cmd == "lint":
         code = subprocess.call([str(_python()), "-m", "ruff", "check", "."], cwd=ROOT)
         return code or subprocess.call([str(_python()), "-m", "mypy"], cwd=ROOT)

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import gettext
 import re
 import string
+import tomllib
+from collections.abc import Callable
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import (
     LOCALES,
     catalog,
     normalize_language,
-    plural_index,
     translate,
     translate_plural,
 )
+from bot.i18n import translations as runtime_translations
+from bot.i18n.catalogs import extract_template, update_catalog
 from bot.i18n.extract import (
+    ROOT,
     RUNTIME_MESSAGES,
     Extraction,
     Site,
     extract,
     python_files,
-    update_catalog,
 )
 
 LANGUAGES = ("ru", "ko")
@@ -101,6 +107,26 @@ def plural_translations(language: str) -> dict[str, tuple[str, ...]]:
         and all(m.string)
         and not m.fuzzy
     }
+
+
+def entries(compiled: Catalog) -> dict[object, object]:
+    """msgid → msgstr of a catalog read from a .mo (plural ids and forms as tuples)."""
+
+    def plain(value: object) -> object:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {plain(m.id): plain(m.string) for m in compiled if m.id}
+
+
+def plural_index(language: str) -> Callable[[int], int]:
+    """Which plural form the shipped catalog's ngettext picks for a number."""
+    one, many = (
+        "Announcement #{id} published; it goes to {count} chat.",
+        "Announcement #{id} published; it goes to {count} chats.",
+    )
+    forms = plural_translations(language)[one]
+    assert len(set(forms)) == len(forms)  # each form tells which one ngettext chose
+    return lambda n: forms.index(runtime_translations(language).ngettext(one, many, n))
 
 
 def msgids(language: str) -> set[str]:
@@ -331,6 +357,52 @@ def test_normalize_language() -> None:
     assert normalize_language("EN") == "en"
     assert normalize_language("de") is None
     assert normalize_language(None) is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_compiled_catalogs_are_up_to_date_with_the_po_files(language: str) -> None:
+    # The .mo beside each .po must be what `pybabel compile` makes of it now; when this
+    # fails, run `python3 dev.py i18n` and commit the .mo files.
+    buffer = BytesIO()
+    write_mo(buffer, po(language))
+    buffer.seek(0)
+    fresh = read_mo(buffer)
+    with (LOCALES / language / "LC_MESSAGES" / "herald.mo").open("rb") as handle:
+        shipped = read_mo(handle)
+    assert entries(shipped) == entries(fresh), "stale .mo: run python3 dev.py i18n"
+    assert shipped.plural_forms == po(language).plural_forms
+
+
+def test_translations_come_from_the_compiled_catalogs() -> None:
+    assert isinstance(runtime_translations("ru"), gettext.GNUTranslations)
+    assert isinstance(runtime_translations("ko"), gettext.GNUTranslations)
+    assert not isinstance(runtime_translations("en"), gettext.GNUTranslations)
+    assert not isinstance(runtime_translations("../ru"), gettext.GNUTranslations)
+    assert catalog("ru")["Welcome to Herald!"] == translate("ru", "Welcome to Herald!")
+
+
+def test_the_package_ships_the_compiled_catalogs() -> None:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        config = tomllib.load(handle)
+    patterns = config["tool"]["setuptools"]["package-data"]["bot.i18n"]
+    shipped = {path for pattern in patterns for path in LOCALES.parent.glob(pattern)}
+    compiled = set(LOCALES.glob("*/LC_MESSAGES/herald.mo"))
+    assert {path.parent.parent.name for path in compiled} == set(LANGUAGES)
+    assert compiled <= shipped
+
+
+def test_pybabel_extract_finds_what_the_extractor_finds(tmp_path: Path) -> None:
+    # `pybabel extract` with the method pyproject.toml names: the template the catalogs
+    # are updated from holds exactly the messages (and plurals) the rules find.
+    pot = tmp_path / "herald.pot"
+    assert extract_template(pot) == 0
+    with pot.open("rb") as handle:
+        template_ = read_po(handle)
+    singles = {str(m.id) for m in template_ if m.id and not isinstance(m.id, tuple)}
+    plurals = {m.id[0]: m.id[1] for m in template_ if isinstance(m.id, tuple)}
+    assert singles | set(plurals) == set(extraction().messages)
+    assert plurals == extraction().plurals
+    assert set(RUNTIME_MESSAGES) <= singles
 
 
 def test_update_catalog_adds_new_drops_unused_and_keeps_translations(tmp_path: Path) -> None:

@@ -1,25 +1,24 @@
-"""Find every translatable message in the source (with `ast`), for catalog checks and updates."""
+"""Find every translatable message in the source (with `ast`): pybabel's extraction method."""
 
 from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
-from babel import Locale
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import LANGUAGES, LOCALES
+from bot.i18n import N_
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("bot", "adapters")
 
 # Messages passed to ctx.t() as variables the source does not spell out: delivery states.
-# Announcement states are found from the `for status in (...)` loop in /stats.
-RUNTIME_MESSAGES = ("sent", "pending", "failed", "dead", "skipped")
+# Marked here so extraction finds them; announcement states come from /stats' loop.
+RUNTIME_MESSAGES = (N_("sent"), N_("pending"), N_("failed"), N_("dead"), N_("skipped"))
 
 # Calls whose first argument is a message: ctx.t("..."), t("..."), N_("...").
 _FIRST_ARG = frozenset({"t", "N_"})
@@ -244,45 +243,40 @@ def template(
     return catalog
 
 
-def update_catalog(
-    path: Path,
-    language: str,
-    messages: Mapping[str, Iterable[Site]],
-    plurals: Mapping[str, str] | None = None,
-) -> None:
-    """Add new messages to a .po file, drop unused ones, keep existing translations."""
-    if path.exists():
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=language)
-    else:
-        catalog = Catalog(
-            locale=language,
-            project="Herald",
-            version="0.1.0",
-            header_comment=f"# {Locale.parse(language).english_name} translations for Herald.",
-            last_translator="Herald maintainers",
-            language_team=f"Herald {language}",
-            charset="utf-8",
-        )
-    catalog.fuzzy = False
-    # No fuzzy matching: a guessed translation of a changed text is worse than none.
-    catalog.update(template(messages, plurals), no_fuzzy_matching=True)
-    catalog.obsolete.clear()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        write_po(handle, catalog, width=100, sort_output=True)
+# What pybabel's extraction method yields: line, keyword, message(s), translator comments.
+ExtractedMessage = tuple[int, str | None, str | tuple[str, str], list[str]]
+
+
+def babel_extract(
+    fileobj: IO[bytes],
+    keywords: Mapping[str, Any],
+    comment_tags: Collection[str],
+    options: Mapping[str, Any],
+) -> Iterator[ExtractedMessage]:
+    """pybabel's extraction method (named in pyproject.toml): this module's rules on one file."""
+    del keywords, comment_tags  # the rules above know Herald's calls; no keyword list applies
+    source = fileobj.read().decode(str(options.get("encoding", "utf-8")))
+    module = ast.parse(source)
+    result = Extraction()
+    _Visitor("", result, module).visit(module)
+    for message, sites in result.messages.items():
+        plural = result.plurals.get(message)
+        for site in sites:
+            if plural is None:
+                yield site.line, None, message, []
+            else:
+                # "ngettext" is one of pybabel's default keywords: (singular, plural).
+                yield site.line, "ngettext", (message, plural), []
 
 
 def main(argv: list[str]) -> int:
-    """List every message (`--update` also refreshes the .po files); dynamic calls to stderr."""
-    result = extract(python_files())
+    """List every message; dynamic calls to stderr (`--update` runs the whole catalog workflow)."""
     if "--update" in argv:
-        for language in LANGUAGES[1:]:
-            path = LOCALES / language / "LC_MESSAGES" / "herald.po"
-            update_catalog(path, language, {
-                **{message: [] for message in RUNTIME_MESSAGES},
-                **result.messages,
-            }, result.plurals)
+        # Imported here: bot.i18n.catalogs imports this module.
+        from bot.i18n.catalogs import main as catalogs_main
+
+        return catalogs_main([])
+    result = extract(python_files())
     for message, sites in sorted(result.messages.items()):
         sys.stdout.write(f"{message!r}\n    {', '.join(map(str, sites))}\n")
     for site, expression in result.dynamic:
