@@ -185,17 +185,19 @@ def _to(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def test_posts_imported_before_0006_are_found_again(
+async def test_posts_imported_before_0007_are_found_again(
     database_url: str, clock: ManualClock, tmp_path: Path
 ) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_to, "0005_site_views")
-            # What the old importer stored: a title key for text, the canonical URL for HTML.
+            await conn.run_sync(_to, "0006_feeds")
+            # What the old importer stored: a title key for text, the canonical URL for HTML;
+            # and a feed's entry, which is not an import.
             for key, title, body in [
                 ("title:8e192130e461fa7bfc7d099aa290150d", TITLE, "old"),
                 ("https://Krfs.ucoz.net/news/2#x", "Page", "Its body."),
+                ("feed:1:0123abcd", "Fed", "A feed's entry."),
             ]:
                 await conn.execute(
                     text(
@@ -209,8 +211,8 @@ async def test_posts_imported_before_0006_are_found_again(
         await upgrade(engine)
         repo = Repository.for_engine(engine)
         stored = await rows(repo)
-        assert [r.source_key for r in stored] == [None, "url:krfs.ucoz.net/news/2"]
-        assert all(r.content_key and len(r.content_key) == 64 for r in stored)
+        assert [r.source_key for r in stored] == [None, "url:krfs.ucoz.net/news/2", "feed:1:0123abcd"]
+        assert [len(r.content_key or "") for r in stored] == [64, 64, 0]
         service = ImportService(repo.announcements, clock)
         page = save(tmp_path, "page.txt", "Page\n\nIts body.\n\nAdded by: redstartvkp\n")
         found = await service.import_file(page)

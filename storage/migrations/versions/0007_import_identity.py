@@ -1,12 +1,14 @@
 """An imported post is known by its address and by its content, not by its title.
 
 Adds announcements.content_key (unique): a hash of title, date, author and text
-(bot.importers.identity). Rows imported before it get their content key, and their source
-key is rewritten: `title:…` keys (two posts with one title collided) are dropped, addresses
-become `url:host/path` keys. Downgrade drops the column; the rewritten source keys stay.
+(bot.importers.identity). Rows `herald import` stored before it (source keys `title:…` or
+an address) get their content key, and their source key is rewritten: `title:…` keys (two
+posts with one title collided) are dropped, addresses become `url:host/path` keys. Other
+rows (posts, feed entries) are left alone. Downgrade drops the column; the rewritten source
+keys stay.
 
-Revision ID: 0006_import_identity
-Revises: 0005_site_views
+Revision ID: 0007_import_identity
+Revises: 0006_feeds
 Create Date: 2026-12-05
 """
 
@@ -17,12 +19,12 @@ from alembic import op
 
 from bot.importers.identity import content_key, url_key
 
-revision: str = "0006_import_identity"
-down_revision: str | Sequence[str] | None = "0005_site_views"
+revision: str = "0007_import_identity"
+down_revision: str | Sequence[str] | None = "0006_feeds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_announcements = sa.table(
+table = sa.table(
     "announcements",
     sa.column("id", sa.Integer()),
     sa.column("title", sa.Text()),
@@ -36,30 +38,26 @@ _announcements = sa.table(
 
 def upgrade() -> None:
     """Add the content key, fill it for imported rows, and rewrite their source keys."""
+    imported = sa.or_(table.c.source_key.like("title:%"), table.c.source_key.like("http%"))
     # Plain ALTER TABLE on SQLite too: a batch rebuild would drop the search triggers.
     op.add_column("announcements", sa.Column("content_key", sa.String(64), nullable=True))
     op.create_index(
         "ux_announcements_content_key", "announcements", ["content_key"], unique=True
     )
-    table = _announcements
     rows = op.get_bind().execute(
         sa.select(
             table.c.id, table.c.title, table.c.body, table.c.signature, table.c.created_by,
             table.c.source_key,
-        ).where(table.c.source_key.is_not(None)).order_by(table.c.id)
+        ).where(imported).order_by(table.c.id)
     ).all()  # fmt: skip
     taken_content: set[str] = set()
-    taken_address = {
-        row.source_key for row in rows if not row.source_key.startswith(("title:", "http"))
-    }
+    taken_address: set[str] = set()
     for row in rows:
         author = (row.created_by or "").removeprefix("import:")
         text = row.body + ("\n\n" + row.signature if row.signature else "")
         content = content_key(title=row.title, date="", author=author, text=text)
-        address: str | None = row.source_key
-        if row.source_key.startswith("title:"):
-            address = None
-        elif row.source_key.startswith("http"):
+        address: str | None = None
+        if row.source_key.startswith("http"):
             address = url_key(row.source_key) or row.source_key
             # Two old addresses that are one page now (http and https): the first keeps it.
             address = row.source_key if address in taken_address else address
