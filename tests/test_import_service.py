@@ -211,7 +211,8 @@ async def test_posts_imported_before_0007_are_found_again(
         await upgrade(engine)
         repo = Repository.for_engine(engine)
         stored = await rows(repo)
-        assert [r.source_key for r in stored] == [None, "url:krfs.ucoz.net/news/2", "feed:1:0123abcd"]
+        keys = [r.source_key for r in stored]
+        assert keys == [None, "url:krfs.ucoz.net/news/2", "feed:1:0123abcd"]
         assert [len(r.content_key or "") for r in stored] == [64, 64, 0]
         service = ImportService(repo.announcements, clock)
         page = save(tmp_path, "page.txt", "Page\n\nIts body.\n\nAdded by: redstartvkp\n")
