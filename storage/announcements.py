@@ -55,7 +55,13 @@ class AnnouncementStore(Listings):
         except IntegrityError:
             # Another process inserted the same post between our look-up and our insert
             # (PostgreSQL; SQLite's write lock serialises): now it is there to update.
+            pass
+        try:
             return await self._upsert_imported(new, now)
+        except IntegrityError:
+            raise Unstorable(
+                "another import of the same post was writing it at the same time; import it again"
+            ) from None
 
     async def _upsert_imported(self, new: NewAnnouncement, now: datetime) -> tuple[int, bool]:
         async with self._sessions.begin() as session:
