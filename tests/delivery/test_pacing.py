@@ -121,14 +121,18 @@ async def test_stop_hands_back_rows_waiting_for_their_turn_at_once(
         return [r for r in await rows(sessions) if r["lease_owner"] is not None]
 
     async def all_claimed() -> None:
-        while len(await leased()) < 8:
+        while True:
+            if len(await leased()) >= 8:
+                return
             await asyncio.sleep(0.02)
 
     await asyncio.wait_for(all_claimed(), 5)
     stopping = asyncio.create_task(engine.stop())
 
     async def handed_back() -> None:  # all but the one on the wire, which still holds
-        while len(await leased()) > 1:
+        while True:
+            if len(await leased()) <= 1:
+                return
             await asyncio.sleep(0.02)
 
     await asyncio.wait_for(handed_back(), 1)
