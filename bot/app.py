@@ -117,6 +117,9 @@ class Herald:
     async def close(self) -> None:
         """Stop receiving, the scheduler, delivery (in-flight sends finish), then adapters."""
         self.stopping = True
+        if self.delivery is not None:
+            # At once, not after receiving stopped: no new send starts once the stop began.
+            self.delivery.stop_sending()
         for receiver in self.adapters:
             if isinstance(receiver, Receiving):
                 try:

@@ -8,8 +8,9 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.identity import this_process
@@ -40,7 +41,12 @@ from bot.ports import (
 from bot.ports.outbox import Claimed, Outbox, Outcome, OutcomeKind, UnitOfWork
 
 log = logging.getLogger(__name__)
+# Rows taken over from a dead owner become claimable about a second later (storage waits out
+# the platforms' one-second windows): the engine looks again just after.
+_TAKEOVER_LOOK = 1.1
+
 _jitter = random.SystemRandom()
+_T = TypeVar("_T")
 # A claimed row and the number of the claim that brought it (see DeliveryEngine._gone).
 _Job = tuple[int, Claimed]
 
@@ -108,6 +114,8 @@ class DeliveryEngine:
         self._writer: Writer | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # Done once a stop begins: waits for a turn (pacing, the rate limiter) give up on it.
+        self._stop_signal: asyncio.Future[bool] | None = None
         self._claim_done = asyncio.Event()
         self._messages = MessageCache(
             default_language=self._config.language, public_url=self._config.public_url
@@ -131,6 +139,7 @@ class DeliveryEngine:
         if self.running:
             return
         self._stopping = asyncio.Event()
+        self._stop_signal = asyncio.get_running_loop().create_future()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
         # Each loop keeps its own connection: lanes claim concurrently on PostgreSQL.
         self._held = {lane.name: self._outbox.claims() for lane in self._lanes}
@@ -153,11 +162,20 @@ class DeliveryEngine:
                 task.add_done_callback(self._tasks.discard)
         log.info("delivery engine %s started for %s", self.owner, ", ".join(self._platforms))
 
+    def stop_sending(self) -> None:
+        """Begin the stop: claim nothing more and start no send; stop() finishes it."""
+        if not self.running:
+            return
+        self._stopping.set()
+        assert self._stop_signal is not None
+        if not self._stop_signal.done():
+            self._stop_signal.set_result(True)
+
     async def stop(self) -> None:
         """Stop claiming, hand back rows not started, let sends in flight finish, flush."""
         if not self.running:
             return
-        self._stopping.set()
+        self.stop_sending()
         self.wake()
         for lane in self._lanes:
             lane.room.set()
@@ -167,7 +185,12 @@ class DeliveryEngine:
         for lane in self._lanes:
             self._release_queued(lane)
         deadline = asyncio.get_running_loop().time() + self._config.stop_grace
-        while any(lane.outstanding for lane in self._lanes):
+        while True:
+            # Rows handed back (queued, or waiting for their turn) are written at once, so
+            # another process may take them while the sends in flight finish.
+            await self._writer.flush()
+            if not any(lane.outstanding for lane in self._lanes):
+                break
             if asyncio.get_running_loop().time() >= deadline:
                 break
             for lane in self._lanes:
@@ -242,7 +265,8 @@ class DeliveryEngine:
             return
         if freed:
             log.warning("took over %d deliveries leased by processes that died", freed)
-            self.wake()
+            # They become claimable a second from now (storage's TAKEOVER_QUIET): look then.
+            asyncio.get_running_loop().call_later(_TAKEOVER_LOOK, self.wake)
 
     async def _heartbeat(self) -> None:
         """Renew the leases of the rows held, drop rows no longer ours, take over the dead."""
@@ -477,10 +501,32 @@ class DeliveryEngine:
             return "no copy to change"
         return None
 
+    async def _unless_stopping(self, waiting: Coroutine[Any, Any, _T]) -> _T | None:
+        """Await `waiting`; None, having cancelled it, as soon as the engine stops."""
+        signal = self._stop_signal
+        if signal is None or signal.done():
+            waiting.close()
+            return None
+        task = asyncio.ensure_future(waiting)
+        try:
+            await asyncio.wait((task, signal), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return None if task.cancelled() else task.result()
+
+    def _give_back(self, row: Claimed) -> Outcome:
+        """A row not started when the engine stops: free again at once, no attempt counted."""
+        return self._retry_at(row, 0.0, counts_attempt=False)
+
     async def _carry_out(self, lane: _Lane, row: Claimed, claim_number: int) -> Outcome | None:
         if self._lost and row.id in self._lost:
             self._lost.discard(row.id)
             return None
+        if self._stopping.is_set():
+            return self._give_back(row)
         reason = self._skip(row)
         if reason is None and self._gone and self._is_gone(row.chat_id, claim_number):
             reason = "chat gone"
@@ -497,12 +543,23 @@ class DeliveryEngine:
                 later = lane.pacer.ready_in(row.chat_id, stamp)
                 return self._retry_at(row, later, counts_attempt=False)
             if wait > 0:
-                await asyncio.sleep(wait)
+                slept = await self._unless_stopping(asyncio.sleep(wait, True))
+                if not slept or self._stopping.is_set():
+                    return self._give_back(row)
         # A long global pause: hand the row back rather than sit on it past its lease.
         limiter = lane.limiter
         acquired = not limiter.free()
-        if acquired and not await limiter.acquire(give_up_after=self._config.lease_seconds / 4):
-            return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
+        if acquired:
+            turn = await self._unless_stopping(
+                limiter.acquire(give_up_after=self._config.lease_seconds / 4)
+            )
+            if turn is None:  # stopping while it waited for its turn: not sent, handed back
+                return self._give_back(row)
+            if not turn:
+                return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
+            if self._stopping.is_set():  # its turn came with the stop: not started either
+                limiter.done()
+                return self._give_back(row)
         if self._gone and self._is_gone(row.chat_id, claim_number):
             # Found gone while this row waited for its turn: no request to a gone chat.
             if acquired:
