@@ -57,8 +57,9 @@ class _Lane:
     def __init__(self, platform: Platform, config: DeliveryConfig) -> None:
         self.platform = platform
         self.name = platform.name
-        rate = config.rates.get(self.name, platform.limits.messages_per_second)
-        self.limiter = RateLimiter(rate * config.rate_share, safety=config.rate_safety)
+        self.limiter = RateLimiter(
+            config.rate(self.name, platform.limits), safety=config.rate_safety
+        )
         self.pacer = ChatPacer()
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent
@@ -69,13 +70,15 @@ class _Lane:
         self.next_retry: float | None = None
         self.room = asyncio.Event()
         self.wake = asyncio.Event()
-        high = 8 * config.concurrency
+        # Senders: as many requests as the platform's client carries at once.
+        self.concurrency = config.senders(platform.limits)
+        high = 8 * self.concurrency
         if not self.limiter.unlimited:
             # Never hold more rows than the rate can send well within their lease.
             high = min(high, max(8, int(self.limiter.target * config.lease_seconds / 4)))
         self.high_water = high
         # Claim in sizeable batches: each claim is a transaction.
-        self.low_claim = max(1, min(high // 2, config.concurrency))
+        self.low_claim = max(1, min(high // 2, self.concurrency))
 
 
 class DeliveryEngine:
@@ -129,6 +132,11 @@ class DeliveryEngine:
         )
         self._held: dict[str, UnitOfWork] = {}
 
+    def pace(self, name: str) -> tuple[float, int]:
+        """The messages per second and the requests in flight this engine allows a platform."""
+        limits = self._platforms[name].limits
+        return self._config.rate(name, limits), self._config.senders(limits)
+
     @property
     def running(self) -> bool:
         """True between start() and stop()."""
@@ -156,11 +164,15 @@ class DeliveryEngine:
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
         for lane in self._lanes:
-            for _ in range(self._config.concurrency):
+            for _ in range(lane.concurrency):
                 task = asyncio.create_task(self._sender(lane))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-        log.info("delivery engine %s started for %s", self.owner, ", ".join(self._platforms))
+        paces = ", ".join(
+            f"{name} ({rate:g}/s, {senders} in flight)"
+            for name, (rate, senders) in ((name, self.pace(name)) for name in self._platforms)
+        )
+        log.info("delivery engine %s started for %s", self.owner, paces)
 
     def stop_sending(self) -> None:
         """Begin the stop: claim nothing more and start no send; stop() finishes it."""
@@ -409,8 +421,8 @@ class DeliveryEngine:
                         now=self._clock.now(),
                         lease_seconds=config.lease_seconds,
                         # Starving senders get a quick small batch; fed ones a big one.
-                        limit=room if lane.outstanding >= config.concurrency
-                        else min(room, 2 * config.concurrency),
+                        limit=room if lane.outstanding >= lane.concurrency
+                        else min(room, 2 * lane.concurrency),
                     )
             except Exception:
                 log.exception("claiming deliveries for %s failed", lane.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import datetime, timedelta
 
@@ -12,7 +13,14 @@ from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.ports import ManualClock, RetryLater
 from storage.outbox import SqlOutbox
-from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
+from tests.delivery.support import (
+    HANG,
+    TELEGRAM_LIMITS,
+    RecordingPlatform,
+    add_chats,
+    publish,
+    rows,
+)
 
 
 async def test_rate_limiter_spaces_requests_evenly() -> None:
@@ -182,3 +190,27 @@ async def test_a_long_global_pause_lets_go_of_queued_rows(
     clock.advance(100)
     await engine.run_until_idle(timeout=5)
     assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
+
+
+async def test_senders_follow_the_platforms_connection_pool(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    pooled = dataclasses.replace(TELEGRAM_LIMITS, requests_in_flight=3)
+    platform = RecordingPlatform(clock, limits=pooled, latency=0.02)
+    await add_chats(sessions, clock.now(), [str(n) for n in range(1, 25)])
+    await publish(sessions, clock.now())
+    config = DeliveryConfig(rates={"telegram": float("inf")}, pace_chats=False)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
+    assert engine.pace("telegram") == (float("inf"), 3)
+    await engine.run_until_idle(timeout=5)
+    assert len(platform.sends) == 24
+    assert platform.max_in_flight == 3  # the pool's size: never more, and all of it used
+
+
+def test_configured_concurrency_caps_the_pool_and_stands_in_for_none() -> None:
+    pooled = dataclasses.replace(TELEGRAM_LIMITS, requests_in_flight=50)
+    assert DeliveryConfig().senders(pooled) == 50
+    assert DeliveryConfig(concurrency=8).senders(pooled) == 8
+    assert DeliveryConfig(concurrency=80).senders(pooled) == 50  # more would wait on the pool
+    assert DeliveryConfig().senders(TELEGRAM_LIMITS) == 100  # no pool of its own: the default
+    assert DeliveryConfig(concurrency=7).senders(TELEGRAM_LIMITS) == 7
