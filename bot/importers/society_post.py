@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from bot.domain import NewAnnouncement
-from bot.tags import split_tag_list, tag_key
+from bot.importers.identity import content_key, url_key
+from bot.tags import MAX_TAG_LENGTH, display_name, split_tag_list, tag_key
 
 MAX_SIGNATURE_LENGTH = 120
 # A short last paragraph ending like a sentence is text, not a signature.
@@ -31,8 +32,15 @@ _META_KEYS = {
     "rating": "rating",
     "рейтинг": "rating",
 }
+# Read only inside a metadata line (`Category: News | Date: 15.08.2020`): a last line
+# `Date: Saturday` or `Source: KCNA` on its own is the post's text.
+_SEGMENT_KEYS = {"date": "date", "дата": "date"}
+# The post's address, as its own line or a segment, when the value is an http(s) URL.
+_URL_KEYS = {key: "url" for key in ("url", "link", "source", "canonical", "ссылка", "источник")}
 _META_LINE = re.compile(
-    r"^\s*(?:" + "|".join(re.escape(k) for k in _META_KEYS) + r")\s*:", re.IGNORECASE
+    r"^\s*(?:(?:" + "|".join(re.escape(k) for k in _META_KEYS) + r")\s*:"
+    r"|(?:" + "|".join(re.escape(k) for k in _URL_KEYS) + r")\s*:\s*https?://\S+\s*$)",
+    re.IGNORECASE,
 )
 _HTML_START = re.compile(
     r"^\s*<(?:!doctype\s+html|html|head|body|meta|title|div|table|article|section|main|p|h1|!--)"
@@ -47,7 +55,12 @@ class ImportFormatError(ValueError):
 
 
 def parse_post(content: str, *, source: str | None = None) -> NewAnnouncement:
-    """Parse a saved post (text or HTML, detected) into a new announcement."""
+    """Parse a saved post (text or HTML, detected) into a new announcement.
+
+    Its identity: `source_key` from the page's address (a canonical link or og:url in HTML,
+    a `URL: …` line in text, or `source` when that is a URL), and always `content_key` from
+    its title, date, author and text, so text and HTML saves of one post are one post.
+    """
     text = content.lstrip("\ufeff")
     if not text.strip():
         raise ImportFormatError("the post is empty")
@@ -61,23 +74,36 @@ def parse_post(content: str, *, source: str | None = None) -> NewAnnouncement:
             raise ImportFormatError("the HTML page has no title and no text")
     post = _parse_text(text)
     given = source.strip() if source else ""
-    source_url = canonical or (given if _HTTP_URL.match(given) else None)
-    if canonical:
-        source_key = canonical
-    else:
-        digest = hashlib.sha256(tag_key(post.title).encode("utf-8")).hexdigest()
-        source_key = "title:" + digest[:32]
+    addresses = (canonical, post.meta.get("url"), given)
+    source_url = next((a for a in addresses if a and url_key(a)), None)
+    author = post.meta.get("added_by", "")
+    text_and_signature = post.body + ("\n\n" + post.signature if post.signature else "")
     return NewAnnouncement(
         title=post.title,
         body=post.body,
-        tags=tuple(split_tag_list(post.meta.get("tags", ""))),
+        tags=_tags(post.meta.get("tags", "")),
         category=post.meta.get("category") or None,
         signature=post.signature,
         source_url=source_url,
-        source_key=source_key,
+        source_key=url_key(source_url) if source_url else None,
         views=_parse_count(post.meta.get("views", "")),
-        created_by=f"import:{post.meta['added_by']}" if post.meta.get("added_by") else None,
-    )
+        created_by=f"import:{author}" if author else None,
+        content_key=content_key(
+            title=post.title, date=post.meta.get("date", ""), author=author,
+            text=text_and_signature,
+        ),
+    )  # fmt: skip
+
+
+def _tags(text: str) -> tuple[str, ...]:
+    """The `Tags:` list; a tag too long to store refuses the post rather than vanishing."""
+    for part in re.split(r"[,;]", text):
+        name = display_name(part)
+        if max(len(name), len(tag_key(name))) > MAX_TAG_LENGTH:
+            raise ImportFormatError(
+                f"the tag {name[:40]!r}… is longer than {MAX_TAG_LENGTH} characters"
+            )
+    return tuple(split_tag_list(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +115,13 @@ class _ParsedText:
 
 
 def _reject_binary(text: str) -> None:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ImportFormatError(
+            f"the file contains a NUL character (at character {nul + 1:,}): "
+            "it looks binary, not a saved post"
+        )
     sample = text[:20_000]
-    if "\x00" in sample:
-        raise ImportFormatError("the file looks binary (it contains NUL bytes), not a saved post")
     odd = sum(
         1
         for ch in sample
@@ -116,7 +146,8 @@ def _parse_text(text: str) -> _ParsedText:
     while rest and (not rest[-1].strip() or _META_LINE.match(rest[-1])):
         line = rest.pop()
         if line.strip():
-            meta_lines.insert(0, line)
+            meta_lines.append(line)
+    meta_lines.reverse()
     paragraphs = _paragraphs(rest)
     signature: str | None = None
     if len(paragraphs) >= 2 and _is_signature(paragraphs[-1]):
@@ -156,9 +187,13 @@ def _parse_meta(lines: list[str]) -> dict[str, str]:
     for line in lines:
         for segment in line.split("|"):
             key, sep, value = segment.partition(":")
-            name = _META_KEYS.get(" ".join(key.split()).casefold())
+            label = " ".join(key.split()).casefold()
+            name = _META_KEYS.get(label) or _SEGMENT_KEYS.get(label) or _URL_KEYS.get(label)
+            value = " ".join(value.split())
+            if name == "url" and not _HTTP_URL.match(value):
+                continue
             if sep and name and name not in meta:
-                meta[name] = " ".join(value.split())
+                meta[name] = value
     return meta
 
 
@@ -201,11 +236,18 @@ class _Open:
 
 
 class _PageParser(HTMLParser):
-    """Collects the title, message, details and whole text of a news page."""
+    """Collects the title, message, details and whole text of a news page.
+
+    Linear in the page: every question about the open elements (is a `<div>` open, which
+    labels cover this text) is answered from counters kept as elements open and close, never
+    by walking the stack, which is as deep as the page is nested.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[_Open] = []
+        self.open_tags: Counter[str] = Counter()
+        self.open_labels: Counter[str] = Counter()
         self.buffers: dict[str, list[str]] = {}
         self.done: set[str] = set()
         self.head_title: list[str] = []
@@ -233,7 +275,7 @@ class _PageParser(HTMLParser):
             prop = (values.get("property") or values.get("name") or "").lower()
             if prop in ("og:url", "og:title"):
                 self.links.setdefault(prop, values.get("content", "").strip())
-        elif tag == "body" and any(item.tag == "head" for item in self.stack):
+        elif tag == "body" and self.open_tags["head"]:
             self.handle_endtag("head")  # a page that never closed its head
         if tag in _VOID:
             self._mark(tag)
@@ -247,6 +289,8 @@ class _PageParser(HTMLParser):
         if tag == "h1" and "h1" not in self.done:
             labels += ("h1",)
         self.stack.append(_Open(tag, labels))
+        self.open_tags[tag] += 1
+        self.open_labels.update(labels)
         if tag in _SKIP:
             self.skip_depth += 1
         if tag == "pre":
@@ -263,10 +307,12 @@ class _PageParser(HTMLParser):
         """Close the element and any unclosed ones inside it."""
         if tag == "title":
             self.in_title = False
-        if not any(item.tag == tag for item in self.stack):
+        if not self.open_tags[tag]:
             return
         while self.stack:
             item = self.stack.pop()
+            self.open_tags[item.tag] -= 1
+            self.open_labels.subtract(item.labels)
             if item.tag in _SKIP:
                 self.skip_depth -= 1
             if item.tag == "pre":
@@ -301,8 +347,9 @@ class _PageParser(HTMLParser):
 
     def _append(self, data: str) -> None:
         self.buffers.setdefault("all", []).append(data)
-        for label in {label for item in self.stack for label in item.labels}:
-            self.buffers.setdefault(label, []).append(data)
+        for label, count in self.open_labels.items():
+            if count:
+                self.buffers.setdefault(label, []).append(data)
 
     def _text(self, label: str) -> str:
         raw = "".join(self.buffers.get(label, []))

@@ -73,6 +73,7 @@ async def test_latest_count_sets_how_many_to_a_page_and_the_buttons_keep_it(
 async def test_latest_refuses_a_count_it_cannot_show(herald: Herald, line: str) -> None:
     reply = await ask(herald, line, user="9")
     assert reply.plain() == "Usage: /latest [page] [count]: count is how many to a page, 1–10."
+    assert reply.failure == "usage"
     russian = await ask(herald, line, user="9", language="ru")
     assert russian.plain().startswith("Использование: /latest [страница] [число]")
 
@@ -99,9 +100,10 @@ async def test_tags_are_paged(herald: Herald, monkeypatch: pytest.MonkeyPatch) -
     assert "#Echo (1)" in third.plain()
     assert "Page 3 of 3" in third.plain()
     beyond = await ask(herald, "/tags 4", user="9")
-    assert beyond.plain() == "There is no page 4: the tags fill 3 pages."
+    assert beyond.plain() == "Page 4 is past the end (the last page is 3)."
+    assert beyond.failure == "not_found"
     russian = await ask(herald, "/tags 9", user="9", language="ru")
-    assert russian.plain() == "Страницы 9 нет: теги занимают 3 страницы."
+    assert russian.plain() == "Страницы 9 нет: последняя страница — 3."
     for bad in ("/tags x", "/tags 0", "/tags -1"):
         assert (await ask(herald, bad, user="9")).plain() == "Usage: /tags [page]"
 
