@@ -129,14 +129,15 @@ class Listings:
             ids, total = await search_ids(session, words, limit=size, offset=(page - 1) * size)
             return await _page(session, ids, page, size, total)
 
-    async def tags(self, *, limit: int | None = None) -> list[TagCount]:
-        """Tags used by published announcements (the `limit` most used), most used first."""
+    async def tags(self, *, limit: int | None = None, offset: int = 0) -> list[TagCount]:
+        """Tags used by published announcements, most used first: `limit` after `offset`."""
         async with self._reads() as session:
             rows = await session.execute(
                 select(TagRow.key, TagRow.name, TagRow.published_count)
                 .where(TagRow.published_count > 0)
                 .order_by(TagRow.published_count.desc(), TagRow.key)
                 .limit(limit)
+                .offset(offset)
             )
             return [TagCount(key, name, count) for key, name, count in rows]
 
