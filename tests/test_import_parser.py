@@ -250,3 +250,22 @@ def test_body_round_trips_through_the_text_format(body: str) -> None:
     assert post.body == body
     assert post.signature == "The Society"
     assert post.views == 5
+
+
+def test_html_import_keeps_bold_italic_links_and_list_lines() -> None:
+    html = (
+        '<div class="eTitle">Meeting</div><div class="eMessage"><p>A <b>bold</b> and '
+        '<a href="https://krfs.example.org/x">a <i>link</i></a>; <a href="/rel">relative</a>.'
+        "</p><ul><li>one</li>\n<li>two</li></ul><script>var x = '<b>no</b>';</script></div>"
+    )
+    post = parse_post(html)
+    assert post.body == "A bold and a link; relative.\n\n• one\n• two"
+    assert sorted((r.style.value, post.body[r.start : r.end], r.url) for r in post.body_styles) == [
+        ("bold", "bold", None),
+        ("italic", "link", None),
+        ("link", "a link", "https://krfs.example.org/x"),  # a relative one has no page to resolve
+    ]
+
+
+def test_text_import_has_no_runs() -> None:
+    assert parse_post(SAMPLE_TEXT).body_styles == ()
