@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    # host:port the webhook server binds; behind a reverse proxy use 127.0.0.1:PORT
-    telegram_webhook_listen: str = "0.0.0.0:8443"
+    # Unset: the webhook is served by the HTTP server (http_listen); host:port: its own listener.
+    telegram_webhook_listen: str | None = None
     telegram_rate: float = Field(default=30.0, gt=0)
     telegram_paid_broadcast: bool = False
     # How many processes deliver for the same bots; each paces itself at 1/N of the rate.

@@ -35,38 +35,8 @@ class AnnouncementStore(Listings):
         actor: str | None = None,
     ) -> PublishResult:
         """Store a new announcement; when `status` is published, enqueue its deliveries too."""
-        if status not in (Status.DRAFT, Status.PUBLISHED):
-            raise ValueError(f"a new announcement is a draft or published, not {status.value}")
-        _storable(new.title, new.body, new.signature)
         async with self._sessions.begin() as session:
-            row = AnnouncementRow(
-                title=new.title,
-                body=new.body,
-                body_styles=styles_to_json(new.body_styles),
-                category=new.category,
-                language=new.language,
-                signature=new.signature,
-                source_url=new.source_url,
-                source_key=new.source_key,
-                status=Status.DRAFT.value,
-                revision=1,
-                views=new.views,
-                created_by=new.created_by,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            await session.flush()
-            if new.photo is not None:
-                await add_photo(session, row.id, new.photo, now)
-            await _set_tags(session, row.id, new.tags)
-            count = 0
-            if status is Status.PUBLISHED:
-                count = await _publish(session, row, now)
-            if actor:
-                action = "post" if status is Status.PUBLISHED else "draft"
-                await record(session, actor, action, row.id, now)
-            return PublishResult(await _load(session, row.id), count)
+            return await create_in(session, new, status=status, now=now, actor=actor)
 
     async def upsert_imported(self, new: NewAnnouncement, *, now: datetime) -> tuple[int, bool]:
         """Insert or update an imported post by its source key; never broadcasts."""
@@ -191,24 +161,17 @@ class AnnouncementStore(Listings):
         body_styles: Styles = (),
     ) -> PublishResult:
         """Change the text, its style runs (and tags); a published one gets edit rows too."""
-        _storable(title, body)
         async with self._sessions.begin() as session:
-            row = await _row(session, announcement_id, for_update=True)
-            if row.status == Status.RETRACTED.value:
-                raise WrongState(Status.RETRACTED)
-            row.title, row.body, row.updated_at = title, body, now
-            row.body_styles = styles_to_json(body_styles)
-            row.revision += 1
-            if tags is not None:
-                await _set_tags(session, row.id, tags)
-            count = 0
-            if row.status == Status.PUBLISHED.value:
-                count = await outbox.enqueue_edit(
-                    session, announcement_id=row.id, revision=row.revision, now=now
-                )
-            await record(session, actor, "edit", announcement_id, now)
-            await session.flush()
-            return PublishResult(await _load(session, announcement_id), count)
+            return await edit_in(
+                session,
+                announcement_id,
+                title=title,
+                body=body,
+                tags=tags,
+                now=now,
+                actor=actor,
+                body_styles=body_styles,
+            )
 
     async def retract(self, announcement_id: int, *, now: datetime, actor: str) -> PublishResult:
         """Retract: deletes every sent copy, cancels unsent ones, hides it from listings."""
@@ -229,6 +192,80 @@ class AnnouncementStore(Listings):
             await record(session, actor, "retract", announcement_id, now)
             await session.flush()
             return PublishResult(await _load(session, announcement_id), count)
+
+
+async def create_in(
+    session: AsyncSession,
+    new: NewAnnouncement,
+    *,
+    status: Status,
+    now: datetime,
+    actor: str | None = None,
+) -> PublishResult:
+    """Store a new announcement (and its outbox rows when published) in `session`'s transaction."""
+    if status not in (Status.DRAFT, Status.PUBLISHED):
+        raise ValueError(f"a new announcement is a draft or published, not {status.value}")
+    _storable(new.title, new.body, new.signature)
+    row = AnnouncementRow(
+        title=new.title,
+        body=new.body,
+        body_styles=styles_to_json(new.body_styles),
+        category=new.category,
+        language=new.language,
+        signature=new.signature,
+        source_url=new.source_url,
+        source_key=new.source_key,
+        status=Status.DRAFT.value,
+        revision=1,
+        views=new.views,
+        created_by=new.created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    if new.photo is not None:
+        await add_photo(session, row.id, new.photo, now)
+    await _set_tags(session, row.id, new.tags)
+    count = 0
+    if status is Status.PUBLISHED:
+        count = await _publish(session, row, now)
+    if actor:
+        action = "post" if status is Status.PUBLISHED else "draft"
+        await record(session, actor, action, row.id, now)
+    return PublishResult(await _load(session, row.id), count)
+
+
+async def edit_in(
+    session: AsyncSession,
+    announcement_id: int,
+    *,
+    title: str,
+    body: str,
+    tags: Sequence[str] | None,
+    now: datetime,
+    actor: str,
+    body_styles: Styles = (),
+) -> PublishResult:
+    """Edit in `session`'s transaction; a published announcement gets edit rows too."""
+    _storable(title, body)
+    row = await _row(session, announcement_id, for_update=True)
+    if row.status == Status.RETRACTED.value:
+        raise WrongState(Status.RETRACTED)
+    row.title, row.body, row.updated_at = title, body, now
+    row.body_styles = styles_to_json(body_styles)
+    row.revision += 1
+    if tags is not None:
+        await _set_tags(session, row.id, tags)
+    count = 0
+    if row.status == Status.PUBLISHED.value:
+        count = await outbox.enqueue_edit(
+            session, announcement_id=row.id, revision=row.revision, now=now
+        )
+    await record(session, actor, "edit", announcement_id, now)
+    await session.flush()
+    return PublishResult(await _load(session, announcement_id), count)
+
 
 def _storable(*texts: str | None) -> None:
     # PostgreSQL text cannot hold NUL and SQLite can: refuse it on both, with a clear reason.
@@ -340,4 +377,4 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
     return convert.announcement(row, tags.get(announcement_id, ()), has_photo=photo)
 
 
-__all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState"]
+__all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState", "create_in", "edit_in"]

@@ -291,6 +291,49 @@ class SiteViewRow(Base):
     visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class FeedSourceRow(Base):
+    """A website source polled for new entries (bot.feeds); times UTC."""
+
+    __tablename__ = "feed_sources"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(8))
+    every_seconds: Mapped[int] = mapped_column(Integer)
+    # JSON list of tag names given to each new announcement.
+    tags: Mapped[str | None] = mapped_column(Text)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedEntryRow(Base):
+    """An entry a source has shown, once per (source, key): the unique row is the claim."""
+
+    __tablename__ = "feed_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(BigId, ForeignKey("feed_sources.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    announcement_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="SET NULL")
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_feed_entries_source_key"),)
+
+
 class StateRow(Base):
     """Small key/value state (e.g. the hash of the last Discord command sync)."""
 

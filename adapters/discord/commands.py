@@ -11,8 +11,7 @@ from typing import Any, ClassVar
 import discord
 from discord import app_commands
 
-from adapters.discord.interactions import InteractionRunner, user_language
-from adapters.discord.modals import PostModal
+from adapters.discord.interactions import InteractionRunner
 from adapters.discord.photos import PHOTO_OPTION, open_post_form
 from bot import i18n
 from bot.i18n import N_
@@ -24,6 +23,12 @@ log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_DEADLINE = 2.5
 CHOICE_LIMIT = 100
+# Discord hides a command from guild members without these permissions (server owners can
+# grant it to others under Integrations); the core's own check runs on every call regardless.
+HERALD_ADMIN = discord.Permissions(manage_guild=True)
+CHAT_ADMIN = discord.Permissions(manage_channels=True)
+# How many announcements /latest count: may ask for: one reply, without a wall of text.
+LATEST_MAX = 10
 
 # Shown when the core has no description of its own for a command.
 DESCRIPTIONS = {
@@ -160,12 +165,14 @@ def install_commands(
         await runner.run(interaction, "/help")
 
     @tree.command(name="subscribe", description=describe(core, "subscribe"))
+    @app_commands.default_permissions(CHAT_ADMIN)
     @app_commands.describe(tags=N_("Comma-separated tags; leave empty for everything"))
     @app_commands.autocomplete(tags=tag_list_complete)
     async def subscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
         await runner.run(interaction, _joined("/subscribe", tags))
 
     @tree.command(name="unsubscribe", description=describe(core, "unsubscribe"))
+    @app_commands.default_permissions(CHAT_ADMIN)
     @app_commands.describe(tags=N_("Comma-separated tags; leave empty for everything"))
     @app_commands.autocomplete(tags=tag_list_complete)
     async def unsubscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
@@ -216,6 +223,7 @@ def install_commands(
         await runner.run(interaction, "/anniversaries")
 
     @tree.command(name="lang", description=describe(core, "lang"))
+    @app_commands.default_permissions(CHAT_ADMIN)
     @app_commands.describe(language=N_("Language of Herald's answers in this chat"))
     @app_commands.choices(
         language=[
@@ -228,6 +236,7 @@ def install_commands(
         await runner.run(interaction, f"/lang {language}")
 
     @tree.command(name="post", description=describe(core, "post"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(photo=PHOTO_OPTION)
     async def post(
         interaction: discord.Interaction[Any], photo: discord.Attachment | None = None
@@ -235,6 +244,7 @@ def install_commands(
         await open_post_form(runner, interaction, "post", photo)
 
     @tree.command(name="draft", description=describe(core, "draft"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(photo=PHOTO_OPTION)
     async def draft(
         interaction: discord.Interaction[Any], photo: discord.Attachment | None = None
@@ -242,18 +252,19 @@ def install_commands(
         await open_post_form(runner, interaction, "draft", photo)
 
     @tree.command(name="edit", description=describe(core, "edit"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("The announcement's number"))
     async def edit(interaction: discord.Interaction[Any], id: int) -> None:
-        await interaction.response.send_modal(
-            PostModal(runner, "edit", id, language=user_language(interaction))
-        )
+        await open_post_form(runner, interaction, "edit", None, announcement_id=id)
 
     @tree.command(name="publish", description=describe(core, "publish"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("The draft's number"))
     async def publish(interaction: discord.Interaction[Any], id: int) -> None:
         await runner.run(interaction, f"/publish {id}")
 
     @tree.command(name="schedule", description=describe(core, "schedule"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(
         id=N_("The draft's number"), date="YYYY-MM-DD", time=N_("HH:MM (society's time zone)")
     )
@@ -266,16 +277,22 @@ def install_commands(
         await runner.run(interaction, _joined("/schedule", id, date, time))
 
     @tree.command(name="delete", description=describe(core, "delete"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("The announcement's number"))
     async def delete(interaction: discord.Interaction[Any], id: int) -> None:
         await runner.run(interaction, f"/delete {id}")
 
     @tree.command(name="stats", description=describe(core, "stats"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("An announcement's number (optional)"))
     async def stats(interaction: discord.Interaction[Any], id: int | None = None) -> None:
         await runner.run(interaction, _joined("/stats", id))
 
-    anniversary = app_commands.Group(name="anniversary", description=describe(core, "anniversary"))
+    anniversary = app_commands.Group(
+        name="anniversary",
+        description=describe(core, "anniversary"),
+        default_permissions=HERALD_ADMIN,
+    )
 
     @anniversary.command(name="add", description=N_("Add an anniversary"))
     @app_commands.describe(
@@ -300,7 +317,9 @@ def install_commands(
 
     tree.add_command(anniversary)
 
-    admin = app_commands.Group(name="admin", description=describe(core, "admin"))
+    admin = app_commands.Group(
+        name="admin", description=describe(core, "admin"), default_permissions=HERALD_ADMIN
+    )
 
     @admin.command(name="add", description=N_("Make someone a Herald admin"))
     @app_commands.describe(who=N_("platform:user_id, e.g. discord:1234 or telegram:5678"))

@@ -40,6 +40,10 @@ from bot.ports import (
 from bot.ports.outbox import Claimed, Outbox, Outcome, OutcomeKind, UnitOfWork
 
 log = logging.getLogger(__name__)
+# Rows taken over from a dead owner become claimable about a second later (storage waits out
+# the platforms' one-second windows): the engine looks again just after.
+_TAKEOVER_LOOK = 1.1
+
 _jitter = random.SystemRandom()
 # A claimed row and the number of the claim that brought it (see DeliveryEngine._gone).
 _Job = tuple[int, Claimed]
@@ -242,7 +246,8 @@ class DeliveryEngine:
             return
         if freed:
             log.warning("took over %d deliveries leased by processes that died", freed)
-            self.wake()
+            # They become claimable a second from now (storage's TAKEOVER_QUIET): look then.
+            asyncio.get_running_loop().call_later(_TAKEOVER_LOOK, self.wake)
 
     async def _heartbeat(self) -> None:
         """Renew the leases of the rows held, drop rows no longer ours, take over the dead."""

@@ -171,16 +171,46 @@ async def test_post_from_the_modal_reaches_channels_and_dms(world: World) -> Non
 
 
 async def test_non_admins_are_refused_privately(world: World) -> None:
-    refused = await world.modal("post", {"title": "Mine", "body": "Text"}, user=world.member)
-    assert refused.ephemeral
-    assert refused.content == "Only Herald admins can use /post."
-    publish = await world.run(
-        "publish", {"id": 1}, user=world.member, channel=world.general, manage=True
+    fake, member = world.fake, world.member
+    # Discord would hide these from a member; a server owner may allow them anyway, and the
+    # member with Manage Channels is still no Herald admin: the core refuses, before any form.
+    for verb, options in (("post", {}), ("draft", {}), ("edit", {"id": 1})):
+        for manage in (False, True):
+            refused = await fake.answered(
+                await fake.slash(verb, options, user=member, channel=world.general, admin=manage)
+            )
+            assert refused.callback_type == 4, verb  # a message, not the form
+            answer = fake.messages[refused.original_id or 0]
+            assert answer.ephemeral
+            assert answer.content == f"Only Herald admins can use /{verb}."
+    russian = await fake.answered(
+        await fake.slash("post", user=member, channel=world.general, locale="ru")
     )
-    assert publish.ephemeral
-    unsubscribe = await world.run("unsubscribe", user=world.member, channel=world.general)
+    assert fake.messages[russian.original_id or 0].content == (
+        "Команда /post доступна только администраторам Herald."
+    )
+    refused_commands: list[tuple[str, dict[str, object], str | None]] = [
+        ("publish", {"id": 1}, None),
+        ("schedule", {"id": 1, "date": "2030-01-01", "time": "09:00"}, None),
+        ("delete", {"id": 1}, None),
+        ("stats", {}, None),
+        ("anniversary", {}, "list"),
+    ]
+    for name, arguments, subcommand in refused_commands:
+        answer = await world.run(
+            name, arguments, user=member, channel=world.general, manage=True, subcommand=subcommand
+        )
+        assert answer.ephemeral
+        assert answer.content == f"Only Herald admins can use /{name}.", name
+    who: dict[str, object] = {"who": f"discord:{member.id}"}
+    owners = await world.run("admin", who, user=member, channel=world.general, subcommand="add")
+    assert owners.content == "Only owners can do that."
+    unsubscribe = await world.run("unsubscribe", user=member, channel=world.general)
     assert "Only this chat's admins" in unsubscribe.content
     assert world.delivered(world.general) == []
+    assert not any((await world.herald.repository.announcements.counts()).values())
+    opened = await fake.answered(await fake.slash("post", user=world.admin, channel=world.general))
+    assert opened.callback_type == 9  # a Herald admin without any Discord permission
 
 
 async def test_paging_buttons_and_autocomplete(world: World) -> None:
