@@ -8,7 +8,16 @@ from bot.commands.context import Context
 from bot.commands.parsing import parse_page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate
 from bot.render import announcement_full, announcement_list, hashtag, pager
-from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.replies import (
+    Button,
+    Reply,
+    ReplyBuilder,
+    invalid,
+    not_found,
+    refused,
+    text_reply,
+    wrong_usage,
+)
 from bot.schedule.ordinals import is_jubilee, ordinal
 from bot.services.announcements import SEARCH_TOTAL_CAP, NotFound, UnknownTag
 from bot.tags import split_tag_list
@@ -101,7 +110,7 @@ async def help_(ctx: Context) -> Reply:
 async def subscribe(ctx: Context) -> Reply:
     """Subscribe the chat to everything or to tags."""
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+        return refused(ctx.t("Only this chat's admins can change its subscriptions."))
     names = tag_names(ctx.args)
     added = await ctx.services.chats.subscribe(ctx.chat, names)
     if not names:
@@ -117,11 +126,11 @@ async def subscribe(ctx: Context) -> Reply:
 async def unsubscribe(ctx: Context) -> Reply:
     """Unsubscribe from tags, or from everything."""
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+        return refused(ctx.t("Only this chat's admins can change its subscriptions."))
     names = tag_names(ctx.args)
     removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
     if not removed:
-        return text_reply(ctx.t("There was no such subscription."))
+        return not_found(ctx.t("There was no such subscription."))
     if not names:
         return text_reply(ctx.t("Unsubscribed: this chat receives nothing now."))
     tags = " ".join(hashtag(name) for name in names)
@@ -143,8 +152,16 @@ async def latest(ctx: Context) -> Reply:
     """The newest announcements, paged."""
     page = parse_page(ctx.args.strip())
     if page is None:
-        return text_reply(ctx.t("Usage: /latest [page]"))
+        return wrong_usage(ctx.t("Usage: /latest [page]"))
     found = await ctx.services.announcements.latest(page)
+    if not found.items and page > 1:
+        return not_found(
+            ctx.t(
+                "Page {page} is past the end (the last page is {pages}).",
+                page=page,
+                pages=max(found.pages, 1),
+            )
+        )
     if not found.items:
         return text_reply(ctx.t("No announcements yet."))
     rendered = ctx.services.rendered.get("latest", found, ctx.language)
@@ -166,7 +183,7 @@ async def tag(ctx: Context) -> Reply:
         words = words[:-1]
     name = " ".join(words).strip().lstrip("#")
     if not name:
-        return text_reply(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
+        return wrong_usage(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
     try:
         listing = await ctx.services.announcements.by_tag(name, page)
     except UnknownTag as unknown:
@@ -192,7 +209,7 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
         b.buttons(*(Button(hashtag(s), f"/tag {s}") for s in unknown.suggestions))
     else:
         b.text(" " + ctx.t("See /tags for the tags in use."))
-    return b.build()
+    return b.build(failure="not_found")
 
 
 async def tags(ctx: Context) -> Reply:
@@ -219,10 +236,10 @@ async def search(ctx: Context) -> Reply:
     if len(token_page) == 2 and token_page[0].startswith("~") and token_page[1].isdigit():
         saved = ctx.services.searches.get(token_page[0])
         if saved is None:
-            return text_reply(ctx.t("This search has expired; run /search again."))
+            return invalid(ctx.t("This search has expired; run /search again."))
         words, page = saved, int(token_page[1])
     if not words:
-        return text_reply(ctx.t("Usage: /search WORDS, for example /search liberation"))
+        return wrong_usage(ctx.t("Usage: /search WORDS, for example /search liberation"))
     found = await ctx.services.announcements.search(words, page)
     if not found.items:
         return text_reply(ctx.t("Nothing found for “{words}”.", words=words))
@@ -247,13 +264,13 @@ async def show(ctx: Context) -> Reply:
     """One announcement in full; counts a view."""
     text = ctx.args.strip().lstrip("#")
     if not text.isdigit():
-        return text_reply(ctx.t("Usage: /show ID, for example /show 12"))
+        return wrong_usage(ctx.t("Usage: /show ID, for example /show 12"))
     try:
         item = await ctx.services.announcements.show(int(text), count_view=True)
     except NotFound:
-        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+        return not_found(ctx.t("There is no announcement #{id}.", id=text))
     if item.status.value != "published" and not ctx.is_admin:
-        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+        return not_found(ctx.t("There is no announcement #{id}.", id=text))
     b = announcement_full(ReplyBuilder(), item, ctx.services.zone, ctx.t)
     if ctx.services.public_url and item.status.value == "published":
         url = f"{ctx.services.public_url}/announcements/{item.id}"
@@ -287,8 +304,8 @@ async def lang(ctx: Context) -> Reply:
     code = ctx.args.strip().lower()
     if code not in LANGUAGES:
         names = ", ".join(f"{c} ({LANGUAGE_NAMES[c]})" for c in LANGUAGES)
-        return text_reply(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
+        return wrong_usage(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its language."))
+        return refused(ctx.t("Only this chat's admins can change its language."))
     await ctx.services.chats.set_language(ctx.chat, code)
     return text_reply(translate(code, "Language set to English."))

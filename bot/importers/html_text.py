@@ -10,6 +10,7 @@ elements are dropped; images are collected (not rendered) so a caller can pick o
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -87,7 +88,8 @@ class StyledTextBuilder:
         self._breaks = 0  # line breaks owed before the next text (2: a blank line)
         self._space = ""  # whitespace owed before the next text on the same line
         self._prefix = ""  # a list bullet owed to the next text on a new line
-        self._open: list[_Pending] = []
+        self._open: dict[int, _Pending] = {}
+        self._unstarted: list[_Pending] = []  # open runs waiting for their first character
         self.runs: list[TextStyle] = []
 
     def text(self, data: str, *, verbatim: bool = False) -> None:
@@ -128,19 +130,15 @@ class StyledTextBuilder:
 
     def open(self, token: int, style: Style, url: str | None = None) -> None:
         """Start a run; it covers the text appended until `close(token)`."""
-        self._open.append(_Pending(token, style, url))
+        pending = _Pending(token, style, url)
+        self._open[token] = pending
+        self._unstarted.append(pending)
 
     def close(self, token: int) -> None:
         """End the run opened with `token` (an unknown token is ignored)."""
-        for index in range(len(self._open) - 1, -1, -1):
-            pending = self._open[index]
-            if pending.token == token:
-                del self._open[index]
-                if pending.start is not None and pending.start < self._length:
-                    self.runs.append(
-                        TextStyle(pending.style, pending.start, self._length, pending.url)
-                    )
-                return
+        pending = self._open.pop(token, None)
+        if pending is not None and pending.start is not None and pending.start < self._length:
+            self.runs.append(TextStyle(pending.style, pending.start, self._length, pending.url))
 
     @property
     def value(self) -> str:
@@ -160,10 +158,10 @@ class StyledTextBuilder:
             self._emit(prefix)
 
     def _emit(self, piece: str, *, content: bool = False) -> None:
-        if content:
-            for pending in self._open:
-                if pending.start is None:
-                    pending.start = self._length
+        if content and self._unstarted:
+            for pending in self._unstarted:
+                pending.start = self._length
+            self._unstarted.clear()
         self._parts.append(piece)
         self._length += len(piece)
 
@@ -211,6 +209,11 @@ class PageParser(HTMLParser):
         self.base_url = base_url
         self.skip_tags = FRAGMENT_SKIP if fragment else SKIP
         self.stack: list[_Open] = []
+        # Linear in the page: which elements and labels are open is kept in counters as
+        # elements open and close, never found by walking the stack (as deep as the page).
+        self.open_tags: Counter[str] = Counter()
+        self.open_labels: Counter[str] = Counter()
+        self._active_builders: list[StyledTextBuilder] | None = None
         self.builders: dict[str, StyledTextBuilder] = {"all": StyledTextBuilder()}
         self.done: set[str] = set()
         self.head_title: list[str] = []
@@ -245,7 +248,7 @@ class PageParser(HTMLParser):
                 self.links.setdefault(prop, values.get("content", "").strip())
         elif tag == "html" and values.get("lang"):
             self.links.setdefault("lang", values["lang"].strip())
-        elif tag == "body" and any(item.tag == "head" for item in self.stack):
+        elif tag == "body" and self.open_tags["head"]:
             self.handle_endtag("head")  # a page that never closed its head
         elif tag == "img" and not self.skip_depth:
             self._image(values)
@@ -262,6 +265,10 @@ class PageParser(HTMLParser):
             labels += ("h1",)
         item = _Open(tag, labels)
         self.stack.append(item)
+        self.open_tags[tag] += 1
+        if labels:
+            self.open_labels.update(labels)
+            self._active_builders = None
         if tag in self.skip_tags:
             self.skip_depth += 1
         if tag == "pre":
@@ -283,10 +290,11 @@ class PageParser(HTMLParser):
         """Close the element and any unclosed ones inside it."""
         if tag == "title":
             self.in_title = False
-        if not any(item.tag == tag for item in self.stack):
+        if not self.open_tags[tag]:
             return
         while self.stack:
             item = self.stack.pop()
+            self.open_tags[item.tag] -= 1
             for token in item.tokens:
                 for builder in self.builders.values():
                     builder.close(token)
@@ -297,6 +305,9 @@ class PageParser(HTMLParser):
             if item.tag in ("ul", "ol") and self._lists.numbers:
                 self._lists.numbers.pop()
             self._mark(item.tag)
+            if item.labels:
+                self.open_labels.subtract(item.labels)
+                self._active_builders = None
             for label in item.labels:
                 if label != "details":
                     self.done.add(label)
@@ -323,10 +334,12 @@ class PageParser(HTMLParser):
                 builder.text(line, verbatim=True)
 
     def _active(self) -> list[StyledTextBuilder]:
-        labels = {label for item in self.stack for label in item.labels}
-        return [self.builders["all"]] + [
-            self.builders.setdefault(label, StyledTextBuilder()) for label in sorted(labels)
-        ]
+        if self._active_builders is None:
+            labels = sorted(label for label, count in self.open_labels.items() if count > 0)
+            self._active_builders = [self.builders["all"]] + [
+                self.builders.setdefault(label, StyledTextBuilder()) for label in labels
+            ]
+        return self._active_builders
 
     def _mark(self, tag: str) -> None:
         if self.skip_depth:
@@ -375,7 +388,7 @@ class PageParser(HTMLParser):
         src = self.resolve(values.get("src", "") or values.get("data-src", ""))
         if not src:
             return
-        labels = frozenset(label for item in self.stack for label in item.labels)
+        labels = frozenset(label for label, count in self.open_labels.items() if count > 0)
         self.images.append(
             FoundImage(
                 src,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -10,8 +9,9 @@ from dataclasses import dataclass, replace
 from bot.domain import NewAnnouncement
 from bot.formatting import Styles
 from bot.importers.html_text import FoundImage, PageParser
+from bot.importers.identity import content_key, url_key
 from bot.runs import clip, nest
-from bot.tags import split_tag_list, tag_key
+from bot.tags import MAX_TAG_LENGTH, display_name, split_tag_list, tag_key
 
 MAX_SIGNATURE_LENGTH = 120
 # A short last paragraph ending like a sentence is text, not a signature.
@@ -33,8 +33,15 @@ _META_KEYS = {
     "rating": "rating",
     "рейтинг": "rating",
 }
+# Read only inside a metadata line (`Category: News | Date: 15.08.2020`): a last line
+# `Date: Saturday` or `Source: KCNA` on its own is the post's text.
+_SEGMENT_KEYS = {"date": "date", "дата": "date"}
+# The post's address, as its own line or a segment, when the value is an http(s) URL.
+_URL_KEYS = {key: "url" for key in ("url", "link", "source", "canonical", "ссылка", "источник")}
 _META_LINE = re.compile(
-    r"^\s*(?:" + "|".join(re.escape(k) for k in _META_KEYS) + r")\s*:", re.IGNORECASE
+    r"^\s*(?:(?:" + "|".join(re.escape(k) for k in _META_KEYS) + r")\s*:"
+    r"|(?:" + "|".join(re.escape(k) for k in _URL_KEYS) + r")\s*:\s*https?://\S+\s*$)",
+    re.IGNORECASE,
 )
 _HTML_START = re.compile(
     r"^\s*<(?:!doctype\s+html|html|head|body|meta|title|div|table|article|section|main|p|h1|!--)"
@@ -49,7 +56,12 @@ class ImportFormatError(ValueError):
 
 
 def parse_post(content: str, *, source: str | None = None) -> NewAnnouncement:
-    """Parse a saved post (text or HTML, detected) into a new announcement."""
+    """Parse a saved post (text or HTML, detected) into a new announcement.
+
+    Its identity: `source_key` from the page's address (a canonical link or og:url in HTML,
+    a `URL: …` line in text, or `source` when that is a URL), and always `content_key` from
+    its title, date, author and text, so text and HTML saves of one post are one post.
+    """
     return read_post(content, source=source).announcement
 
 
@@ -65,7 +77,7 @@ class ImportedPost:
 def read_post(
     content: str, *, source: str | None = None, base_url: str | None = None
 ) -> ImportedPost:
-    """Parse a saved post (text or HTML, detected); HTML keeps its formatting as style runs.
+    """Parse a saved post like `parse_post`; HTML keeps its formatting as style runs.
 
     `base_url` is the page's address, against which its relative links and images resolve.
     """
@@ -83,31 +95,32 @@ def read_post(
             raise ImportFormatError("the HTML page has no title and no text")
     post = _parse_text(text)
     given = source.strip() if source else ""
-    source_url = canonical or (given if _HTTP_URL.match(given) else None)
-    if canonical:
-        source_key = canonical
-    else:
-        digest = hashlib.sha256(tag_key(post.title).encode("utf-8")).hexdigest()
-        source_key = "title:" + digest[:32]
+    addresses = (canonical, post.meta.get("url"), given)
+    source_url = next((a for a in addresses if a and url_key(a)), None)
+    author = post.meta.get("added_by", "")
+    text_and_signature = post.body + ("\n\n" + post.signature if post.signature else "")
     announcement = NewAnnouncement(
         title=post.title,
         body=post.body,
-        tags=tuple(split_tag_list(post.meta.get("tags", ""))),
+        tags=_tags(post.meta.get("tags", "")),
         category=post.meta.get("category") or None,
         signature=post.signature,
         source_url=source_url,
-        source_key=source_key,
+        source_key=url_key(source_url) if source_url else None,
         views=_parse_count(post.meta.get("views", "")),
-        created_by=f"import:{post.meta['added_by']}" if post.meta.get("added_by") else None,
-    )
+        created_by=f"import:{author}" if author else None,
+        content_key=content_key(
+            title=post.title, date=post.meta.get("date", ""), author=author,
+            text=text_and_signature,
+        ),
+    )  # fmt: skip
     if page is None:
         return ImportedPost(announcement)
     source_text, runs = page.body_source()
     label = "message" if page.text("message") else "all"
-    images = tuple(image for image in page.images if label in image.labels)
     return ImportedPost(
         replace(announcement, body_styles=styles_within(source_text, runs, post.body)),
-        images,
+        tuple(image for image in page.images if label in image.labels),
         page.links.get("lang") or None,
     )
 
@@ -124,7 +137,8 @@ class PostParts:
 def split_post_body(text: str) -> PostParts:
     """A post's text without a title: the trailing metadata lines and signature taken off.
 
-    `meta` has the keys category, views, added_by, tags, comments, rating when present.
+    `meta` has the keys category, views, added_by, tags, comments, rating, date, url when
+    present.
     """
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     paragraphs, signature, meta = _split_tail(lines)
@@ -146,6 +160,17 @@ def parse_count(value: str) -> int:
     return _parse_count(value)
 
 
+def _tags(text: str) -> tuple[str, ...]:
+    """The `Tags:` list; a tag too long to store refuses the post rather than vanishing."""
+    for part in re.split(r"[,;]", text):
+        name = display_name(part)
+        if max(len(name), len(tag_key(name))) > MAX_TAG_LENGTH:
+            raise ImportFormatError(
+                f"the tag {name[:40]!r}… is longer than {MAX_TAG_LENGTH} characters"
+            )
+    return tuple(split_tag_list(text))
+
+
 @dataclass(frozen=True, slots=True)
 class _ParsedText:
     title: str
@@ -155,9 +180,13 @@ class _ParsedText:
 
 
 def _reject_binary(text: str) -> None:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ImportFormatError(
+            f"the file contains a NUL character (at character {nul + 1:,}): "
+            "it looks binary, not a saved post"
+        )
     sample = text[:20_000]
-    if "\x00" in sample:
-        raise ImportFormatError("the file looks binary (it contains NUL bytes), not a saved post")
     odd = sum(
         1
         for ch in sample
@@ -193,7 +222,8 @@ def _split_tail(rest: list[str]) -> tuple[list[list[str]], str | None, dict[str,
     while rest and (not rest[-1].strip() or _META_LINE.match(rest[-1])):
         line = rest.pop()
         if line.strip():
-            meta_lines.insert(0, line)
+            meta_lines.append(line)
+    meta_lines.reverse()
     paragraphs = _paragraphs(rest)
     signature: str | None = None
     if len(paragraphs) >= 2 and _is_signature(paragraphs[-1]):
@@ -227,9 +257,13 @@ def _parse_meta(lines: list[str]) -> dict[str, str]:
     for line in lines:
         for segment in line.split("|"):
             key, sep, value = segment.partition(":")
-            name = _META_KEYS.get(" ".join(key.split()).casefold())
+            label = " ".join(key.split()).casefold()
+            name = _META_KEYS.get(label) or _SEGMENT_KEYS.get(label) or _URL_KEYS.get(label)
+            value = " ".join(value.split())
+            if name == "url" and not _HTTP_URL.match(value):
+                continue
             if sep and name and name not in meta:
-                meta[name] = " ".join(value.split())
+                meta[name] = value
     return meta
 
 
