@@ -341,10 +341,12 @@ def discord_sync() -> None:
 
 def _mount_delivery_commands() -> None:
     from bot.cli_delivery import register
+    from bot.cli_feeds import register as register_feeds
     from bot.cli_ops import register as register_ops
 
     register(app)
     register_ops(app)
+    register_feeds(app)
 
 
 def main() -> None:
