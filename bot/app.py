@@ -96,14 +96,9 @@ class Herald:
 
     def start_delivery(self, platforms: Mapping[str, Platform]) -> DeliveryEngine:
         """Build the delivery engine for the running platforms."""
-        rates: dict[str, float] = {}
-        if "telegram" in platforms:
-            rate = self.settings.telegram_rate
-            rates["telegram"] = 1000.0 if self.settings.telegram_paid_broadcast else rate
+        # Each platform's rate and requests in flight are its own limits (Platform.limits):
+        # Telegram's come from TelegramConfig (broadcast_rate, connection_pool_size).
         config = DeliveryConfig(
-            rates=rates,
-            # Equal to TelegramConfig.connection_pool_size: more would wait on the pool.
-            concurrency=100,
             rate_share=1.0 / self.settings.delivery_processes,
             language=self.settings.language,
             public_url=self.settings.public_url,
@@ -123,6 +118,9 @@ class Herald:
     async def close(self) -> None:
         """Stop receiving, the scheduler, delivery (in-flight sends finish), then adapters."""
         self.stopping = True
+        if self.delivery is not None:
+            # At once, not after receiving stopped: no new send starts once the stop began.
+            self.delivery.stop_sending()
         for receiver in self.adapters:
             if isinstance(receiver, Receiving):
                 try:

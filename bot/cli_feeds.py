@@ -9,44 +9,44 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_chat import actor
+from bot.cli_errors import HeraldGroup, fail, run, settings, usage
+
 if TYPE_CHECKING:
     from bot.app import Herald
     from bot.feeds.service import PollReport
 
 T = TypeVar("T")
 out = Console(highlight=False)
-feed_app = typer.Typer(help="The society's website: feeds and news pages followed.",
-                       no_args_is_help=True)  # fmt: skip
-
-
-def _usage(message: str) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(f"herald: {message}", markup=False, soft_wrap=True)
-    return typer.Exit(2)
+feed_app = typer.Typer(
+    cls=HeraldGroup,
+    help="The society's website: feeds and news pages followed.",
+    no_args_is_help=True,
+)
 
 
 def _run(work: Callable[[Herald], Awaitable[T]]) -> T:
     """Open Herald, check the shell user is an admin, run `work`; one line and exit 1 on refusal."""
     from bot.app import open_herald
-    from bot.cli import _actor, _fail, _guard, _settings
     from bot.feeds.service import SourceError, UnknownSource
     from bot.feeds.sources import DuplicateSource
 
     async def guarded() -> T:
-        herald = await open_herald(_settings())
+        herald = await open_herald(settings())
         try:
-            if not await herald.services.access.is_admin(_actor()):
-                raise _fail(f"{_actor()} is not a Herald admin (see HERALD_ADMINS)")
+            if not await herald.services.access.is_admin(actor()):
+                fail(f"{actor()} is not a Herald admin (see HERALD_ADMINS)")
             return await work(herald)
         except UnknownSource as unknown:
-            raise _fail(f"there is no feed #{unknown.args[0]}") from None
+            fail(f"there is no feed #{unknown.args[0]}")
         except DuplicateSource as twice:
-            raise _fail(f"that address is already feed #{twice.source_id}") from None
+            fail(f"that address is already feed #{twice.source_id}")
         except SourceError as error:
-            raise _fail(str(error)) from None
+            fail(str(error))
         finally:
             await herald.close()
 
-    return _guard(guarded)
+    return run(guarded)
 
 
 @feed_app.command("add")
@@ -60,22 +60,21 @@ def feed_add(
     backfill: Annotated[int, typer.Option(help="Announce the newest N entries now")] = 0,
 ) -> None:
     """Follow a feed or news page; what it shows now is taken as seen (unless --backfill)."""
-    from bot.cli import _actor
     from bot.feeds.sources import SourceMode, format_every, parse_every
     from bot.tags import split_tag_list
 
     try:
         interval = parse_every(every)
     except ValueError as exc:
-        raise _usage(f"--every: {exc}") from None
+        usage(f"--every: {exc}")
     if backfill < 0:
-        raise _usage("--backfill must be 0 or more")
+        usage("--backfill must be 0 or more")
     mode = SourceMode.PUBLISH if publish else SourceMode.DRAFT
 
     async def work(herald: Herald) -> None:
         assert herald.feeds is not None
         added = await herald.feeds.add(
-            url, actor=_actor(), tags=split_tag_list(tags), mode=mode, every=interval,
+            url, actor=actor(), tags=split_tag_list(tags), mode=mode, every=interval,
             backfill=backfill,
         )  # fmt: skip
         source = added.source

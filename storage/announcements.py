@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Announcement, NewAnnouncement, NotFound, PublishResult, Status, WrongState
 from bot.formatting import Photo, Styles, styles_to_json
+from bot.limits import Unstorable, storable_problem
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
@@ -39,32 +41,67 @@ class AnnouncementStore(Listings):
             return await create_in(session, new, status=status, now=now, actor=actor)
 
     async def upsert_imported(self, new: NewAnnouncement, *, now: datetime) -> tuple[int, bool]:
-        """Insert or update an imported post by its source key; never broadcasts."""
-        if not new.source_key:
-            raise ValueError("imported announcements need a source key")
-        _storable(new.title, new.body, new.signature)
+        """Insert or update an imported post found by its address or its content; (id, new).
+
+        Never broadcasts. Raises `Unstorable` for a field over its limit on any database.
+        """
+        if not (new.source_key or new.content_key):
+            raise ValueError("imported announcements need a source key or a content key")
+        problem = storable_problem(new)
+        if problem:
+            raise Unstorable(problem)
+        try:
+            return await self._upsert_imported(new, now)
+        except IntegrityError:
+            # Another process inserted the same post between our look-up and our insert
+            # (PostgreSQL; SQLite's write lock serialises): now it is there to update.
+            pass
+        try:
+            return await self._upsert_imported(new, now)
+        except IntegrityError:
+            raise Unstorable(
+                "another import of the same post was writing it at the same time; import it again"
+            ) from None
+
+    async def _upsert_imported(self, new: NewAnnouncement, now: datetime) -> tuple[int, bool]:
         async with self._sessions.begin() as session:
             await write_lock(session)
-            row = await session.scalar(
-                select(AnnouncementRow).where(AnnouncementRow.source_key == new.source_key)
-            )
+            by_address = by_content = None
+            if new.source_key:
+                by_address = await session.scalar(
+                    select(AnnouncementRow)
+                    .where(AnnouncementRow.source_key == new.source_key)
+                    .with_for_update()
+                )
+            if new.content_key:
+                by_content = await session.scalar(
+                    select(AnnouncementRow)
+                    .where(AnnouncementRow.content_key == new.content_key)
+                    .with_for_update()
+                )
+            row = by_address or by_content
             created = row is None
             if row is None:
                 row = AnnouncementRow(
-                    source_key=new.source_key,
-                    status=Status.PUBLISHED.value,
-                    revision=1,
-                    created_at=now,
-                    published_at=now,
+                    status=Status.PUBLISHED.value, revision=1, created_at=now, published_at=now
                 )
                 session.add(row)
             else:
                 row.revision += 1
+            # A text save carries no address: it keeps the one an HTML save gave. A post found
+            # by its content under another address keeps its first address.
+            if new.source_key and row.source_key in (None, new.source_key):
+                row.source_key, row.source_url = new.source_key, new.source_url
+            # Found by address while another row has this content (a text save imported
+            # before the page, then edited): the other row keeps it rather than collide.
+            if new.content_key and by_content in (None, row):
+                row.content_key = new.content_key
             row.title, row.body = new.title, new.body
             row.body_styles = styles_to_json(new.body_styles)
             row.category, row.language = new.category, new.language
-            row.signature, row.source_url = new.signature, new.source_url
-            row.views, row.created_by = new.views, new.created_by
+            row.signature, row.created_by = new.signature, new.created_by
+            # Views counted here since the last import are not lost to an older count.
+            row.views = max(row.views or 0, new.views)
             row.updated_at = now
             await session.flush()
             await _set_tags(session, row.id, new.tags)

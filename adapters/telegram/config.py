@@ -26,7 +26,7 @@ class TelegramConfig:
     webhook_shared: bool = False
     paid_broadcast: bool = False
     messages_per_second: float = DEFAULT_RATE
-    # Equal to the delivery engine's requests in flight (DeliveryConfig.concurrency).
+    # The delivery engine runs as many senders (PlatformLimits.requests_in_flight).
     connection_pool_size: int = 100
     poll_timeout: int = 30
     # Seconds between start attempts while the Bot API is unreachable (doubles up to the cap).
@@ -45,7 +45,10 @@ class TelegramConfig:
 
     @property
     def broadcast_rate(self) -> float:
-        """Messages per second overall: the configured rate, or 1000 with paid broadcasts."""
+        """Messages per second overall: the configured rate, or 1000 with paid broadcasts.
+
+        The one place this rule lives: the delivery engine paces by the platform's limits.
+        """
         if self.paid_broadcast and self.messages_per_second <= DEFAULT_RATE:
             return PAID_RATE
         return self.messages_per_second

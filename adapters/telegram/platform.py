@@ -141,6 +141,7 @@ class TelegramPlatform:
             private_chat_interval=1.0,
             group_per_minute=20,
             delete_window_seconds=DELETE_WINDOW,
+            requests_in_flight=request.pool_size,
         )
         self._parts: dict[OutboundMessage, list[str]] = {}
         # Each part's sendMessage body after `"chat_id":…,` (JSON, opening brace dropped).

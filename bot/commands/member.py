@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 from bot.commands.context import Context
 from bot.commands.parsing import parse_page
+from bot.domain import Page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate
 from bot.render import announcement_full, announcement_list, hashtag, pager
-from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.replies import (
+    Button,
+    Reply,
+    ReplyBuilder,
+    invalid,
+    not_found,
+    refused,
+    text_reply,
+    wrong_usage,
+)
 from bot.schedule.ordinals import is_jubilee, ordinal
 from bot.services.announcements import SEARCH_TOTAL_CAP, NotFound, UnknownTag
 from bot.tags import split_tag_list
 
 MAX_SAVED_SEARCHES = 1000
 TAGS_SHOWN = 50
+# How many announcements `/latest PAGE COUNT` may put on a page.
+LATEST_COUNT_MAX = 10
 
 
 def tag_names(args: str) -> list[str]:
@@ -42,9 +55,9 @@ MEMBER_HELP = (
     ("subscribe", N_("[tags]"), "Subscribe this chat to everything, or to tags"),
     ("unsubscribe", N_("[tags]"), "Unsubscribe from tags, or from everything"),
     ("subscriptions", "", "Show this chat's subscriptions"),
-    ("latest", N_("[page]"), "The newest announcements"),
+    ("latest", N_("[page] [count]"), "The newest announcements"),
     ("tag", N_("TAG [page]"), "Announcements with a tag"),
-    ("tags", "", "Every tag, with counts"),
+    ("tags", N_("[page]"), "Every tag, with counts"),
     ("search", N_("WORDS"), "Find announcements by words"),
     ("show", "ID", "Show one announcement"),
     ("anniversaries", "", "The next anniversaries"),
@@ -103,7 +116,7 @@ async def help_(ctx: Context) -> Reply:
 async def subscribe(ctx: Context) -> Reply:
     """Subscribe the chat to everything or to tags."""
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+        return refused(ctx.t("Only this chat's admins can change its subscriptions."))
     names = tag_names(ctx.args)
     added = await ctx.services.chats.subscribe(ctx.chat, names)
     if not names:
@@ -119,11 +132,11 @@ async def subscribe(ctx: Context) -> Reply:
 async def unsubscribe(ctx: Context) -> Reply:
     """Unsubscribe from tags, or from everything."""
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+        return refused(ctx.t("Only this chat's admins can change its subscriptions."))
     names = tag_names(ctx.args)
     removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
     if not removed:
-        return text_reply(ctx.t("There was no such subscription."))
+        return not_found(ctx.t("There was no such subscription."))
     if not names:
         return text_reply(ctx.t("Unsubscribed: this chat receives nothing now."))
     tags = " ".join(hashtag(name) for name in names)
@@ -141,12 +154,38 @@ async def subscriptions(ctx: Context) -> Reply:
     return b.build(ephemeral=True)
 
 
+def _count(text: str) -> int | None:
+    """How many announcements a page shows, 1–LATEST_COUNT_MAX, or None when `text` is not one."""
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= LATEST_COUNT_MAX:
+        return int(text)
+    return None
+
+
+def _past_the_end(ctx: Context, page: int, pages: int) -> Reply:
+    return not_found(
+        ctx.t(
+            "Page {page} is past the end (the last page is {pages}).",
+            page=page,
+            pages=max(pages, 1),
+        )
+    )
+
+
 async def latest(ctx: Context) -> Reply:
-    """The newest announcements, paged."""
-    page = parse_page(ctx.args.strip())
-    if page is None:
-        return text_reply(ctx.t("Usage: /latest [page]"))
-    found = await ctx.services.announcements.latest(page)
+    """The newest announcements, paged: `/latest [page] [count per page]`."""
+    words = ctx.args.split()
+    page = parse_page(words[0]) if words else 1
+    count = _count(words[1]) if len(words) == 2 else None
+    if page is None or len(words) > 2 or (len(words) == 2 and count is None):
+        return wrong_usage(
+            ctx.t(
+                "Usage: /latest [page] [count]: count is how many to a page, 1–{max}.",
+                max=LATEST_COUNT_MAX,
+            )
+        )
+    found = await ctx.services.announcements.latest(page, count)
+    if not found.items and page > 1:
+        return _past_the_end(ctx, page, found.pages)
     if not found.items:
         return text_reply(ctx.t("No announcements yet."))
     rendered = ctx.services.rendered.get("latest", found, ctx.language)
@@ -154,7 +193,8 @@ async def latest(ctx: Context) -> Reply:
         return rendered
     b = ReplyBuilder().bold(ctx.t("Latest announcements")).line().line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
-    pager(b, found, lambda p: f"/latest {p}", ctx.t)
+    per_page = "" if count is None else f" {count}"
+    pager(b, found, lambda p: f"/latest {p}{per_page}", ctx.t)
     return ctx.services.rendered.put("latest", found, ctx.language, b.build())
 
 
@@ -168,7 +208,7 @@ async def tag(ctx: Context) -> Reply:
         words = words[:-1]
     name = " ".join(words).strip().lstrip("#")
     if not name:
-        return text_reply(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
+        return wrong_usage(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
     try:
         listing = await ctx.services.announcements.by_tag(name, page)
     except UnknownTag as unknown:
@@ -194,24 +234,32 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
         b.buttons(*(Button(hashtag(s), f"/tag {s}") for s in unknown.suggestions))
     else:
         b.text(" " + ctx.t("See /tags for the tags in use."))
-    return b.build()
+    return b.build(failure="not_found")
 
 
 async def tags(ctx: Context) -> Reply:
-    """Every tag with its count; buttons open a tag."""
-    found = await ctx.services.announcements.tags(limit=TAGS_SHOWN)
-    if not found:
+    """Every tag with its count, most used first, paged: `/tags [page]`; buttons open a tag."""
+    page = parse_page(ctx.args.strip())
+    if page is None:
+        return wrong_usage(ctx.t("Usage: /tags [page]"))
+    service = ctx.services.announcements
+    offset = (page - 1) * TAGS_SHOWN
+    found = await service.tags(limit=TAGS_SHOWN, offset=offset)
+    # A short first page is every tag; otherwise count them for the page total.
+    in_use = len(found) if page == 1 and len(found) < TAGS_SHOWN else await service.tags_in_use()
+    if not in_use:
         return text_reply(ctx.t("No tags yet."))
+    pages = math.ceil(in_use / TAGS_SHOWN)
+    if not found:
+        return _past_the_end(ctx, page, pages)
     b = ReplyBuilder().bold(ctx.t("Tags")).line()
     for item in found:
         b.text(f"{hashtag(item.name)} ").italic(f"({item.count})").line()
-    if len(found) == TAGS_SHOWN:
-        more = await ctx.services.announcements.tags_in_use() - TAGS_SHOWN
-        if more > 0:
-            b.italic(ctx.t("…and {count} more.", count=more))
+    if pages > 1:
+        b.italic(ctx.t("Page {page} of {pages}", page=page, pages=pages))
     rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}") for item in found[:6]]
     b.buttons(*rows[:3]).buttons(*rows[3:6])
-    return b.build()
+    return pager(b, Page((), page, pages, in_use), lambda p: f"/tags {p}", ctx.t).build()
 
 
 async def search(ctx: Context) -> Reply:
@@ -221,10 +269,10 @@ async def search(ctx: Context) -> Reply:
     if len(token_page) == 2 and token_page[0].startswith("~") and token_page[1].isdigit():
         saved = ctx.services.searches.get(token_page[0])
         if saved is None:
-            return text_reply(ctx.t("This search has expired; run /search again."))
+            return invalid(ctx.t("This search has expired; run /search again."))
         words, page = saved, int(token_page[1])
     if not words:
-        return text_reply(ctx.t("Usage: /search WORDS, for example /search liberation"))
+        return wrong_usage(ctx.t("Usage: /search WORDS, for example /search liberation"))
     found = await ctx.services.announcements.search(words, page)
     if not found.items:
         return text_reply(ctx.t("Nothing found for “{words}”.", words=words))
@@ -236,8 +284,13 @@ async def search(ctx: Context) -> Reply:
     return b.build()
 
 
+def search_token(words: str) -> str:
+    """The token a search's page buttons carry instead of its words (`~` and 10 hex digits)."""
+    return "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+
+
 def _save_search(ctx: Context, words: str) -> str:
-    token = "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+    token = search_token(words)
     searches = ctx.services.searches
     if len(searches) >= MAX_SAVED_SEARCHES:
         searches.pop(next(iter(searches)))
@@ -249,13 +302,13 @@ async def show(ctx: Context) -> Reply:
     """One announcement in full; counts a view."""
     text = ctx.args.strip().lstrip("#")
     if not text.isdigit():
-        return text_reply(ctx.t("Usage: /show ID, for example /show 12"))
+        return wrong_usage(ctx.t("Usage: /show ID, for example /show 12"))
     try:
         item = await ctx.services.announcements.show(int(text), count_view=True)
     except NotFound:
-        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+        return not_found(ctx.t("There is no announcement #{id}.", id=text))
     if item.status.value != "published" and not ctx.is_admin:
-        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+        return not_found(ctx.t("There is no announcement #{id}.", id=text))
     b = announcement_full(ReplyBuilder(), item, ctx.services.zone, ctx.t)
     if ctx.services.public_url and item.status.value == "published":
         url = f"{ctx.services.public_url}/announcements/{item.id}"
@@ -289,8 +342,8 @@ async def lang(ctx: Context) -> Reply:
     code = ctx.args.strip().lower()
     if code not in LANGUAGES:
         names = ", ".join(f"{c} ({LANGUAGE_NAMES[c]})" for c in LANGUAGES)
-        return text_reply(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
+        return wrong_usage(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its language."))
+        return refused(ctx.t("Only this chat's admins can change its language."))
     await ctx.services.chats.set_language(ctx.chat, code)
     return text_reply(translate(code, "Language set to English."))
