@@ -65,6 +65,8 @@ class AnnouncementRow(Base):
     __table_args__ = (
         Index("ix_announcements_status_published", "status", "published_at", "id"),
         Index("ix_announcements_due", "status", "publish_at"),
+        # The latest retraction (the website's feeds): max(updated_at) in one probe.
+        Index("ix_announcements_status_updated", "status", "updated_at"),
         Index("ux_announcements_content_key", "content_key", unique=True),
     )
 

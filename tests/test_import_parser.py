@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from collections.abc import Callable
@@ -426,3 +427,44 @@ def test_nesting_costs_linear_work(page: Callable[[int], str]) -> None:
 def test_deep_nesting_parses(page: Callable[[int], str], depth: int) -> None:
     post = parse_post(page(depth))
     assert (post.title, post.body) == ("Nested", "deep text")
+
+
+def _as_page(title: str, paragraphs: list[list[str]], signature: str) -> str:
+    """The uCoz news page a site would render for a text post (every fragment escaped)."""
+    body = "".join(
+        "<p>" + "<br />".join(html.escape(line) for line in lines) + "</p>\n"
+        for lines in paragraphs
+    )
+    return (
+        "<html><head><title>Site</title></head><body><table>"
+        f'<tr><td class="eTitle">{html.escape(title)}</td></tr>'
+        f'<tr><td class="eMessage">{body}'
+        f'<div align="right">{html.escape(signature)}</div></td></tr>'
+        '<tr><td class="eDetails">Category: News | Added by: ann | Date: 15.08.2020</td></tr>'
+        "</table></body></html>"
+    )
+
+
+# U+FFFD is what an undecodable byte becomes: a short post made of it is refused as not text.
+_text_line = _line.filter(lambda line: "\ufffd" not in line)
+
+
+@given(
+    title=_text_line,
+    paragraphs=st.lists(st.lists(_text_line, min_size=1, max_size=3), min_size=1, max_size=4),
+)
+def test_text_and_html_saves_of_any_post_are_one(title: str, paragraphs: list[list[str]]) -> None:
+    # Markers once collided: a line "P" after a line break became a paragraph break.
+    signature = "The Society"
+    text = (
+        f"{title}\n\n" + "\n\n".join("\n".join(p) for p in paragraphs)
+        + f"\n\n{signature}\n\nCategory: News | Added by: ann | Date: 15.08.2020\n"
+    )
+    saved, page = parse_post(text), parse_post(_as_page(title, paragraphs, signature))
+    assert page.content_key == saved.content_key, (saved, page)
+
+
+@pytest.mark.parametrize("line", ["P", "L", "P\u00a0", "p", "l"])
+def test_a_line_that_looks_like_a_marker_stays_text(line: str) -> None:
+    html = f'<div class="eTitle">T</div><div class="eMessage"><p>first<br />{line}</p></div>'
+    assert parse_post(html).body == f"first\n{line}".strip()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 from bot.commands.context import Context
 from bot.commands.parsing import parse_page
+from bot.domain import Page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate
 from bot.render import announcement_full, announcement_list, hashtag, pager
 from bot.replies import (
@@ -24,6 +26,8 @@ from bot.tags import split_tag_list
 
 MAX_SAVED_SEARCHES = 1000
 TAGS_SHOWN = 50
+# How many announcements `/latest PAGE COUNT` may put on a page.
+LATEST_COUNT_MAX = 10
 
 
 def tag_names(args: str) -> list[str]:
@@ -51,9 +55,9 @@ MEMBER_HELP = (
     ("subscribe", N_("[tags]"), "Subscribe this chat to everything, or to tags"),
     ("unsubscribe", N_("[tags]"), "Unsubscribe from tags, or from everything"),
     ("subscriptions", "", "Show this chat's subscriptions"),
-    ("latest", N_("[page]"), "The newest announcements"),
+    ("latest", N_("[page] [count]"), "The newest announcements"),
     ("tag", N_("TAG [page]"), "Announcements with a tag"),
-    ("tags", "", "Every tag, with counts"),
+    ("tags", N_("[page]"), "Every tag, with counts"),
     ("search", N_("WORDS"), "Find announcements by words"),
     ("show", "ID", "Show one announcement"),
     ("anniversaries", "", "The next anniversaries"),
@@ -148,20 +152,38 @@ async def subscriptions(ctx: Context) -> Reply:
     return b.build(ephemeral=True)
 
 
+def _count(text: str) -> int | None:
+    """How many announcements a page shows, 1–LATEST_COUNT_MAX, or None when `text` is not one."""
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= LATEST_COUNT_MAX:
+        return int(text)
+    return None
+
+
+def _past_the_end(ctx: Context, page: int, pages: int) -> Reply:
+    return not_found(
+        ctx.t(
+            "Page {page} is past the end (the last page is {pages}).",
+            page=page,
+            pages=max(pages, 1),
+        )
+    )
+
+
 async def latest(ctx: Context) -> Reply:
-    """The newest announcements, paged."""
-    page = parse_page(ctx.args.strip())
-    if page is None:
-        return wrong_usage(ctx.t("Usage: /latest [page]"))
-    found = await ctx.services.announcements.latest(page)
-    if not found.items and page > 1:
-        return not_found(
+    """The newest announcements, paged: `/latest [page] [count per page]`."""
+    words = ctx.args.split()
+    page = parse_page(words[0]) if words else 1
+    count = _count(words[1]) if len(words) == 2 else None
+    if page is None or len(words) > 2 or (len(words) == 2 and count is None):
+        return wrong_usage(
             ctx.t(
-                "Page {page} is past the end (the last page is {pages}).",
-                page=page,
-                pages=max(found.pages, 1),
+                "Usage: /latest [page] [count]: count is how many to a page, 1–{max}.",
+                max=LATEST_COUNT_MAX,
             )
         )
+    found = await ctx.services.announcements.latest(page, count)
+    if not found.items and page > 1:
+        return _past_the_end(ctx, page, found.pages)
     if not found.items:
         return text_reply(ctx.t("No announcements yet."))
     rendered = ctx.services.rendered.get("latest", found, ctx.language)
@@ -169,7 +191,8 @@ async def latest(ctx: Context) -> Reply:
         return rendered
     b = ReplyBuilder().bold(ctx.t("Latest announcements")).line().line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
-    pager(b, found, lambda p: f"/latest {p}", ctx.t)
+    per_page = "" if count is None else f" {count}"
+    pager(b, found, lambda p: f"/latest {p}{per_page}", ctx.t)
     return ctx.services.rendered.put("latest", found, ctx.language, b.build())
 
 
@@ -213,20 +236,28 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
 
 
 async def tags(ctx: Context) -> Reply:
-    """Every tag with its count; buttons open a tag."""
-    found = await ctx.services.announcements.tags(limit=TAGS_SHOWN)
-    if not found:
+    """Every tag with its count, most used first, paged: `/tags [page]`; buttons open a tag."""
+    page = parse_page(ctx.args.strip())
+    if page is None:
+        return wrong_usage(ctx.t("Usage: /tags [page]"))
+    service = ctx.services.announcements
+    offset = (page - 1) * TAGS_SHOWN
+    found = await service.tags(limit=TAGS_SHOWN, offset=offset)
+    # A short first page is every tag; otherwise count them for the page total.
+    in_use = len(found) if page == 1 and len(found) < TAGS_SHOWN else await service.tags_in_use()
+    if not in_use:
         return text_reply(ctx.t("No tags yet."))
+    pages = math.ceil(in_use / TAGS_SHOWN)
+    if not found:
+        return _past_the_end(ctx, page, pages)
     b = ReplyBuilder().bold(ctx.t("Tags")).line()
     for item in found:
         b.text(f"{hashtag(item.name)} ").italic(f"({item.count})").line()
-    if len(found) == TAGS_SHOWN:
-        more = await ctx.services.announcements.tags_in_use() - TAGS_SHOWN
-        if more > 0:
-            b.italic(ctx.t("…and {count} more.", count=more))
+    if pages > 1:
+        b.italic(ctx.t("Page {page} of {pages}", page=page, pages=pages))
     rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}") for item in found[:6]]
     b.buttons(*rows[:3]).buttons(*rows[3:6])
-    return b.build()
+    return pager(b, Page((), page, pages, in_use), lambda p: f"/tags {p}", ctx.t).build()
 
 
 async def search(ctx: Context) -> Reply:

@@ -225,8 +225,11 @@ _CLASS_LABELS = {
     "edetails1": "details",
     "edetails2": "details",
 }
-_PARA_MARK = "\x00P\x00"
-_LINE_MARK = "\x00L\x00"
+# A NUL then a letter: NUL never reaches the parser (the file is refused), so a marker starts
+# only where one was put, and two markers cannot overlap (`\x00L\x00` + `P\x00` once read
+# as a paragraph mark in the middle).
+_PARA_MARK = "\x00p"
+_LINE_MARK = "\x00l"
 
 
 @dataclass

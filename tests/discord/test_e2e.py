@@ -236,6 +236,31 @@ async def test_paging_buttons_and_autocomplete(world: World) -> None:
     assert first.button_ids() == ["/tag Korea 1"]
 
 
+async def test_latest_count_and_tags_page_do_what_they_say(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.commands import member
+
+    for i in range(4):
+        await world.post_as_admin(f"/post News {i}\nBody {i}.\nTags: Topic {i}")
+    two = await world.run("latest", {"count": 2}, user=world.member, channel=world.general)
+    assert "News 3" in two.content
+    assert "News 2" in two.content
+    assert "News 1" not in two.content
+    assert two.button_ids() == ["/latest 2 2"]
+    await world.fake.answered(await world.fake.press(two, "/latest 2 2", user=world.member))
+    assert "News 1" in two.content
+    assert "News 0" in two.content
+    assert "News 3" not in two.content
+    tenth = await world.run("latest", {"page": 10}, user=world.member, channel=world.general)
+    assert tenth.content == "Page 10 is past the end (the last page is 1)."
+    monkeypatch.setattr(member, "TAGS_SHOWN", 3)
+    second = await world.run("tags", {"page": 2}, user=world.member, channel=world.general)
+    assert "Page 2 of 2" in second.content
+    assert second.content.count("#Topic") == 1  # the fourth of four, most used first
+    assert second.button_ids()[-1] == "/tags 1"
+
+
 async def test_deleted_channel_disables_the_target(world: World) -> None:
     await world.run("subscribe", user=world.member, channel=world.general, manage=True)
     await world.run("subscribe", user=world.member, channel=world.news, manage=True)
