@@ -14,6 +14,8 @@ from storage.repository import Repository
 from tests.images import png
 
 DIGEST = hashlib.sha256(png()).hexdigest()
+# The schema just before the file-id table, whatever lands below it.
+BEFORE = "0009_platform_file_ids-1"
 
 
 async def test_ids_kept_per_platform_replaced_and_forgotten(repo: Repository) -> None:
@@ -40,7 +42,7 @@ _WHEN = datetime(2026, 8, 14, 12, 0, tzinfo=UTC)
 def _photos_with_ids_then_upgrade(connection: Connection) -> list[tuple[str, str, str]]:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.downgrade(config, "0007_import_identity")
+    command.downgrade(config, BEFORE)
     for aid, digest, file_id in [
         (1, DIGEST, "AgAD-old"),
         (2, DIGEST, "AgAD-old"),  # the same bytes in two posts: one row
@@ -72,7 +74,7 @@ def _photos_with_ids_then_upgrade(connection: Connection) -> list[tuple[str, str
 def _downgrade_one(connection: Connection) -> list[tuple[int, str | None]]:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.downgrade(config, "0007_import_identity")
+    command.downgrade(config, BEFORE)
     rows = connection.execute(
         text("SELECT announcement_id, telegram_file_id FROM announcement_photos ORDER BY 1")
     )

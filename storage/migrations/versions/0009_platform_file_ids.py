@@ -4,8 +4,8 @@ Adds platform_file_ids (platform, sha256 of the bytes, the platform's file id) a
 announcement_photos.telegram_file_id there as a "telegram" row (one per distinct photo), then
 drops that column. Downgrade puts the Telegram ids back on the photos with the same bytes.
 
-Revision ID: 0008_platform_file_ids
-Revises: 0007_import_identity
+Revision ID: 0009_platform_file_ids
+Revises: 0008_retraction_index
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_platform_file_ids"
-down_revision: str | Sequence[str] | None = "0007_import_identity"
+revision: str = "0009_platform_file_ids"
+down_revision: str | Sequence[str] | None = "0008_retraction_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
