@@ -282,8 +282,13 @@ async def search(ctx: Context) -> Reply:
     return b.build()
 
 
+def search_token(words: str) -> str:
+    """The token a search's page buttons carry instead of its words (`~` and 10 hex digits)."""
+    return "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+
+
 def _save_search(ctx: Context, words: str) -> str:
-    token = "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+    token = search_token(words)
     searches = ctx.services.searches
     if len(searches) >= MAX_SAVED_SEARCHES:
         searches.pop(next(iter(searches)))
