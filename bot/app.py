@@ -297,7 +297,12 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     if settings.telegram_token is not None:
         from adapters.telegram.wiring import telegram_adapter
 
-        adapters.append(telegram_adapter(herald.router, herald.repository.state, settings))
+        repository = herald.repository
+        adapters.append(
+            telegram_adapter(
+                herald.router, repository.state, settings, file_ids=repository.file_ids
+            )
+        )
     if settings.discord_token is not None:
         from adapters.discord.wiring import discord_adapter
 
