@@ -76,12 +76,11 @@ def styles_from_json(raw: str | None) -> Styles:
 
 @dataclass(frozen=True, slots=True)
 class Photo:
-    """The one photo a post may carry: its bytes, and Telegram's id once uploaded there."""
+    """The one photo a post may carry: its bytes (platforms' file ids are in `FileIds`)."""
 
     data: bytes
     mime_type: str = "image/jpeg"
     file_name: str = "photo.jpg"
-    telegram_file_id: str | None = None
 
     async def fetch(self) -> Photo:
         """The photo itself: a photo already in hand is its own PhotoSource."""

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.importers import ImportFormatError, decode_post, parse_post
+from bot.importers.html_text import PageParser
 from bot.importers.identity import url_key
-from bot.importers.society_post import _PageParser
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_TEXT = (DATA / "society-post.txt").read_text(encoding="utf-8")
@@ -404,7 +404,7 @@ def _lines_executed(html: str) -> int:
 
     sys.settrace(tracer)  # type: ignore[arg-type]
     try:
-        _PageParser.parse(html).as_text()
+        PageParser.parse(html).as_text()
     finally:
         sys.settrace(None)
     return count
@@ -416,7 +416,7 @@ def test_nesting_costs_linear_work(page: Callable[[int], str]) -> None:
     # the open elements for every tag: 16,000 nested divs took 14 s). Counting executed
     # lines is exact where a timing on a shared machine is not, so smaller pages show it as
     # surely; bench/imports.py times 16,000, 32,000 and 64,000 nested divs.
-    _PageParser.parse(page(10))  # one-off work (compiling patterns) is not the parser's
+    PageParser.parse(page(10))  # one-off work (compiling patterns) is not the parser's
     one, two, four = (_lines_executed(page(n)) for n in (1_000, 2_000, 4_000))
     # Linear work a + b·n grows by b·n, then by 2·b·n; quadratic a + c·n² by 3·c·n², then 12.
     assert 1.95 < (four - two) / (two - one) < 2.05, (one, two, four)
@@ -468,3 +468,22 @@ def test_text_and_html_saves_of_any_post_are_one(title: str, paragraphs: list[li
 def test_a_line_that_looks_like_a_marker_stays_text(line: str) -> None:
     html = f'<div class="eTitle">T</div><div class="eMessage"><p>first<br />{line}</p></div>'
     assert parse_post(html).body == f"first\n{line}".strip()
+
+
+def test_html_import_keeps_bold_italic_links_and_list_lines() -> None:
+    html = (
+        '<div class="eTitle">Meeting</div><div class="eMessage"><p>A <b>bold</b> and '
+        '<a href="https://krfs.example.org/x">a <i>link</i></a>; <a href="/rel">relative</a>.'
+        "</p><ul><li>one</li>\n<li>two</li></ul><script>var x = '<b>no</b>';</script></div>"
+    )
+    post = parse_post(html)
+    assert post.body == "A bold and a link; relative.\n\n• one\n• two"
+    assert sorted((r.style.value, post.body[r.start : r.end], r.url) for r in post.body_styles) == [
+        ("bold", "bold", None),
+        ("italic", "link", None),
+        ("link", "a link", "https://krfs.example.org/x"),  # a relative one has no page to resolve
+    ]
+
+
+def test_text_import_has_no_runs() -> None:
+    assert parse_post(SAMPLE_TEXT).body_styles == ()
