@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,7 +17,7 @@ from bot.commands.router import CommandRouter
 from bot.commands.throttle import BucketSize, CommandThrottle
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
-from bot.feeds.entries import FeedEntry, FeedParser, ParsedFeed
+from bot.feeds.entries import FeedParser
 from bot.feeds.notices import PlatformNotices
 from bot.feeds.scheduler import FeedScheduler
 from bot.feeds.service import FeedService
@@ -253,33 +253,10 @@ async def open_herald(
 
 
 def feed_parser() -> FeedParser:
-    """What reads feeds and pages: bot.feeds.content, imported when first needed."""
-    return _ContentParser()
+    """What reads feeds and pages: bot.feeds.content (its functions make the FeedParser)."""
+    from bot.feeds import content
 
-
-class _ContentParser:
-    """bot.feeds.content's module-level functions as a FeedParser (imported on first use)."""
-
-    def parse_feed(self, body: bytes, *, content_type: str | None, url: str) -> ParsedFeed:
-        """See bot.feeds.entries.FeedParser."""
-        parsed: ParsedFeed = _content().parse_feed(body, content_type=content_type, url=url)
-        return parsed
-
-    def parse_news_page(self, body: bytes, *, content_type: str | None, url: str) -> list[str]:
-        """See bot.feeds.entries.FeedParser."""
-        links: list[str] = _content().parse_news_page(body, content_type=content_type, url=url)
-        return links
-
-    def parse_article(self, body: bytes, *, content_type: str | None, url: str) -> FeedEntry:
-        """See bot.feeds.entries.FeedParser."""
-        entry: FeedEntry = _content().parse_article(body, content_type=content_type, url=url)
-        return entry
-
-
-def _content() -> Any:
-    import importlib
-
-    return importlib.import_module("bot.feeds.content")
+    return content
 
 
 def command_throttle(settings: Settings) -> CommandThrottle:
