@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from bot.cli_chat import chat
 from bot.cli_errors import fail, run, settings
 
 out = Console(highlight=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 discord_app = typer.Typer(help="Discord maintenance.", no_args_is_help=True)
+admin_app = typer.Typer(help="Who may post (owners are HERALD_ADMINS).", no_args_is_help=True)
+_ACTOR_HELP = "PLATFORM:USER_ID, e.g. telegram:12345 or discord:4242"
+
+
+@admin_app.command("add")
+def admin_add(actor: Annotated[str, typer.Argument(help=_ACTOR_HELP)]) -> None:
+    """Make someone a Herald admin (owners only)."""
+    chat(f"/admin add {actor}")
+
+
+@admin_app.command("remove")
+def admin_remove(actor: Annotated[str, typer.Argument(help=_ACTOR_HELP)]) -> None:
+    """Take someone's admin rights away (owners only)."""
+    chat(f"/admin remove {actor}")
+
+
+@admin_app.command("list")
+def admin_list() -> None:
+    """The admins owners added."""
+    chat("/admin list")
 
 
 @db_app.command("upgrade")
@@ -68,5 +89,6 @@ def discord_sync() -> None:
 
 def register(app: typer.Typer) -> None:
     """Mount the maintenance commands on the `herald` app."""
+    app.add_typer(admin_app, name="admin")
     app.add_typer(db_app, name="db")
     app.add_typer(discord_app, name="discord")

@@ -8,6 +8,7 @@ shell is shown the command to type.
 from __future__ import annotations
 
 import getpass
+import re
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -151,14 +152,48 @@ def post(
     ] = None,
 ) -> None:
     """Post an announcement from a file (first line the title), with an optional photo."""
-    text = read_post(file)
+    from bot.commands.parsing import with_tags
+
+    text = with_tags(read_post(file), tags)
     picture = read_photo(photo) if photo is not None else None
-    if tags.strip():
-        text = text.rstrip("\n") + "\nTags: " + tags
     chat(("/draft " if draft else "/post ") + text, picture)
 
 
-def list_command(page: int = 1) -> None:
+def publish(announcement_id: Annotated[int, typer.Argument(help="A draft's id")]) -> None:
+    """Publish a draft (or a scheduled announcement) now."""
+    chat(f"/publish {announcement_id}")
+
+
+def schedule(
+    announcement_id: Annotated[int, typer.Argument(help="A draft's id")],
+    day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD", help="The day, society time")],
+    at: Annotated[str, typer.Argument(metavar="HH:MM", help="The time, society time")],
+) -> None:
+    """Publish a draft later, at a day and time in HERALD_TIMEZONE."""
+    chat(f"/schedule {announcement_id} {day} {at}")
+
+
+def edit(
+    announcement_id: Annotated[int, typer.Argument(help="The announcement to change")],
+    file: Annotated[Path, typer.Option("--file", "-f", help="Text file: title line, then body")],
+    tags: Annotated[str, typer.Option(help="Comma-separated tags added to the file's")] = "",
+) -> None:
+    """Replace an announcement's text everywhere it was sent (from a file, as `post` reads it)."""
+    from bot.commands.parsing import with_tags
+
+    chat(f"/edit {announcement_id}\n" + with_tags(read_post(file), tags))
+
+
+def delete(
+    announcement_id: Annotated[int, typer.Argument(help="The announcement to retract")],
+) -> None:
+    """Retract an announcement: every sent copy is deleted."""
+    chat(f"/delete {announcement_id}")
+
+
+def list_command(
+    page: Annotated[int, typer.Option(min=1, help="Which page, from 1")] = 1,
+) -> None:
     """The newest announcements."""
     chat(f"/latest {page}")
 
@@ -168,14 +203,29 @@ def show(announcement_id: int) -> None:
     chat(f"/show {announcement_id}")
 
 
-def tag(name: str, page: int = 1) -> None:
+def tag(
+    name: Annotated[str, typer.Argument(help="The tag, as shown (e.g. 'Friends of Korea')")],
+    page: Annotated[int, typer.Option(min=1, help="Which page, from 1")] = 1,
+) -> None:
     """Announcements with a tag."""
     chat(f"/tag {name} {page}")
 
 
-def search(words: list[str]) -> None:
+def search(
+    words: Annotated[list[str], typer.Argument(help="Every word must appear")],
+    page: Annotated[int, typer.Option(min=1, help="Which page, from 1")] = 1,
+) -> None:
     """Announcements containing every word."""
-    chat("/search " + " ".join(words))
+    from bot.commands.member import search_token
+
+    text = " ".join(words)
+    if page == 1:
+        print_reply(run(lambda: ask("/search " + text)), search_words=text)
+        return
+    # Chat pages a search through a token standing for its words; the shell names the words.
+    token = search_token(text)
+    reply = run(lambda: ask(f"/search {token} {page}", seed={token: text}))
+    print_reply(reply, search_words=text)
 
 
 def stats(announcement_id: Annotated[int | None, typer.Argument()] = None) -> None:
@@ -183,21 +233,43 @@ def stats(announcement_id: Annotated[int | None, typer.Argument()] = None) -> No
     chat(f"/stats {announcement_id or ''}".strip())
 
 
-@anniversary_app.command("add")
+# `--12-25` (a date without a year, as ISO 8601 writes it) is an argument, not an option.
+_DATE_ARGUMENTS = {"ignore_unknown_options": True}
+_SPEC_HELP = "YYYY-MM-DD [HH:MM] TITLE [#tags]; MM-DD or --MM-DD when the year is unknown"
+
+
+def anniversary_spec(words: list[str]) -> str:
+    """The words of an anniversary, a date without a year written as the core reads it."""
+    if words and re.fullmatch(r"(?:--)?\d{1,2}-\d{1,2}", words[0]):
+        month, day = words[0].removeprefix("--").split("-")
+        words = [f"--{int(month):02d}-{int(day):02d}", *words[1:]]
+    return " ".join(words)
+
+
+@anniversary_app.command("add", context_settings=_DATE_ARGUMENTS)
 def anniversary_add(
-    spec: Annotated[list[str], typer.Argument(help="YYYY-MM-DD [HH:MM] TITLE [#tags]")],
+    spec: Annotated[list[str], typer.Argument(help=_SPEC_HELP)],
 ) -> None:
-    """Keep a date (use --MM-DD when the year is unknown)."""
-    chat("/anniversary add " + " ".join(spec))
+    """Keep a date: `herald anniversary add 1945-08-15 Liberation Day` (or 12-25 Christmas)."""
+    chat("/anniversary add " + anniversary_spec(spec))
 
 
-@anniversary_app.command("edit")
+@anniversary_app.command("edit", context_settings=_DATE_ARGUMENTS)
 def anniversary_edit(
     anniversary_id: int,
-    spec: Annotated[list[str], typer.Argument(help="YYYY-MM-DD [HH:MM] TITLE [#tags]")],
+    spec: Annotated[list[str], typer.Argument(help=_SPEC_HELP)],
 ) -> None:
     """Change a kept date."""
-    chat(f"/anniversary edit {anniversary_id} " + " ".join(spec))
+    chat(f"/anniversary edit {anniversary_id} " + anniversary_spec(spec))
+
+
+@anniversary_app.command("suggest")
+def anniversary_suggest(
+    announcement_id: Annotated[int, typer.Argument(help="The announcement mentioning the date")],
+    index: Annotated[int, typer.Argument(help="Which date it mentions, from 0")],
+) -> None:
+    """Keep a date an announcement mentions (what `post` offers to keep)."""
+    chat(f"/anniversary suggest {announcement_id} {index}")
 
 
 @anniversary_app.command("list")
@@ -221,6 +293,10 @@ def anniversary_remove(anniversary_id: int) -> None:
 def register(app: typer.Typer) -> None:
     """Mount the chat's commands on the `herald` app."""
     app.command()(post)
+    app.command()(publish)
+    app.command()(schedule)
+    app.command()(edit)
+    app.command()(delete)
     app.command("list")(list_command)
     app.command()(show)
     app.command()(tag)

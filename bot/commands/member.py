@@ -71,6 +71,7 @@ ADMIN_HELP = (
     ("edit", N_("ID TITLE\\nBODY"), "Replace an announcement's text everywhere"),
     ("delete", "ID", "Retract an announcement everywhere"),
     ("anniversary", "add|edit|list|remove", "Manage anniversaries"),
+    ("feed", "add|list|pause|resume|remove|poll", "Follow the society's website"),
     ("stats", "[ID]", "Numbers, or one announcement's deliveries"),
     ("target", N_("add|remove @channel [tags]"), "Make a Telegram channel a target"),
     ("admin", "add|remove|list PLATFORM:USER_ID", "Manage admins (owners only)"),
@@ -86,6 +87,7 @@ _TRANSLATED_USAGE = frozenset(
     "en|ru|ko",
     "ID YYYY-MM-DD HH:MM",
     "add|edit|list|remove",
+    "add|list|pause|resume|remove|poll",
     "add|remove|list PLATFORM:USER_ID",
 }
 
@@ -282,8 +284,13 @@ async def search(ctx: Context) -> Reply:
     return b.build()
 
 
+def search_token(words: str) -> str:
+    """The token a search's page buttons carry instead of its words (`~` and 10 hex digits)."""
+    return "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+
+
 def _save_search(ctx: Context, words: str) -> str:
-    token = "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+    token = search_token(words)
     searches = ctx.services.searches
     if len(searches) >= MAX_SAVED_SEARCHES:
         searches.pop(next(iter(searches)))

@@ -151,3 +151,23 @@ def parse_page(text: str, default: int = 1) -> int | None:
         return int(text)
     return None
 
+
+
+def with_tags(text: str, extra: str) -> str:
+    """The post text with the tags in `extra` (`a, b`) added to the ones it names itself.
+
+    Its own tags are its last `Tags:` line, a last line of hashtags, or else the hashtags in
+    its text (the rules of parse_post_text); all of them end up on one last `Tags:` line.
+    """
+    if not extra.strip():
+        return text
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip().split("\n")
+    try:
+        own = list(parse_post_text("\n".join(lines)).tags)
+    except PostTextError:
+        own = []  # the post is refused anyway, with the reason, when it is sent
+    last = lines[-1]
+    if len(lines) > 1 and (_TAGS_LINE.match(last) or _HASHTAG_ONLY_LINE.match(last)):
+        lines.pop()
+    tags = ", ".join([*own, extra.strip().strip(",")])
+    return "\n".join([*lines, f"Tags: {tags}"])

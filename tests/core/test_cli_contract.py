@@ -30,6 +30,10 @@ VALUES: dict[str, list[str]] = {
     "name": ["Korea"],
     "words": ["Korea"],
     "spec": ["2020-01-01", "Founding", "day"],
+    "day": ["2030-01-01"],
+    "at": ["09:00"],
+    "actor": ["telegram:1"],
+    "index": ["0"],
 }
 # Arguments a command needs beyond its required ones to reach the database at all.
 EXTRA: dict[tuple[str, ...], list[str]] = {
