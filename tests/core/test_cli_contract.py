@@ -194,3 +194,20 @@ def test_refusals_and_not_found_exit_non_zero(
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith(line)
+
+
+@pytest.mark.postgres
+def test_every_subcommand_on_an_unmigrated_postgresql(pg_database: str, world: Path) -> None:
+    """PostgreSQL is never migrated behind the operator's back: each command says so, exit 1."""
+    runner = CliRunner(env={"COLUMNS": "200", "HERALD_DATABASE_URL": pg_database})
+    # `db upgrade` is what the others ask for: it runs last and succeeds.
+    paths = sorted(COMMANDS, key=lambda path: path == ("db", "upgrade"))
+    for path in paths:
+        result = runner.invoke(app, arguments(path, world))
+        expected = 0 if path == ("db", "upgrade") else 1
+        assert result.exit_code == expected, (path, result.stdout, result.stderr)
+        assert "Traceback" not in result.stdout + result.stderr, path
+        if expected:
+            assert len(result.stderr.splitlines()) == 1, (path, result.stderr)
+    behind = runner.invoke(app, ["list"])
+    assert behind.exit_code == 0, behind.stderr
