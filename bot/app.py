@@ -459,8 +459,7 @@ async def run(
                 feed_jobs = herald.start_feeds()
                 if feed_jobs is not None:
                     await feed_jobs.start()
-            names = ", ".join(platforms) or "none"
-            log.info("Herald running (role %s; platforms: %s)", role, names)
+            log.info("%s", await startup_line(herald, role, list(platforms)))
             await stop.wait()
             if watch is not None and watch.done() and (rejected := nothing_to_do(herald)):
                 raise StartupError(rejected)
@@ -472,6 +471,26 @@ async def run(
             watch.cancel()
         await herald.close()
     return 0
+
+
+async def startup_line(herald: Herald, role: Role, platforms: list[str]) -> str:
+    """The one line that says what this process is: version, database, schema, platforms, ports."""
+    from storage.engine import safe_url
+    from storage.migrate import current_revision
+
+    settings = herald.settings
+    listening = []
+    if settings.http_address is not None:
+        listening.append(f"http on {settings.http_listen}")
+    if settings.telegram_token and settings.telegram_webhook_url and role == "all":
+        where = settings.telegram_webhook_listen or settings.http_listen
+        listening.append(f"telegram webhook on {where}")
+    return (
+        f"Herald running: version {herald_version()}, role {role}, "
+        f"database {safe_url(settings.database_url)} at schema "
+        f"{await current_revision(herald.engine)}, platforms {', '.join(platforms) or 'none'}, "
+        f"listening {'; '.join(listening) or 'nowhere'}"
+    )
 
 
 def nothing_to_do(herald: Herald) -> str | None:
