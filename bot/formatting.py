@@ -1,7 +1,10 @@
-"""Formatted text without a platform: style runs over a plain string, and a post's photo.
+"""Formatted text without a platform, for announcements and replies alike; a post's photo.
 
-Offsets are Python string indices (code points); adapters convert to and from their own
-units (Telegram counts UTF-16 code units). Runs may nest but never cross each other.
+One vocabulary of styles (`Style`) in two shapes: `TextStyle` runs over a plain string (an
+announcement's body; runs may nest but never cross), and `Span`s, pieces that follow one
+another (a reply, built by `bot.replies.ReplyBuilder`; `bot.runs.flat_spans` turns runs into
+spans). Offsets are Python string indices (code points); adapters convert to and from their
+own units (Telegram counts UTF-16 code units).
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ class TextStyle:
 
 
 Styles = tuple[TextStyle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of text in one style (None: plain); `url` for links. Spans never nest."""
+
+    text: str
+    style: Style | None = None
+    url: str | None = None
 
 
 def styles_to_json(styles: Styles) -> str | None:
