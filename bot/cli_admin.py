@@ -59,7 +59,7 @@ def db_upgrade() -> None:
         where = safe_url(url)
         if before == revision:
             return f"{where} is up to date at schema {revision}"
-        return f"{where} upgraded from schema {before or 'nothing'} to {revision}"
+        return f"{where} upgraded from schema {before or 'nothing'} to schema {revision}"
 
     out.print(run(work), markup=False, soft_wrap=True)
 
