@@ -10,14 +10,12 @@ from bot.domain import Announcement, Page
 from bot.photos import PHOTO_MARK
 from bot.replies import Button, ReplyBuilder, Span, Style
 from bot.runs import flat_spans
+from bot.tags import hashtag
+
+__all__ = ["hashtag"]
 
 Translate = Callable[..., str]
 PREVIEW_LENGTH = 160
-
-
-def hashtag(name: str) -> str:
-    """`Friends of Korea` → `#Friends_of_Korea`."""
-    return "#" + "_".join(name.split())
 
 
 def local_time(when: datetime | None, zone: ZoneInfo) -> str:

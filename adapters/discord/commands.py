@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from typing import Any, ClassVar
 
 import discord
@@ -17,8 +18,7 @@ from adapters.discord.photos import PHOTO_OPTION, open_post_form
 from bot import i18n
 from bot.i18n import N_
 from bot.ports import Core
-from bot.render import hashtag
-from bot.tags import split_tag_list
+from bot.tags import tag_token
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def _joined(*parts: object) -> str:
 
 def hashtag_list(tags: str | None) -> str:
     """`Friends of Korea, DPRK` → `#Friends_of_Korea #DPRK` (how `/anniversary add` takes tags)."""
-    return " ".join(hashtag(name) for name in split_tag_list(tags or ""))
+    # Unchecked here: the core checks every tag and refuses a bad one by name.
+    return " ".join(tag_token(name) for name in re.split(r"[,;]", tags or "") if name.strip())
 
 
 class CoreTranslator(app_commands.Translator):
