@@ -159,7 +159,7 @@ async def open_herald(
 
     announcements = AnnouncementService(
         repository.announcements, clock, notify, page_size=settings.page_size,
-        views=repository.site,
+        views=repository.site, tag_limits=settings.tag_limits,
     )
     anniversaries = AnniversaryService(
         repository.anniversaries,
@@ -172,7 +172,9 @@ async def open_herald(
     )
     services = Services(
         announcements=announcements,
-        chats=ChatService(repository.chats, clock, settings.language),
+        chats=ChatService(
+            repository.chats, clock, settings.language, tag_limits=settings.tag_limits
+        ),
         anniversaries=anniversaries,
         access=AccessService(settings.owners, repository.admins),
         zone=settings.zone,
