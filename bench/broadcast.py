@@ -59,13 +59,13 @@ from bench.broadcast_setup import (  # noqa: E402
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status  # noqa: E402
 from bot.domain import ChatKind  # noqa: E402
 from bot.memory import settled_memory  # noqa: E402
-from bot.ports import MessageKind, OutboundMessage, SystemClock, Target  # noqa: E402
+from bot.ports import MessageKind, OutboundMessage, PlatformLimits, SystemClock, Target  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
 from storage.outbox import SqlOutbox  # noqa: E402
 
 SELF = str(Path(__file__).resolve())
-# What `herald run` uses: the engine's senders per platform, matched by the connection pool.
-CONCURRENCY = DeliveryConfig().concurrency
+# What `herald run` uses: the Telegram connection pool, and as many senders in the engine.
+CONCURRENCY = TelegramConfig(token=TOKEN).connection_pool_size
 MESSAGE = OutboundMessage(MessageKind.ANNOUNCEMENT, TITLE, BODY, ("Meetings",))
 
 
@@ -310,8 +310,9 @@ def machine() -> str:
 
 def production(concurrency: int) -> str:
     """What this run measured against what `herald run` would use by default."""
-    engine = DeliveryConfig().concurrency
     pool = TelegramConfig(token=TOKEN).connection_pool_size
+    limits = PlatformLimits(4096, 1024, 30.0, 1.0, 20, requests_in_flight=pool)
+    engine = DeliveryConfig().senders(limits)
     line = f"{concurrency} requests in flight for every client (herald run: engine {engine}"
     line += f", Telegram connection pool {pool})"
     if concurrency != engine or concurrency != pool:

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -90,14 +90,9 @@ class Herald:
 
     def start_delivery(self, platforms: Mapping[str, Platform]) -> DeliveryEngine:
         """Build the delivery engine for the running platforms."""
-        rates: dict[str, float] = {}
-        if "telegram" in platforms:
-            rate = self.settings.telegram_rate
-            rates["telegram"] = 1000.0 if self.settings.telegram_paid_broadcast else rate
+        # Each platform's rate and requests in flight are its own limits (Platform.limits):
+        # Telegram's come from TelegramConfig (broadcast_rate, connection_pool_size).
         config = DeliveryConfig(
-            rates=rates,
-            # Equal to TelegramConfig.connection_pool_size: more would wait on the pool.
-            concurrency=100,
             rate_share=1.0 / self.settings.delivery_processes,
             language=self.settings.language,
             public_url=self.settings.public_url,
@@ -117,6 +112,9 @@ class Herald:
     async def close(self) -> None:
         """Stop receiving, the scheduler, delivery (in-flight sends finish), then adapters."""
         self.stopping = True
+        if self.delivery is not None:
+            # At once, not after receiving stopped: no new send starts once the stop began.
+            self.delivery.stop_sending()
         for receiver in self.adapters:
             if isinstance(receiver, Receiving):
                 try:
@@ -289,14 +287,45 @@ def herald_version() -> str:
         return "unknown"
 
 
-async def start_http(herald: Herald, role: Role = "all") -> HttpServer | None:
+@runtime_checkable
+class SharesHttp(Protocol):
+    """An adapter that receives on Herald's HTTP server (the Telegram webhook)."""
+
+    def webhook_route(self) -> RouteInstaller | None:
+        """The route to add to the server; None when it has no route there."""
+        ...
+
+
+def webhook_routes(adapters: Sequence[Adapter]) -> list[RouteInstaller]:
+    """The receiving routes the adapters serve on HERALD_HTTP_LISTEN."""
+    routes = [a.webhook_route() for a in adapters if isinstance(a, SharesHttp)]
+    return [route for route in routes if route is not None]
+
+
+def webhook_without_server(settings: Settings) -> str | None:
+    """Why a Telegram webhook has nowhere to listen (shared, but HTTP is off); None if fine."""
+    shared = not (settings.telegram_webhook_listen or "").strip()
+    if not (settings.telegram_token and settings.telegram_webhook_url and shared):
+        return None
+    if settings.http_address is not None:
+        return None
+    return (
+        "HERALD_TELEGRAM_WEBHOOK_URL is set but HERALD_HTTP_LISTEN is off: the webhook is "
+        "served by the HTTP server; turn it on, or set HERALD_TELEGRAM_WEBHOOK_LISTEN to give "
+        "the webhook a listener of its own"
+    )
+
+
+async def start_http(
+    herald: Herald, role: Role = "all", extra: Sequence[RouteInstaller] = ()
+) -> HttpServer | None:
     """Serve HTTP on HERALD_HTTP_LISTEN (None when it is off); StartupError if it cannot bind."""
     address = herald.settings.http_address
     if address is None:
         return None
     from adapters.http import HttpServer
 
-    server = HttpServer(*address, http_installers(herald, role))
+    server = HttpServer(*address, [*http_installers(herald, role), *extra])
     try:
         await server.start()
     except OSError as exc:
@@ -312,6 +341,8 @@ async def run(
     settings: Settings, *, role: Role = "all", console: bool = False, clock: Clock | None = None
 ) -> int:
     """Run Herald until interrupted (or, for a piped console, until its input ends)."""
+    if role == "all" and (problem := webhook_without_server(settings)):
+        raise StartupError(problem, code=2)
     metrics: PrometheusMetrics | None = None
     if settings.http_address is not None:
         from adapters.http.metrics import PrometheusMetrics
@@ -332,7 +363,8 @@ async def run(
                 "set HERALD_TELEGRAM_TOKEN or HERALD_DISCORD_TOKEN",
                 code=2,
             )
-        await start_http(herald, role)
+        # Receiving is the `--role all` process's: a worker serves no webhook.
+        await start_http(herald, role, webhook_routes(adapters) if role == "all" else ())
         console_adapter = None
         if role == "all" and (console or not adapters):
             from adapters.console.adapter import ConsoleAdapter

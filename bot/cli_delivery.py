@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cli_errors import HeraldGroup, fail, run, settings, usage
 from bot.delivery.status import DeliveryStatus, dead_letters, delivery_status, retry_dead_letters
 from bot.ports import SystemClock
 from bot.ports.outbox import DeliveryReports
-from storage.engine import create_engine
-from storage.outbox import SqlOutbox
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 Database = Callable[[], "str | AsyncEngine"]
@@ -33,24 +34,35 @@ def _console() -> Console:
 
 
 def _settings_url() -> str:
-    from bot.settings import Settings
-
-    return Settings().database_url
+    return settings().database_url
 
 
-def _run(database: Database, work: Callable[[DeliveryReports], Awaitable[T]]) -> T:
+def _run(
+    database: Database,
+    work: Callable[[DeliveryReports], Awaitable[T]],
+    *,
+    announcement_id: int | None = None,
+) -> T:
+    """Run `work` on the database's outbox (schema checked; exit 1 for a missing announcement)."""
     target = database()
 
     async def main() -> T:
-        # A database URL gets an engine of its own; an existing engine is borrowed.
-        engine = create_engine(target) if isinstance(target, str) else target
+        from storage.outbox import SqlOutbox
+        from storage.repository import Repository, ready_engine
+
+        # A database URL gets an engine of its own (schema checked); an engine is borrowed.
+        engine = await ready_engine(target) if isinstance(target, str) else target
         try:
+            if announcement_id is not None:
+                found = await Repository.for_engine(engine).announcements.get(announcement_id)
+                if found is None:
+                    fail(f"There is no announcement #{announcement_id}.")
             return await work(SqlOutbox.for_engine(engine))
         finally:
             if isinstance(target, str):
                 await engine.dispose()
 
-    return asyncio.run(main())
+    return run(main)
 
 
 def status_table(status: DeliveryStatus) -> Table:
@@ -129,7 +141,7 @@ def make_status_command(database: Database | None = None) -> Callable[..., None]
                 return await follow(lambda: delivery_status(reports, announcement_id))
             return await delivery_status(reports, announcement_id)
 
-        _console().print(status_table(_run(db, work)))
+        _console().print(status_table(_run(db, work, announcement_id=announcement_id)))
 
     return status
 
@@ -137,7 +149,7 @@ def make_status_command(database: Database | None = None) -> Callable[..., None]
 def make_deliveries_app(database: Database | None = None) -> typer.Typer:
     """The `deliveries` command group: list and retry dead letters."""
     db = database or _settings_url
-    app = typer.Typer(help="Dead-lettered deliveries.", no_args_is_help=True)
+    app = typer.Typer(cls=HeraldGroup, help="Dead-lettered deliveries.", no_args_is_help=True)
 
     @app.command("dead")
     def dead(
@@ -158,8 +170,9 @@ def make_deliveries_app(database: Database | None = None) -> typer.Typer:
                 else f"anniversary {row.occurrence_id}"
             )
             table.add_row(
-                str(row.id), row.platform, row.external_id, row.action, what, str(row.attempts),
-                row.updated_at.strftime("%Y-%m-%d %H:%M UTC"), row.error or "",
+                str(row.id), row.platform, Text(row.external_id), row.action, what,
+                str(row.attempts), row.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+                Text(row.error or ""),
             )
         _console().print(table)
 
@@ -170,8 +183,7 @@ def make_deliveries_app(database: Database | None = None) -> typer.Typer:
     ) -> None:
         """Put dead deliveries back in the queue."""
         if not ids and not every:
-            _console().print("Name delivery ids, or pass --all.")
-            raise typer.Exit(2)
+            usage("name delivery ids, or pass --all")
         chosen = None if every else list(ids or [])
         count = _run(db, lambda s: retry_dead_letters(s, SystemClock(), chosen))
         _console().print(f"Queued {count} deliveries again.")
@@ -187,7 +199,7 @@ def register(app: typer.Typer, database: Database | None = None) -> None:
 
 def make_app(database: Database | None = None) -> typer.Typer:
     """A stand-alone app with the delivery commands (for tests and embedding)."""
-    app = typer.Typer(no_args_is_help=True, add_completion=False)
+    app = typer.Typer(cls=HeraldGroup, no_args_is_help=True, add_completion=False)
     register(app, database)
     return app
 

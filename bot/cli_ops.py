@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from bot.cli_errors import fail, run, settings
 from bot.doctor import Finding
 from bot.settings import Settings
 
@@ -83,9 +85,6 @@ async def doctor_findings(settings: Settings) -> list[Finding]:
 
 def register(app: typer.Typer) -> None:
     """Mount the operator's commands on the `herald` app."""
-    from bot.archive import ArchiveError
-    from bot.cli import _fail, _guard, _settings
-
     @app.command("export")
     def export_command(
         output: Annotated[
@@ -97,18 +96,15 @@ def register(app: typer.Typer) -> None:
 
         async def work() -> str:
             from storage.archive import DatabaseArchive
-            from storage.engine import create_engine
+            from storage.repository import ready_engine
 
-            engine = create_engine(_settings().database_url)
+            engine = await ready_engine(settings().database_url)
             try:
                 return (await DatabaseArchive(engine).export(path)).describe()
             finally:
                 await engine.dispose()
 
-        try:
-            described = _guard(work)
-        except ArchiveError as exc:
-            raise _fail(str(exc)) from None
+        described = run(work)
         out.print(f"wrote {path} ({described})", markup=False, soft_wrap=True)
 
     @app.command("restore")
@@ -121,7 +117,7 @@ def register(app: typer.Typer) -> None:
             from storage.archive import DatabaseArchive
             from storage.engine import create_engine, safe_url
 
-            url = _settings().database_url
+            url = settings().database_url
             engine = create_engine(url)
             try:
                 summary = await DatabaseArchive(engine).restore(file)
@@ -129,10 +125,7 @@ def register(app: typer.Typer) -> None:
                 await engine.dispose()
             return f"restored {file} into {safe_url(url)} ({summary.describe()})"
 
-        try:
-            message = _guard(work)
-        except ArchiveError as exc:
-            raise _fail(str(exc)) from None
+        message = run(work)
         out.print(message, markup=False, soft_wrap=True)
 
     @app.command("backup")
@@ -142,25 +135,23 @@ def register(app: typer.Typer) -> None:
         """Copy the live SQLite database safely (SQLite's online backup API)."""
         from storage.backup import backup_sqlite
 
-        try:
-            size = asyncio.run(asyncio.to_thread(backup_sqlite, _settings().database_url, file))
-        except ArchiveError as exc:
-            raise _fail(str(exc)) from None
+        url = settings().database_url
+        size = run(lambda: asyncio.to_thread(backup_sqlite, url, file))
         out.print(f"wrote {file} ({size:,} bytes)", markup=False, soft_wrap=True)
 
     @app.command("doctor")
     def doctor_command() -> None:
         """Show the effective settings and check the database, tokens, webhook and clock."""
-        settings = _settings()
+        loaded = settings()
         table = Table("setting", "value", title="Effective settings")
-        for name, value in effective_settings(settings):
-            table.add_row(name, value)
+        for name, value in effective_settings(loaded):
+            table.add_row(name, Text(value))
         out.print(table)
-        findings = asyncio.run(doctor_findings(settings))
+        findings = run(lambda: doctor_findings(loaded))
         for finding in findings:
             mark = "ok  " if finding.ok else "FAIL"
             out.print(f"{mark} {finding.check}: {finding.detail}", markup=False, soft_wrap=True)
         problems = sum(not finding.ok for finding in findings)
         if problems:
-            raise _fail(f"{problems} problem(s) found; fix what the FAIL lines say")
+            fail(f"{problems} problem(s) found; fix what the FAIL lines say")
         out.print("everything checked is fine")

@@ -120,6 +120,8 @@ class NewAnnouncement:
     created_by: str | None = None
     body_styles: Styles = ()
     photo: Photo | None = None
+    # An imported post's hash of title, date, author and text (bot.importers.identity).
+    content_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

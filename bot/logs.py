@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from bot.settings import Settings
@@ -69,13 +71,43 @@ def database_password(url: str) -> str | None:
     return unquote(user_info.split(":", 1)[1]) or None
 
 
+# Libraries that talk a lot at INFO (alembic's plugin list, APScheduler's every sweep, httpx's
+# every request URL): WARNING unless HERALD_LOG_LEVEL=DEBUG.
+QUIET_LIBRARIES = (
+    "alembic", "apscheduler", "httpx", "httpcore", "aiohttp", "aiosqlite", "discord",
+    "telegram", "sqlalchemy", "asyncio", "hpack", "websockets", "psycopg",
+)  # fmt: skip
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at HERALD_LOG_LEVEL with secrets redacted on every handler."""
+    """Log to stderr at HERALD_LOG_LEVEL in HERALD_LOG_FORMAT, secrets redacted on every line."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets_of(settings)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
-    # httpx logs every request URL (with the bot token in it) at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    root.setLevel(settings.log_level)
+    quiet = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(quiet)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import Announcement, Page
@@ -97,7 +98,7 @@ def announcement_list(
 
 
 def pager(
-    builder: ReplyBuilder, page: Page[Announcement], action: Callable[[int], str], t: Translate
+    builder: ReplyBuilder, page: Page[Any], action: Callable[[int], str], t: Translate
 ) -> ReplyBuilder:
     """Prev/Next buttons whose actions re-run the listing at another page."""
     buttons: list[Button] = []

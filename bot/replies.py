@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 MAX_ACTION_BYTES = 64
+
+# Why a reply says no: the command line turns these into exit codes (usage: 2, others: 1).
+Failure = Literal["refused", "not_found", "invalid", "usage", "failed"]
 
 
 class Style(StrEnum):
@@ -55,6 +59,8 @@ class Reply:
     ephemeral: bool = False
     # Set when the reply proposes follow-up actions an interactive console may prompt for.
     suggestions: tuple[Button, ...] = field(default=())
+    # Set when the command was refused, named nothing that exists, or could not be done.
+    failure: Failure | None = None
 
     def plain(self) -> str:
         """The reply as plain text, formatting dropped."""
@@ -106,7 +112,7 @@ class ReplyBuilder:
             self._rows.append(kept)
         return self
 
-    def build(self, *, ephemeral: bool = False) -> Reply:
+    def build(self, *, ephemeral: bool = False, failure: Failure | None = None) -> Reply:
         """Finish the reply; trailing line breaks are trimmed."""
         spans = list(self._spans)
         while spans and spans[-1].style is Style.PLAIN and spans[-1].text.endswith("\n"):
@@ -115,9 +121,29 @@ class ReplyBuilder:
             if trimmed:
                 break
             spans.pop()
-        return Reply(tuple(spans), tuple(self._rows), ephemeral)
+        return Reply(tuple(spans), tuple(self._rows), ephemeral, failure=failure)
 
 
-def text_reply(text: str, *, ephemeral: bool = False) -> Reply:
-    """A reply of one plain text."""
-    return Reply((Span(text),), ephemeral=ephemeral)
+def text_reply(text: str, *, ephemeral: bool = False, failure: Failure | None = None) -> Reply:
+    """A reply of one plain text (`failure` when it says no)."""
+    return Reply((Span(text),), ephemeral=ephemeral, failure=failure)
+
+
+def refused(text: str, *, ephemeral: bool = False) -> Reply:
+    """A reply refusing the command (not allowed, or not possible now)."""
+    return text_reply(text, ephemeral=ephemeral, failure="refused")
+
+
+def not_found(text: str) -> Reply:
+    """A reply saying the command named something that does not exist."""
+    return text_reply(text, failure="not_found")
+
+
+def invalid(text: str) -> Reply:
+    """A reply saying the command's content cannot be used (empty, too long, bad date)."""
+    return text_reply(text, failure="invalid")
+
+
+def wrong_usage(text: str) -> Reply:
+    """A reply saying how the command is written."""
+    return text_reply(text, failure="usage")

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Announcement, NewAnnouncement, NotFound, PublishResult, Status, WrongState
 from bot.formatting import Photo, Styles, styles_to_json
+from bot.limits import Unstorable, storable_problem
 from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
@@ -35,66 +37,71 @@ class AnnouncementStore(Listings):
         actor: str | None = None,
     ) -> PublishResult:
         """Store a new announcement; when `status` is published, enqueue its deliveries too."""
-        if status not in (Status.DRAFT, Status.PUBLISHED):
-            raise ValueError(f"a new announcement is a draft or published, not {status.value}")
-        _storable(new.title, new.body, new.signature)
         async with self._sessions.begin() as session:
-            row = AnnouncementRow(
-                title=new.title,
-                body=new.body,
-                body_styles=styles_to_json(new.body_styles),
-                category=new.category,
-                language=new.language,
-                signature=new.signature,
-                source_url=new.source_url,
-                source_key=new.source_key,
-                status=Status.DRAFT.value,
-                revision=1,
-                views=new.views,
-                created_by=new.created_by,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            await session.flush()
-            if new.photo is not None:
-                await add_photo(session, row.id, new.photo, now)
-            await _set_tags(session, row.id, new.tags)
-            count = 0
-            if status is Status.PUBLISHED:
-                count = await _publish(session, row, now)
-            if actor:
-                action = "post" if status is Status.PUBLISHED else "draft"
-                await record(session, actor, action, row.id, now)
-            return PublishResult(await _load(session, row.id), count)
+            return await create_in(session, new, status=status, now=now, actor=actor)
 
     async def upsert_imported(self, new: NewAnnouncement, *, now: datetime) -> tuple[int, bool]:
-        """Insert or update an imported post by its source key; never broadcasts."""
-        if not new.source_key:
-            raise ValueError("imported announcements need a source key")
-        _storable(new.title, new.body, new.signature)
+        """Insert or update an imported post found by its address or its content; (id, new).
+
+        Never broadcasts. Raises `Unstorable` for a field over its limit on any database.
+        """
+        if not (new.source_key or new.content_key):
+            raise ValueError("imported announcements need a source key or a content key")
+        problem = storable_problem(new)
+        if problem:
+            raise Unstorable(problem)
+        try:
+            return await self._upsert_imported(new, now)
+        except IntegrityError:
+            # Another process inserted the same post between our look-up and our insert
+            # (PostgreSQL; SQLite's write lock serialises): now it is there to update.
+            pass
+        try:
+            return await self._upsert_imported(new, now)
+        except IntegrityError:
+            raise Unstorable(
+                "another import of the same post was writing it at the same time; import it again"
+            ) from None
+
+    async def _upsert_imported(self, new: NewAnnouncement, now: datetime) -> tuple[int, bool]:
         async with self._sessions.begin() as session:
             await write_lock(session)
-            row = await session.scalar(
-                select(AnnouncementRow).where(AnnouncementRow.source_key == new.source_key)
-            )
+            by_address = by_content = None
+            if new.source_key:
+                by_address = await session.scalar(
+                    select(AnnouncementRow)
+                    .where(AnnouncementRow.source_key == new.source_key)
+                    .with_for_update()
+                )
+            if new.content_key:
+                by_content = await session.scalar(
+                    select(AnnouncementRow)
+                    .where(AnnouncementRow.content_key == new.content_key)
+                    .with_for_update()
+                )
+            row = by_address or by_content
             created = row is None
             if row is None:
                 row = AnnouncementRow(
-                    source_key=new.source_key,
-                    status=Status.PUBLISHED.value,
-                    revision=1,
-                    created_at=now,
-                    published_at=now,
+                    status=Status.PUBLISHED.value, revision=1, created_at=now, published_at=now
                 )
                 session.add(row)
             else:
                 row.revision += 1
+            # A text save carries no address: it keeps the one an HTML save gave. A post found
+            # by its content under another address keeps its first address.
+            if new.source_key and row.source_key in (None, new.source_key):
+                row.source_key, row.source_url = new.source_key, new.source_url
+            # Found by address while another row has this content (a text save imported
+            # before the page, then edited): the other row keeps it rather than collide.
+            if new.content_key and by_content in (None, row):
+                row.content_key = new.content_key
             row.title, row.body = new.title, new.body
             row.body_styles = styles_to_json(new.body_styles)
             row.category, row.language = new.category, new.language
-            row.signature, row.source_url = new.signature, new.source_url
-            row.views, row.created_by = new.views, new.created_by
+            row.signature, row.created_by = new.signature, new.created_by
+            # Views counted here since the last import are not lost to an older count.
+            row.views = max(row.views or 0, new.views)
             row.updated_at = now
             await session.flush()
             await _set_tags(session, row.id, new.tags)
@@ -195,24 +202,17 @@ class AnnouncementStore(Listings):
         body_styles: Styles = (),
     ) -> PublishResult:
         """Change the text, its style runs (and tags); a published one gets edit rows too."""
-        _storable(title, body)
         async with self._sessions.begin() as session:
-            row = await _row(session, announcement_id, for_update=True)
-            if row.status == Status.RETRACTED.value:
-                raise WrongState(Status.RETRACTED)
-            row.title, row.body, row.updated_at = title, body, now
-            row.body_styles = styles_to_json(body_styles)
-            row.revision += 1
-            if tags is not None:
-                await _set_tags(session, row.id, tags)
-            count = 0
-            if row.status == Status.PUBLISHED.value:
-                count = await outbox.enqueue_edit(
-                    session, announcement_id=row.id, revision=row.revision, now=now
-                )
-            await record(session, actor, "edit", announcement_id, now)
-            await session.flush()
-            return PublishResult(await _load(session, announcement_id), count)
+            return await edit_in(
+                session,
+                announcement_id,
+                title=title,
+                body=body,
+                tags=tags,
+                now=now,
+                actor=actor,
+                body_styles=body_styles,
+            )
 
     async def retract(self, announcement_id: int, *, now: datetime, actor: str) -> PublishResult:
         """Retract: deletes every sent copy, cancels unsent ones, hides it from listings."""
@@ -233,6 +233,80 @@ class AnnouncementStore(Listings):
             await record(session, actor, "retract", announcement_id, now)
             await session.flush()
             return PublishResult(await _load(session, announcement_id), count)
+
+
+async def create_in(
+    session: AsyncSession,
+    new: NewAnnouncement,
+    *,
+    status: Status,
+    now: datetime,
+    actor: str | None = None,
+) -> PublishResult:
+    """Store a new announcement (and its outbox rows when published) in `session`'s transaction."""
+    if status not in (Status.DRAFT, Status.PUBLISHED):
+        raise ValueError(f"a new announcement is a draft or published, not {status.value}")
+    _storable(new.title, new.body, new.signature)
+    row = AnnouncementRow(
+        title=new.title,
+        body=new.body,
+        body_styles=styles_to_json(new.body_styles),
+        category=new.category,
+        language=new.language,
+        signature=new.signature,
+        source_url=new.source_url,
+        source_key=new.source_key,
+        status=Status.DRAFT.value,
+        revision=1,
+        views=new.views,
+        created_by=new.created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    if new.photo is not None:
+        await add_photo(session, row.id, new.photo, now)
+    await _set_tags(session, row.id, new.tags)
+    count = 0
+    if status is Status.PUBLISHED:
+        count = await _publish(session, row, now)
+    if actor:
+        action = "post" if status is Status.PUBLISHED else "draft"
+        await record(session, actor, action, row.id, now)
+    return PublishResult(await _load(session, row.id), count)
+
+
+async def edit_in(
+    session: AsyncSession,
+    announcement_id: int,
+    *,
+    title: str,
+    body: str,
+    tags: Sequence[str] | None,
+    now: datetime,
+    actor: str,
+    body_styles: Styles = (),
+) -> PublishResult:
+    """Edit in `session`'s transaction; a published announcement gets edit rows too."""
+    _storable(title, body)
+    row = await _row(session, announcement_id, for_update=True)
+    if row.status == Status.RETRACTED.value:
+        raise WrongState(Status.RETRACTED)
+    row.title, row.body, row.updated_at = title, body, now
+    row.body_styles = styles_to_json(body_styles)
+    row.revision += 1
+    if tags is not None:
+        await _set_tags(session, row.id, tags)
+    count = 0
+    if row.status == Status.PUBLISHED.value:
+        count = await outbox.enqueue_edit(
+            session, announcement_id=row.id, revision=row.revision, now=now
+        )
+    await record(session, actor, "edit", announcement_id, now)
+    await session.flush()
+    return PublishResult(await _load(session, announcement_id), count)
+
 
 def _storable(*texts: str | None) -> None:
     # PostgreSQL text cannot hold NUL and SQLite can: refuse it on both, with a clear reason.
@@ -344,4 +418,4 @@ async def _load(session: AsyncSession, announcement_id: int) -> Announcement:
     return convert.announcement(row, tags.get(announcement_id, ()), has_photo=photo)
 
 
-__all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState"]
+__all__ = ["AnnouncementStore", "NotFound", "PublishResult", "WrongState", "create_in", "edit_in"]

@@ -19,6 +19,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.limits import (
+    MAX_CATEGORY_LENGTH,
+    MAX_CONTENT_KEY_LENGTH,
+    MAX_CREATED_BY_LENGTH,
+    MAX_LANGUAGE_LENGTH,
+    MAX_SOURCE_KEY_LENGTH,
+)
 from storage.types import UTCDateTime
 
 # SQLite's INTEGER PRIMARY KEY is the 64-bit rowid; PostgreSQL gets BIGINT.
@@ -37,25 +44,30 @@ class AnnouncementRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
-    category: Mapped[str | None] = mapped_column(String(200))
-    language: Mapped[str | None] = mapped_column(String(8))
+    category: Mapped[str | None] = mapped_column(String(MAX_CATEGORY_LENGTH))
+    language: Mapped[str | None] = mapped_column(String(MAX_LANGUAGE_LENGTH))
     signature: Mapped[str | None] = mapped_column(Text)
     # JSON list of the body's style runs (bot.formatting); NULL for plain text.
     body_styles: Mapped[str | None] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(Text)
-    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # An imported post's identity (bot.importers.identity): its address, and its content.
+    source_key: Mapped[str | None] = mapped_column(String(MAX_SOURCE_KEY_LENGTH), unique=True)
+    content_key: Mapped[str | None] = mapped_column(String(MAX_CONTENT_KEY_LENGTH))
     status: Mapped[str] = mapped_column(String(16))
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
     views: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(MAX_CREATED_BY_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_announcements_status_published", "status", "published_at", "id"),
         Index("ix_announcements_due", "status", "publish_at"),
+        # The latest retraction (the website's feeds): max(updated_at) in one probe.
+        Index("ix_announcements_status_updated", "status", "updated_at"),
+        Index("ux_announcements_content_key", "content_key", unique=True),
     )
 
 
@@ -301,6 +313,49 @@ class ChatViewRow(Base):
     )
     # SHA-256 of `platform:user_id`, cut to 32 hex digits: ids stay out of plain sight.
     viewer: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class FeedSourceRow(Base):
+    """A website source polled for new entries (bot.feeds); times UTC."""
+
+    __tablename__ = "feed_sources"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(8))
+    every_seconds: Mapped[int] = mapped_column(Integer)
+    # JSON list of tag names given to each new announcement.
+    tags: Mapped[str | None] = mapped_column(Text)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedEntryRow(Base):
+    """An entry a source has shown, once per (source, key): the unique row is the claim."""
+
+    __tablename__ = "feed_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(BigId, ForeignKey("feed_sources.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    announcement_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="SET NULL")
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_feed_entries_source_key"),)
 
 
 class StateRow(Base):

@@ -10,6 +10,7 @@ from storage.anniversaries import AnniversaryStore
 from storage.announcements import AnnouncementStore
 from storage.chats import AdminStore, ChatStore, StateStore
 from storage.engine import create_engine
+from storage.feeds import FeedStore
 from storage.migrate import ensure_schema
 from storage.occurrences import OccurrenceStore
 from storage.outbox import SqlOutbox
@@ -29,6 +30,7 @@ class Repository:
     occurrences: OccurrenceStore
     outbox: SqlOutbox
     site: SiteStore
+    feeds: FeedStore
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> Repository:
@@ -44,6 +46,7 @@ class Repository:
             occurrences=OccurrenceStore(sessions),
             outbox=SqlOutbox(sessions),
             site=SiteStore(sessions),
+            feeds=FeedStore(sessions),
         )
 
 

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 import discord
 from discord import app_commands
 
-from adapters.discord.interactions import InteractionRunner, user_language
-from adapters.discord.modals import PostModal
+from adapters.discord.interactions import InteractionRunner
 from adapters.discord.photos import PHOTO_OPTION, open_post_form
 from bot import i18n
+from bot.commands.member import LATEST_COUNT_MAX
 from bot.i18n import N_
 from bot.ports import Core
 from bot.tags import tag_token
@@ -24,6 +24,16 @@ log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_DEADLINE = 2.5
 CHOICE_LIMIT = 100
+# Discord hides a command from guild members without these permissions (server owners can
+# grant it to others under Integrations); the core's own check runs on every call regardless.
+HERALD_ADMIN = discord.Permissions(manage_guild=True)
+CHAT_ADMIN = discord.Permissions(manage_channels=True)
+# Discord's integer options go up to 2**53; an id or page is never below 1.
+NUMBER_MAX = 2**53
+PAGE_MAX = 100_000
+Number = app_commands.Range[int, 1, NUMBER_MAX]
+Count = app_commands.Range[int, 1, LATEST_COUNT_MAX]
+Page = app_commands.Range[int, 1, PAGE_MAX]
 
 # Shown when the core has no description of its own for a command.
 DESCRIPTIONS = {
@@ -61,6 +71,21 @@ def describe(core: Core, name: str) -> str:
 
 def _joined(*parts: object) -> str:
     return " ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
+
+
+def tag_line(name: str, page: int | None) -> str:
+    """`/tag NAME [PAGE]`; a name ending in a number gets its page, so the number stays in it."""
+    words = name.split()
+    if page is None and len(words) > 1 and words[-1].isdigit():
+        page = 1
+    return _joined("/tag", name, page)
+
+
+def latest_line(count: int | None, page: int | None) -> str:
+    """`/latest [PAGE] [COUNT]`: the core reads one number alone as the page."""
+    if count is None:
+        return _joined("/latest", page)
+    return f"/latest {page or 1} {count}"
 
 
 def hashtag_list(tags: str | None) -> str:
@@ -161,12 +186,14 @@ def install_commands(
         await runner.run(interaction, "/help")
 
     @tree.command(name="subscribe", description=describe(core, "subscribe"))
+    @app_commands.default_permissions(CHAT_ADMIN)
     @app_commands.describe(tags=N_("Comma-separated tags; leave empty for everything"))
     @app_commands.autocomplete(tags=tag_list_complete)
     async def subscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
         await runner.run(interaction, _joined("/subscribe", tags))
 
     @tree.command(name="unsubscribe", description=describe(core, "unsubscribe"))
+    @app_commands.default_permissions(CHAT_ADMIN)
     @app_commands.describe(tags=N_("Comma-separated tags; leave empty for everything"))
     @app_commands.autocomplete(tags=tag_list_complete)
     async def unsubscribe(interaction: discord.Interaction[Any], tags: str | None = None) -> None:
@@ -177,29 +204,27 @@ def install_commands(
         await runner.run(interaction, "/subscriptions")
 
     @tree.command(name="latest", description=describe(core, "latest"))
-    @app_commands.describe(count=N_("How many (default 5)"))
+    @app_commands.describe(
+        count=N_("How many announcements to a page (1–10)"), page=N_("Page number")
+    )
     async def latest(
         interaction: discord.Interaction[Any],
-        count: app_commands.Range[int, 1, 50] | None = None,
+        count: Count | None = None,
+        page: Page | None = None,
     ) -> None:
-        await runner.run(interaction, _joined("/latest", count))
+        await runner.run(interaction, latest_line(count, page))
 
     @tree.command(name="tag", description=describe(core, "tag"))
     @app_commands.describe(name=N_("The tag"), page=N_("Page number"))
     @app_commands.autocomplete(name=tag_complete)
     async def tag(
-        interaction: discord.Interaction[Any],
-        name: str,
-        page: app_commands.Range[int, 1, 100_000] | None = None,
+        interaction: discord.Interaction[Any], name: str, page: Page | None = None
     ) -> None:
-        await runner.run(interaction, _joined("/tag", name, page))
+        await runner.run(interaction, tag_line(name, page))
 
     @tree.command(name="tags", description=describe(core, "tags"))
     @app_commands.describe(page=N_("Page number"))
-    async def tags(
-        interaction: discord.Interaction[Any],
-        page: app_commands.Range[int, 1, 100_000] | None = None,
-    ) -> None:
+    async def tags(interaction: discord.Interaction[Any], page: Page | None = None) -> None:
         await runner.run(interaction, _joined("/tags", page))
 
     @tree.command(name="search", description=describe(core, "search"))
@@ -209,7 +234,7 @@ def install_commands(
 
     @tree.command(name="show", description=describe(core, "show"))
     @app_commands.describe(id=N_("The announcement's number"))
-    async def show(interaction: discord.Interaction[Any], id: int) -> None:
+    async def show(interaction: discord.Interaction[Any], id: Number) -> None:
         await runner.run(interaction, f"/show {id}")
 
     @tree.command(name="anniversaries", description=describe(core, "anniversaries"))
@@ -217,6 +242,7 @@ def install_commands(
         await runner.run(interaction, "/anniversaries")
 
     @tree.command(name="lang", description=describe(core, "lang"))
+    @app_commands.default_permissions(CHAT_ADMIN)
     @app_commands.describe(language=N_("Language of Herald's answers in this chat"))
     @app_commands.choices(
         language=[
@@ -229,6 +255,7 @@ def install_commands(
         await runner.run(interaction, f"/lang {language}")
 
     @tree.command(name="post", description=describe(core, "post"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(photo=PHOTO_OPTION)
     async def post(
         interaction: discord.Interaction[Any], photo: discord.Attachment | None = None
@@ -236,6 +263,7 @@ def install_commands(
         await open_post_form(runner, interaction, "post", photo)
 
     @tree.command(name="draft", description=describe(core, "draft"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(photo=PHOTO_OPTION)
     async def draft(
         interaction: discord.Interaction[Any], photo: discord.Attachment | None = None
@@ -243,40 +271,47 @@ def install_commands(
         await open_post_form(runner, interaction, "draft", photo)
 
     @tree.command(name="edit", description=describe(core, "edit"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("The announcement's number"))
-    async def edit(interaction: discord.Interaction[Any], id: int) -> None:
-        await interaction.response.send_modal(
-            PostModal(runner, "edit", id, language=user_language(interaction))
-        )
+    async def edit(interaction: discord.Interaction[Any], id: Number) -> None:
+        await open_post_form(runner, interaction, "edit", None, announcement_id=id)
 
     @tree.command(name="publish", description=describe(core, "publish"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("The draft's number"))
-    async def publish(interaction: discord.Interaction[Any], id: int) -> None:
+    async def publish(interaction: discord.Interaction[Any], id: Number) -> None:
         await runner.run(interaction, f"/publish {id}")
 
     @tree.command(name="schedule", description=describe(core, "schedule"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(
         id=N_("The draft's number"), date="YYYY-MM-DD", time=N_("HH:MM (society's time zone)")
     )
     async def schedule(
         interaction: discord.Interaction[Any],
-        id: int,
+        id: Number,
         date: str,
         time: str,
     ) -> None:
         await runner.run(interaction, _joined("/schedule", id, date, time))
 
     @tree.command(name="delete", description=describe(core, "delete"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("The announcement's number"))
-    async def delete(interaction: discord.Interaction[Any], id: int) -> None:
+    async def delete(interaction: discord.Interaction[Any], id: Number) -> None:
         await runner.run(interaction, f"/delete {id}")
 
     @tree.command(name="stats", description=describe(core, "stats"))
+    @app_commands.default_permissions(HERALD_ADMIN)
     @app_commands.describe(id=N_("An announcement's number (optional)"))
-    async def stats(interaction: discord.Interaction[Any], id: int | None = None) -> None:
+    async def stats(interaction: discord.Interaction[Any], id: Number | None = None) -> None:
         await runner.run(interaction, _joined("/stats", id))
 
-    anniversary = app_commands.Group(name="anniversary", description=describe(core, "anniversary"))
+    anniversary = app_commands.Group(
+        name="anniversary",
+        description=describe(core, "anniversary"),
+        default_permissions=HERALD_ADMIN,
+    )
 
     @anniversary.command(name="add", description=N_("Add an anniversary"))
     @app_commands.describe(
@@ -296,12 +331,14 @@ def install_commands(
 
     @anniversary.command(name="remove", description=N_("Remove an anniversary"))
     @app_commands.describe(id=N_("The anniversary's number"))
-    async def anniversary_remove(interaction: discord.Interaction[Any], id: int) -> None:
+    async def anniversary_remove(interaction: discord.Interaction[Any], id: Number) -> None:
         await runner.run(interaction, f"/anniversary remove {id}")
 
     tree.add_command(anniversary)
 
-    admin = app_commands.Group(name="admin", description=describe(core, "admin"))
+    admin = app_commands.Group(
+        name="admin", description=describe(core, "admin"), default_permissions=HERALD_ADMIN
+    )
 
     @admin.command(name="add", description=N_("Make someone a Herald admin"))
     @app_commands.describe(who=N_("platform:user_id, e.g. discord:1234 or telegram:5678"))

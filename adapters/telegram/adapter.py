@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
+from aiohttp import web
 from telegram import BotCommand
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
@@ -64,6 +65,20 @@ class TelegramAdapter:
         self._conversation.register(self.application)
         self._platform = TelegramPlatform(self.application.bot, config)
         self._webhook: WebhookServer | None = None
+        self._webhook_secret = ""
+        if config.webhook_url:
+            # Made now, not at connect: a shared route is installed before the server starts.
+            secret = config.webhook_secret or secrets.token_urlsafe(32)
+            if not config.webhook_secret:
+                log.info("telegram: no webhook secret configured; using a random one")
+            self._webhook = WebhookServer(
+                self.application,
+                host=config.webhook_host,
+                port=config.webhook_port,
+                path=urlparse(config.webhook_url).path,
+                secret=secret,
+            )
+            self._webhook_secret = secret
         self._task: asyncio.Task[None] | None = None
         self._first_attempt = asyncio.Event()
         self.ready = asyncio.Event()
@@ -112,8 +127,16 @@ class TelegramAdapter:
 
     @property
     def webhook_port(self) -> int | None:
-        """The webhook server's port, in webhook mode once running."""
-        return self._webhook.port if self._webhook is not None else None
+        """The webhook's own listener's port, in webhook mode with a listener of its own."""
+        if self._webhook is None or self._config.webhook_shared:
+            return None
+        return self._webhook.port
+
+    def webhook_route(self) -> Callable[[web.Application], None] | None:
+        """Installs the webhook on Herald's HTTP server, when it is to share that server."""
+        if self._webhook is None or not self._config.webhook_shared:
+            return None
+        return self._webhook.install
 
     async def start(self) -> None:
         """Connect (first attempt inline); if the Bot API is down, keep trying in the background."""
@@ -196,22 +219,19 @@ class TelegramAdapter:
         await self._register_commands()
         await app.start()
         config = self._config
-        if config.webhook_url:
-            secret = config.webhook_secret or secrets.token_urlsafe(32)
-            if not config.webhook_secret:
-                log.info("telegram: no webhook secret configured; using a random one")
-            self._webhook = WebhookServer(
-                app,
-                host=config.webhook_host,
-                port=config.webhook_port,
-                path=urlparse(config.webhook_url).path,
-                secret=secret,
-            )
-            await self._webhook.start()
+        webhook = self._webhook
+        if config.webhook_url and webhook is not None:
+            if config.webhook_shared:
+                mode = f"webhook at {webhook.path} on HERALD_HTTP_LISTEN"
+            else:
+                await webhook.start()
+                mode = f"webhook on its own port {webhook.port}"
+            webhook.accepting = True
             await app.bot.set_webhook(
-                config.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                config.webhook_url,
+                secret_token=self._webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
             )
-            mode = f"webhook on port {self._webhook.port}"
         else:
             assert app.updater is not None
             await app.updater.start_polling(
@@ -234,8 +254,9 @@ class TelegramAdapter:
         """Undo a partial or full start, keeping the Application initialized."""
         app = self.application
         if self._webhook is not None:
-            await self._webhook.stop()
-            self._webhook = None
+            self._webhook.accepting = False
+            if not self._config.webhook_shared:
+                await self._webhook.stop()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:

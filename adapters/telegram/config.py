@@ -20,11 +20,13 @@ class TelegramConfig:
     api_url: str = "https://api.telegram.org"
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    # The webhook's own listener; unused when `webhook_shared` (served on HERALD_HTTP_LISTEN).
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8443
+    webhook_shared: bool = False
     paid_broadcast: bool = False
     messages_per_second: float = DEFAULT_RATE
-    # Equal to the delivery engine's requests in flight (DeliveryConfig.concurrency).
+    # The delivery engine runs as many senders (PlatformLimits.requests_in_flight).
     connection_pool_size: int = 100
     poll_timeout: int = 30
     # Seconds between start attempts while the Bot API is unreachable (doubles up to the cap).
@@ -43,7 +45,10 @@ class TelegramConfig:
 
     @property
     def broadcast_rate(self) -> float:
-        """Messages per second overall: the configured rate, or 1000 with paid broadcasts."""
+        """Messages per second overall: the configured rate, or 1000 with paid broadcasts.
+
+        The one place this rule lives: the delivery engine paces by the platform's limits.
+        """
         if self.paid_broadcast and self.messages_per_second <= DEFAULT_RATE:
             return PAID_RATE
         return self.messages_per_second
@@ -53,7 +58,8 @@ class TelegramConfig:
         """Build from HERALD_TELEGRAM_* settings (the token must be set)."""
         if settings.telegram_token is None:
             raise ValueError("HERALD_TELEGRAM_TOKEN is not set")
-        host, _, port = settings.telegram_webhook_listen.rpartition(":")
+        listen = (settings.telegram_webhook_listen or "").strip()
+        host, _, port = listen.rpartition(":")
         secret = settings.telegram_webhook_secret
         return cls(
             token=settings.telegram_token.get_secret_value(),
@@ -62,6 +68,7 @@ class TelegramConfig:
             webhook_secret=secret.get_secret_value() if secret else None,
             webhook_host=host or "127.0.0.1",
             webhook_port=int(port) if port else 8443,
+            webhook_shared=not listen,
             paid_broadcast=settings.telegram_paid_broadcast,
             messages_per_second=settings.telegram_rate,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +19,6 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
 
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.photos import PhotoSender
@@ -75,10 +74,18 @@ _TOO_OLD = ("message can't be deleted",)
 _CACHED_MESSAGES = 32
 
 
+def use_timedelta_periods() -> None:
+    """Opt in to PTB's `timedelta` time periods (its next major default), unless already chosen.
+
+    Until then PTB warns each time a period such as `RetryAfter.retry_after` is read as seconds,
+    and builds its own 429 message by reading one. An operator's PTB_TIMEDELTA is left alone.
+    """
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def retry_seconds(error: RetryAfter) -> float:
-    """RetryAfter's delay in seconds, whichever type this PTB version gives."""
-    # The constructor argument, as PTB pickles it; avoids the int/timedelta deprecation dance.
-    value = error.__reduce__()[1][0]
+    """RetryAfter's delay in seconds: PTB gives a timedelta (PTB_TIMEDELTA) or, before, an int."""
+    value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -119,7 +126,13 @@ class TelegramPlatform:
     """Delivers neutral messages through a python-telegram-bot `Bot`."""
 
     def __init__(self, bot: Bot, config: TelegramConfig) -> None:
+        request = bot.request
+        if not isinstance(request, AiohttpRequest):
+            # Its post_json sends a body encoded once per broadcast (see _send_part).
+            raise TypeError("TelegramPlatform needs a Bot built with AiohttpRequest")
+        use_timedelta_periods()
         self._bot = bot
+        self._request = request
         self._config = config
         self._limits = PlatformLimits(
             text_length=TEXT_LIMIT,
@@ -128,6 +141,7 @@ class TelegramPlatform:
             private_chat_interval=1.0,
             group_per_minute=20,
             delete_window_seconds=DELETE_WINDOW,
+            requests_in_flight=request.pool_size,
         )
         self._parts: dict[OutboundMessage, list[str]] = {}
         # Each part's sendMessage body after `"chat_id":…,` (JSON, opening brace dropped).
@@ -237,17 +251,12 @@ class TelegramPlatform:
     async def _send_part(
         self, target: Target, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> str:
-        request = self._bot.request
-        if isinstance(request, AiohttpRequest):
-            key = text if markup is None else f"{text}\x00{markup.inline_keyboard[0][0].url}"
-            rest = self._bodies.get(key)
-            if rest is None:
-                rest = self._bodies[key] = _json(self._send_options(text, markup))[1:]
-            body = b'{"chat_id":' + _json(chat_id(target)) + b"," + rest
-            sent = await request.post_json(self._url("sendMessage"), body)
-        else:
-            params = {"chat_id": chat_id(target)} | self._send_options(text, markup)
-            sent = await self._call("sendMessage", params)
+        key = text if markup is None else f"{text}\x00{markup.inline_keyboard[0][0].url}"
+        rest = self._bodies.get(key)
+        if rest is None:
+            rest = self._bodies[key] = _json(self._send_options(text, markup))[1:]
+        body = b'{"chat_id":' + _json(chat_id(target)) + b"," + rest
+        sent = await self._request.post_json(self._url("sendMessage"), body)
         return str(sent["message_id"])
 
     def _send_options(
@@ -318,11 +327,7 @@ class TelegramPlatform:
         """One Bot API call with PTB's errors, minus building PTB objects from the answer."""
         # Bot.send_message parses every answer into a Message graph: at broadcast rates that
         # costs more CPU than the HTTP request itself, and the delivery engine needs only the id.
-        request = self._bot.request
-        if isinstance(request, AiohttpRequest):
-            return await request.post_json(self._url(method), _json(params))
-        data = RequestData([RequestParameter(k, v, None) for k, v in params.items()])
-        return await request.post(self._url(method), data)
+        return await self._request.post_json(self._url(method), _json(params))
 
     async def _quiet_delete(self, target: Target, message_ids: list[str]) -> None:
         for message_id in message_ids:

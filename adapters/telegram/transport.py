@@ -6,14 +6,15 @@ import asyncio
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from adapters.telegram.redact import scrub
 
 _JSON = "application/json"
+# A timeout as PTB passes it: seconds, None for none, or BaseRequest.DEFAULT_NONE for "not given"
+# (PTB annotates it with a private alias; `object` is its public supertype).
+Timeout = float | None | object
 
 
 class AiohttpRequest(BaseRequest):
@@ -75,29 +76,22 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Make one request; timeouts become TimedOut, other client errors NetworkError."""
-        defaults = all(
-            isinstance(t, DefaultValue) for t in (read_timeout, write_timeout, connect_timeout)
-        )
-        if defaults:
+        unset = BaseRequest.DEFAULT_NONE  # PTB's documented check: `is DEFAULT_NONE`
+        if read_timeout is unset and write_timeout is unset and connect_timeout is unset:
             timeout = self._timeout
         else:
-            read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-            write = (
-                self._write_timeout if isinstance(write_timeout, DefaultValue) else write_timeout
+            timeout = self._client_timeout(
+                _given(read_timeout, self._read_timeout),
+                _given(write_timeout, self._write_timeout),
+                _given(connect_timeout, self._connect_timeout),
             )
-            connect = (
-                self._connect_timeout
-                if isinstance(connect_timeout, DefaultValue)
-                else connect_timeout
-            )
-            timeout = self._client_timeout(read, write, connect)
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        pool = _given(pool_timeout, self._pool_timeout)
         return await self._exchange(
             method, url, _body(request_data), self._headers, timeout, pool
         )
@@ -179,10 +173,10 @@ class _Answered(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """The known answer."""
         return self._answer
@@ -194,6 +188,13 @@ def _total(read: float | None, write: float | None, connect: float | None) -> fl
     if read is None or not parts:
         return None
     return sum(parts)
+
+
+def _given(value: Timeout, default: float | None) -> float | None:
+    """A timeout PTB passed, or ours when it passed none (`BaseRequest.DEFAULT_NONE`)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    return default
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

@@ -1,4 +1,8 @@
-"""Webhook mode: a small aiohttp server that checks Telegram's secret token on every request."""
+"""Webhook mode: a route that checks Telegram's secret token on every request.
+
+It is served by Herald's one HTTP server (`install`, on HERALD_HTTP_LISTEN), or by a listener
+of its own (`start`, on HERALD_TELEGRAM_WEBHOOK_LISTEN).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 
 class WebhookServer:
-    """Receives updates by HTTP POST and queues them for the Application."""
+    """Receives updates by HTTP POST and queues them for the Application while it runs."""
 
     def __init__(
         self,
@@ -33,6 +37,18 @@ class WebhookServer:
         self._path = "/" + path.strip("/")
         self._secret = secret.encode()
         self._runner: web.AppRunner | None = None
+        # Only while the Application runs: an update answered 200 and never processed is lost,
+        # whereas a 503 makes Telegram deliver it again later.
+        self.accepting = False
+
+    @property
+    def path(self) -> str:
+        """The URL path the route answers on."""
+        return self._path
+
+    def install(self, app: web.Application) -> None:
+        """Add the webhook route to another server's application (Herald's HTTP server)."""
+        app.router.add_post(self._path, self._receive)
 
     @property
     def port(self) -> int:
@@ -44,7 +60,7 @@ class WebhookServer:
     async def start(self) -> None:
         """Bind and serve."""
         app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_post(self._path, self._receive)
+        self.install(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port).start()
@@ -56,6 +72,8 @@ class WebhookServer:
             self._runner = None
 
     async def _receive(self, request: web.Request) -> web.Response:
+        if not self.accepting:
+            return web.Response(status=503, text="not receiving updates now")
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("telegram webhook: request without the right secret token dropped")

@@ -23,7 +23,16 @@ from bot.domain import PublishResult
 from bot.formatting import Styles
 from bot.photos import PHOTO_MARK, PhotoError, photo_refusal
 from bot.render import hashtag, local_time
-from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.replies import (
+    Button,
+    Reply,
+    ReplyBuilder,
+    invalid,
+    not_found,
+    refused,
+    text_reply,
+    wrong_usage,
+)
 from bot.runs import shift
 from bot.schedule.date_mentions import find_dates
 from bot.schedule.occurrences import local_instant
@@ -50,7 +59,7 @@ def post_error(ctx: Context, error: PostTextError) -> Reply:
         "no_body": ctx.t("The post needs a text under its title (first line title, then text)."),
         "title_too_long": ctx.t("The title (first line) is longer than 256 characters."),
     }
-    return text_reply(messages[error.reason])
+    return invalid(messages[error.reason])
 
 
 def _post_source(ctx: Context, text: str) -> tuple[str, Styles]:
@@ -85,7 +94,7 @@ async def _create(ctx: Context, *, draft: bool) -> Reply:
             text, actor=ctx.actor, draft=draft, photo=ctx.command.photo
         )
     except PhotoError as error:
-        return text_reply(photo_refusal(ctx.language, error))
+        return invalid(photo_refusal(ctx.language, error))
     except TagError as error:
         return tag_refusal(ctx, error)
     item = result.announcement
@@ -121,7 +130,7 @@ async def publish(ctx: Context) -> Reply:
     return await _change_by_id(
         ctx,
         ctx.services.announcements.publish,
-        usage=ctx.t("Usage: /publish ID, for example /publish 12"),
+        how=ctx.t("Usage: /publish ID, for example /publish 12"),
         done=_published,
     )
 
@@ -140,13 +149,13 @@ async def _change_by_id(
     ctx: Context,
     change: Callable[..., Awaitable[PublishResult]],
     *,
-    usage: str,
+    how: str,
     done: Callable[[Context, int, int], str],
 ) -> Reply:
     """`/command ID`: run one change on an announcement and say what it did."""
     parsed = _id_and_rest(ctx.args)
     if parsed is None or parsed[1]:
-        return text_reply(usage)
+        return wrong_usage(how)
     try:
         result = await change(parsed[0], actor=ctx.actor)
     except NotFound:
@@ -158,7 +167,7 @@ async def _change_by_id(
 
 async def schedule(ctx: Context) -> Reply:
     """Publish a draft later: `/schedule ID YYYY-MM-DD HH:MM` in the society's timezone."""
-    usage = ctx.t(
+    how = ctx.t(
         "Usage: /schedule ID YYYY-MM-DD HH:MM (time in {zone}), for example "
         "/schedule 12 2026-08-15 09:00",
         zone=ctx.services.zone.key,
@@ -166,7 +175,7 @@ async def schedule(ctx: Context) -> Reply:
     parts = ctx.args.split()
     found_id = parse_id(parts[0]) if len(parts) == 3 else None
     if found_id is None:
-        return text_reply(usage)
+        return wrong_usage(how)
     try:
         day, at = parse_local_datetime(parts[1], parts[2])
     except DateError as error:
@@ -176,7 +185,7 @@ async def schedule(ctx: Context) -> Reply:
     except OverflowError:  # 9999-12-31 late at night west of UTC is in year 10000 there
         return date_refusal(ctx, DateError("year", parts[1]))
     if when <= ctx.services.clock.now():
-        return text_reply(ctx.t("That time has already passed."))
+        return invalid(ctx.t("That time has already passed."))
     announcement_id = found_id
     try:
         await ctx.services.announcements.schedule(announcement_id, when, actor=ctx.actor)
@@ -197,7 +206,7 @@ async def edit(ctx: Context) -> Reply:
     """Replace an announcement's text everywhere it was sent: `/edit ID` then the new text."""
     parsed = _id_and_rest(ctx.args)
     if parsed is None:
-        return text_reply(ctx.t("Usage: /edit ID, then the new title and text on the next lines"))
+        return wrong_usage(ctx.t("Usage: /edit ID, then the new title and text on the next lines"))
     announcement_id, rest = parsed
     try:
         text = parse_post_text(*_post_source(ctx, rest), ctx.services.announcements.tag_limits)
@@ -231,7 +240,7 @@ async def delete(ctx: Context) -> Reply:
     return await _change_by_id(
         ctx,
         ctx.services.announcements.retract,
-        usage=ctx.t("Usage: /delete ID, for example /delete 12"),
+        how=ctx.t("Usage: /delete ID, for example /delete 12"),
         done=_retracted,
     )
 
@@ -247,7 +256,7 @@ def _retracted(ctx: Context, announcement_id: int, count: int) -> str:
 
 
 def _no_such(ctx: Context, announcement_id: int) -> Reply:
-    return text_reply(ctx.t("There is no announcement #{id}.", id=announcement_id))
+    return not_found(ctx.t("There is no announcement #{id}.", id=announcement_id))
 
 
 def _wrong_state(ctx: Context, announcement_id: int, wrong: WrongState) -> Reply:
@@ -257,7 +266,7 @@ def _wrong_state(ctx: Context, announcement_id: int, wrong: WrongState) -> Reply
         "published": ctx.t("already published"),
         "retracted": ctx.t("retracted"),
     }[wrong.status.value]
-    return text_reply(
+    return refused(
         ctx.t(
             "Announcement #{id} is {status}; that cannot be done now.",
             id=announcement_id,
@@ -282,20 +291,20 @@ async def anniversary(ctx: Context) -> Reply:
     if action == "edit":
         parsed = _id_and_rest(rest)
         if parsed is None:
-            return text_reply(ctx.t(ANNIVERSARY_USAGE))
+            return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
         return await _anniversary_save(ctx, parsed[0], parsed[1])
     if action == "list":
         return await _anniversary_list(ctx)
     if action == "remove":
         parsed = _id_and_rest(rest)
         if parsed is None or parsed[1]:
-            return text_reply(ctx.t(ANNIVERSARY_USAGE))
+            return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
         if await ctx.services.anniversaries.remove(parsed[0], actor=ctx.actor):
             return text_reply(ctx.t("Anniversary #{id} removed.", id=parsed[0]))
-        return text_reply(ctx.t("There is no anniversary #{id}.", id=parsed[0]))
+        return not_found(ctx.t("There is no anniversary #{id}.", id=parsed[0]))
     if action == "suggest":
         return await _anniversary_suggested(ctx, rest)
-    return text_reply(ctx.t(ANNIVERSARY_USAGE))
+    return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
 
 
 def parse_anniversary(text: str, limits: TagLimits = DEFAULT_TAG_LIMITS) -> AnniversaryFields:
@@ -331,7 +340,7 @@ async def _anniversary_save(ctx: Context, anniversary_id: int | None, text: str)
     except TagError as error:
         return tag_refusal(ctx, error)
     except ValueError:
-        return text_reply(ctx.t(ANNIVERSARY_USAGE))
+        return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
     service = ctx.services.anniversaries
     if anniversary_id is None:
         saved = await service.add(fields, actor=ctx.actor)
@@ -345,7 +354,7 @@ async def _anniversary_save(ctx: Context, anniversary_id: int | None, text: str)
         )
     updated = await service.update(anniversary_id, fields, actor=ctx.actor)
     if updated is None:
-        return text_reply(ctx.t("There is no anniversary #{id}.", id=anniversary_id))
+        return not_found(ctx.t("There is no anniversary #{id}.", id=anniversary_id))
     return text_reply(ctx.t("Anniversary #{id} updated.", id=anniversary_id))
 
 
@@ -370,14 +379,14 @@ async def _anniversary_list(ctx: Context) -> Reply:
 async def _anniversary_suggested(ctx: Context, rest: str) -> Reply:
     ids = [parse_id(p) for p in rest.split()]
     if len(ids) != 2 or ids[0] is None or ids[1] is None:
-        return text_reply(ctx.t(ANNIVERSARY_USAGE))
+        return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
     item = await ctx.services.announcements.get(ids[0])
     if item is None:
         return _no_such(ctx, ids[0])
     mentions = find_dates(item.title + "\n" + item.body)
     index = ids[1]
     if index >= len(mentions):
-        return text_reply(ctx.t(ANNIVERSARY_USAGE))
+        return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
     on = mentions[index].on
     fields = AnniversaryFields(
         title=item.title,
@@ -403,7 +412,7 @@ async def stats(ctx: Context) -> Reply:
     arg = ctx.args.strip()
     announcement_id = parse_id(arg) if arg else None
     if arg and announcement_id is None:
-        return text_reply(ctx.t("Usage: /stats [ID]"))
+        return wrong_usage(ctx.t("Usage: /stats [ID]"))
     b = ReplyBuilder()
     if announcement_id is None:
         counts = await ctx.services.announcements.counts()
@@ -447,7 +456,7 @@ async def admin(ctx: Context) -> Reply:
         names = await ctx.services.access.admins()
         return text_reply(", ".join(names) if names else ctx.t("No admins were added."))
     if action not in ("add", "remove") or not _ACTOR.match(actor):
-        return text_reply(ctx.t("Usage: /admin add|remove PLATFORM:USER_ID, e.g. telegram:12345"))
+        return wrong_usage(ctx.t("Usage: /admin add|remove PLATFORM:USER_ID, e.g. telegram:12345"))
     access = ctx.services.access
     now = ctx.services.clock.now()
     if action == "add":
@@ -464,17 +473,17 @@ async def admin(ctx: Context) -> Reply:
 async def target(ctx: Context) -> Reply:
     """`/target add|remove @channel [tags]`: make a channel a target (the adapter looks it up)."""
     action, _, rest = ctx.args.strip().partition(" ")
-    usage = ctx.t("Usage: /target add @channel [tags] or /target remove @channel")
+    how = ctx.t("Usage: /target add @channel [tags] or /target remove @channel")
     name, _, tag_text = rest.strip().partition(" ")
     if action not in ("add", "remove") or not name:
-        return text_reply(usage)
+        return wrong_usage(how)
     chats = ctx.services.chats
     try:
         chat = await chats.target(ctx.command.channels, name, to_post=action == "add")
     except ChannelLookupFailed:
-        return text_reply(ctx.t("Something went wrong; the error was logged."))
+        return text_reply(ctx.t("Something went wrong; the error was logged."), failure="failed")
     if chat is None:
-        return text_reply(
+        return not_found(
             ctx.t(
                 "I cannot see {name}. Add me to it as an admin first, then try again.",
                 name=name,
@@ -483,7 +492,7 @@ async def target(ctx: Context) -> Reply:
     if action == "remove":
         removed = await chats.unsubscribe(chat, [])
         if not removed:
-            return text_reply(ctx.t("There was no such subscription."))
+            return not_found(ctx.t("There was no such subscription."))
         return text_reply(ctx.t("{name} receives nothing now.", name=name))
     try:
         names = member_tag_names(tag_text, chats.tag_limits)

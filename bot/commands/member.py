@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 from bot.commands.context import Context
 from bot.commands.parsing import parse_id
 from bot.commands.refusals import page_refusal, past_the_end, tag_refusal
+from bot.domain import Page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate
 from bot.paging import PageError, parse_page
 from bot.render import announcement_full, announcement_list, hashtag, pager
-from bot.replies import Button, Reply, ReplyBuilder, text_reply
+from bot.replies import (
+    Button,
+    Reply,
+    ReplyBuilder,
+    invalid,
+    not_found,
+    refused,
+    text_reply,
+    wrong_usage,
+)
 from bot.schedule.ordinals import is_jubilee, ordinal
 from bot.services.announcements import SEARCH_TOTAL_CAP, NotFound, UnknownTag
 from bot.tags import DEFAULT_TAG_LIMITS, TagError, TagLimits, read_tags
 
 MAX_SAVED_SEARCHES = 1000
 TAGS_SHOWN = 50
+# How many announcements `/latest PAGE COUNT` may put on a page.
+LATEST_COUNT_MAX = 10
 
 
 def tag_names(args: str, limits: TagLimits = DEFAULT_TAG_LIMITS) -> list[str]:
@@ -54,9 +67,9 @@ MEMBER_HELP = (
     ("subscribe", N_("[tags]"), "Subscribe this chat to everything, or to tags"),
     ("unsubscribe", N_("[tags]"), "Unsubscribe from tags, or from everything"),
     ("subscriptions", "", "Show this chat's subscriptions"),
-    ("latest", N_("[page]"), "The newest announcements"),
+    ("latest", N_("[page] [count]"), "The newest announcements"),
     ("tag", N_("TAG [page]"), "Announcements with a tag"),
-    ("tags", "", "Every tag, with counts"),
+    ("tags", N_("[page]"), "Every tag, with counts"),
     ("search", N_("WORDS"), "Find announcements by words"),
     ("show", "ID", "Show one announcement"),
     ("anniversaries", "", "The next anniversaries"),
@@ -113,7 +126,7 @@ async def help_(ctx: Context) -> Reply:
 async def subscribe(ctx: Context) -> Reply:
     """Subscribe the chat to everything or to tags."""
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+        return refused(ctx.t("Only this chat's admins can change its subscriptions."))
     try:
         names = tag_names(ctx.args, ctx.services.chats.tag_limits)
         added = await ctx.services.chats.subscribe(ctx.chat, names)
@@ -132,14 +145,14 @@ async def subscribe(ctx: Context) -> Reply:
 async def unsubscribe(ctx: Context) -> Reply:
     """Unsubscribe from tags, or from everything."""
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its subscriptions."))
+        return refused(ctx.t("Only this chat's admins can change its subscriptions."))
     try:
         names = tag_names(ctx.args, ctx.services.chats.tag_limits)
         removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
     except TagError as error:
         return tag_refusal(ctx, error, what="subscribe")
     if not removed:
-        return text_reply(ctx.t("There was no such subscription."))
+        return not_found(ctx.t("There was no such subscription."))
     if not names:
         return text_reply(ctx.t("Unsubscribed: this chat receives nothing now."))
     tags = " ".join(hashtag(name) for name in names)
@@ -157,23 +170,40 @@ async def subscriptions(ctx: Context) -> Reply:
     return b.build(ephemeral=True)
 
 
+def _count(text: str) -> int | None:
+    """How many announcements a page shows, 1–LATEST_COUNT_MAX, or None when `text` is not one."""
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= LATEST_COUNT_MAX:
+        return int(text)
+    return None
+
+
 async def latest(ctx: Context) -> Reply:
-    """The newest announcements, paged."""
+    """The newest announcements, paged: `/latest [page] [count per page]`."""
+    words = ctx.args.split()
     try:
-        page = parse_page(ctx.args)
+        page = parse_page(words[0]) if words else 1
     except PageError as error:
         return page_refusal(ctx, error)
-    found = await ctx.services.announcements.latest(page)
+    count = _count(words[1]) if len(words) == 2 else None
+    if len(words) > 2 or (len(words) == 2 and count is None):
+        return wrong_usage(
+            ctx.t(
+                "Usage: /latest [page] [count]: count is how many to a page, 1–{max}.",
+                max=LATEST_COUNT_MAX,
+            )
+        )
+    found = await ctx.services.announcements.latest(page, count)
+    if not found.items and page > 1:
+        return past_the_end(ctx, page, found.pages)
     if not found.items:
-        if found.total:
-            return past_the_end(ctx, page, found.pages)
         return text_reply(ctx.t("No announcements yet."))
     rendered = ctx.services.rendered.get("latest", found, ctx.language)
     if rendered is not None:
         return rendered
     b = ReplyBuilder().bold(ctx.t("Latest announcements")).line().line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
-    pager(b, found, lambda p: f"/latest {p}", ctx.t)
+    per_page = "" if count is None else f" {count}"
+    pager(b, found, lambda p: f"/latest {p}{per_page}", ctx.t)
     return ctx.services.rendered.put("latest", found, ctx.language, b.build())
 
 
@@ -189,7 +219,7 @@ async def tag(ctx: Context) -> Reply:
         words = words[:-1]
     name = " ".join(words).strip().lstrip("#")
     if not name:
-        return text_reply(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
+        return wrong_usage(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
     try:
         listing = await ctx.services.announcements.by_tag(name, page)
     except UnknownTag as unknown:
@@ -217,24 +247,33 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
         b.buttons(*(Button(hashtag(s), f"/tag {s}") for s in unknown.suggestions))
     else:
         b.text(" " + ctx.t("See /tags for the tags in use."))
-    return b.build()
+    return b.build(failure="not_found")
 
 
 async def tags(ctx: Context) -> Reply:
-    """Every tag with its count; buttons open a tag."""
-    found = await ctx.services.announcements.tags(limit=TAGS_SHOWN)
-    if not found:
+    """Every tag with its count, most used first, paged: `/tags [page]`; buttons open a tag."""
+    try:
+        page = parse_page(ctx.args)
+    except PageError as error:
+        return page_refusal(ctx, error)
+    service = ctx.services.announcements
+    offset = (page - 1) * TAGS_SHOWN
+    found = await service.tags(limit=TAGS_SHOWN, offset=offset)
+    # A short first page is every tag; otherwise count them for the page total.
+    in_use = len(found) if page == 1 and len(found) < TAGS_SHOWN else await service.tags_in_use()
+    if not in_use:
         return text_reply(ctx.t("No tags yet."))
+    pages = math.ceil(in_use / TAGS_SHOWN)
+    if not found:
+        return past_the_end(ctx, page, pages)
     b = ReplyBuilder().bold(ctx.t("Tags")).line()
     for item in found:
         b.text(f"{hashtag(item.name)} ").italic(f"({item.count})").line()
-    if len(found) == TAGS_SHOWN:
-        more = await ctx.services.announcements.tags_in_use() - TAGS_SHOWN
-        if more > 0:
-            b.italic(ctx.t("…and {count} more.", count=more))
+    if pages > 1:
+        b.italic(ctx.t("Page {page} of {pages}", page=page, pages=pages))
     rows = [Button(hashtag(item.name)[:40], f"/tag {item.name}") for item in found[:6]]
     b.buttons(*rows[:3]).buttons(*rows[3:6])
-    return b.build()
+    return pager(b, Page((), page, pages, in_use), lambda p: f"/tags {p}", ctx.t).build()
 
 
 async def search(ctx: Context) -> Reply:
@@ -244,18 +283,18 @@ async def search(ctx: Context) -> Reply:
     if len(token_page) == 2 and token_page[0].startswith("~"):
         saved = ctx.services.searches.get(token_page[0])
         if saved is None:
-            return text_reply(ctx.t("This search has expired; run /search again."))
+            return invalid(ctx.t("This search has expired; run /search again."))
         try:
             page = parse_page(token_page[1])
         except PageError as error:
             return page_refusal(ctx, error)
         words = saved
     if not words:
-        return text_reply(ctx.t("Usage: /search WORDS, for example /search liberation"))
+        return wrong_usage(ctx.t("Usage: /search WORDS, for example /search liberation"))
     found = await ctx.services.announcements.search(words, page)
+    if not found.items and found.total:
+        return past_the_end(ctx, page, found.pages)
     if not found.items:
-        if found.total:
-            return past_the_end(ctx, page, found.pages)
         return text_reply(ctx.t("Nothing found for “{words}”.", words=words))
     token = _save_search(ctx, words)
     total = f"{SEARCH_TOTAL_CAP}+" if found.total >= SEARCH_TOTAL_CAP else str(found.total)
@@ -265,8 +304,13 @@ async def search(ctx: Context) -> Reply:
     return b.build()
 
 
+def search_token(words: str) -> str:
+    """The token a search's page buttons carry instead of its words (`~` and 10 hex digits)."""
+    return "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+
+
 def _save_search(ctx: Context, words: str) -> str:
-    token = "~" + hashlib.sha256(words.encode()).hexdigest()[:10]
+    token = search_token(words)
     searches = ctx.services.searches
     if len(searches) >= MAX_SAVED_SEARCHES:
         searches.pop(next(iter(searches)))
@@ -278,14 +322,14 @@ async def show(ctx: Context) -> Reply:
     """One announcement in full; counts a view."""
     found_id = parse_id(ctx.args)
     if found_id is None:
-        return text_reply(ctx.t("Usage: /show ID, for example /show 12"))
+        return wrong_usage(ctx.t("Usage: /show ID, for example /show 12"))
     text = str(found_id)
     try:
         item = await ctx.services.announcements.show(found_id, viewer=ctx.actor)
     except NotFound:
-        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+        return not_found(ctx.t("There is no announcement #{id}.", id=text))
     if item.status.value != "published" and not ctx.is_admin:
-        return text_reply(ctx.t("There is no announcement #{id}.", id=text))
+        return not_found(ctx.t("There is no announcement #{id}.", id=text))
     b = announcement_full(ReplyBuilder(), item, ctx.services.zone, ctx.t)
     if ctx.services.public_url and item.status.value == "published":
         url = f"{ctx.services.public_url}/announcements/{item.id}"
@@ -319,8 +363,8 @@ async def lang(ctx: Context) -> Reply:
     code = ctx.args.strip().lower()
     if code not in LANGUAGES:
         names = ", ".join(f"{c} ({LANGUAGE_NAMES[c]})" for c in LANGUAGES)
-        return text_reply(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
+        return wrong_usage(ctx.t("Usage: /lang CODE, one of: {names}", names=names))
     if not ctx.may_change_chat:
-        return text_reply(ctx.t("Only this chat's admins can change its language."))
+        return refused(ctx.t("Only this chat's admins can change its language."))
     await ctx.services.chats.set_language(ctx.chat, code)
     return text_reply(translate(code, "Language set to English."))

@@ -8,7 +8,14 @@ from datetime import date, time
 
 from bot.formatting import Styles
 from bot.runs import clip, nest
-from bot.tags import DEFAULT_TAG_LIMITS, TagLimits, hashtag_words, parse_tag_list, read_tags
+from bot.tags import (
+    DEFAULT_TAG_LIMITS,
+    TagError,
+    TagLimits,
+    hashtag_words,
+    parse_tag_list,
+    read_tags,
+)
 
 MAX_COMMAND_LENGTH = 4096
 MAX_POST_LENGTH = 100_000
@@ -192,3 +199,23 @@ def parse_time(text: str) -> time:
 def parse_local_datetime(day_text: str, time_text: str) -> tuple[date, time]:
     """`YYYY-MM-DD` and `HH:MM` → (date, time); DateError naming the bad value otherwise."""
     return parse_date(day_text), parse_time(time_text)
+
+
+def with_tags(text: str, extra: str) -> str:
+    """The post text with the tags in `extra` (`a, b`) added to the ones it names itself.
+
+    Its own tags are its last `Tags:` line, a last line of hashtags, or else the hashtags in
+    its text (the rules of parse_post_text); all of them end up on one last `Tags:` line.
+    """
+    if not extra.strip():
+        return text
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip().split("\n")
+    try:
+        own = list(parse_post_text("\n".join(lines)).tags)
+    except (PostTextError, TagError):
+        own = []  # the post is refused anyway, with the reason, when it is sent
+    last = lines[-1]
+    if len(lines) > 1 and (_TAGS_LINE.match(last) or _HASHTAG_ONLY_LINE.match(last)):
+        lines.pop()
+    tags = ", ".join([*own, extra.strip().strip(",")])
+    return "\n".join([*lines, f"Tags: {tags}"])

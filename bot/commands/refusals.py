@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands.context import Context
 from bot.commands.parsing import MAX_YEAR, MIN_YEAR, DateError
 from bot.paging import MAX_PAGE, PageError
-from bot.replies import Reply, text_reply
+from bot.replies import Reply, invalid, not_found, wrong_usage
 from bot.tags import TagError
 
 
@@ -37,7 +37,7 @@ def tag_refusal(ctx: Context, error: TagError, *, what: str = "post") -> Reply:
             count=error.count,
             limit=error.limit,
         )
-    return text_reply(text)
+    return invalid(text)
 
 
 def date_refusal(ctx: Context, error: DateError) -> Reply:
@@ -58,12 +58,15 @@ def date_refusal(ctx: Context, error: DateError) -> Reply:
         ),
         "not_a_time": ctx.t("{value} is not a time of day (00:00 to 23:59).", value=value),
     }
-    return text_reply(messages[error.reason])
+    # A value not even shaped like a date or time is a usage error; a wrong one is invalid.
+    if error.reason in ("date_format", "time_format"):
+        return wrong_usage(messages[error.reason])
+    return invalid(messages[error.reason])
 
 
 def page_refusal(ctx: Context, error: PageError) -> Reply:
     """A page number that is not one."""
-    return text_reply(
+    return wrong_usage(
         ctx.t(
             "“{value}” is not a page number: use 1 to {last}.",
             value=error.value[:20],
@@ -74,12 +77,10 @@ def page_refusal(ctx: Context, error: PageError) -> Reply:
 
 def past_the_end(ctx: Context, page: int, pages: int) -> Reply:
     """A page after the last one."""
-    return text_reply(
-        ctx.tn(
-            "Page {page} is past the end: there is {pages} page.",
-            "Page {page} is past the end: there are {pages} pages.",
-            pages,
+    return not_found(
+        ctx.t(
+            "Page {page} is past the end (the last page is {pages}).",
             page=page,
-            pages=pages,
+            pages=max(pages, 1),
         )
     )

@@ -15,7 +15,7 @@ from bot.domain import Chat, ChatRef
 from bot.i18n import N_, translate
 from bot.metrics import Metrics, NoMetrics
 from bot.ports import CommandInfo
-from bot.replies import Reply, text_reply
+from bot.replies import Reply, invalid, refused, text_reply, wrong_usage
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +169,9 @@ class CommandRouter:
         """The command's handler and its context, or the answer that refuses the command."""
         name = parsed.name
         if len(command.text) > MAX_COMMAND_LENGTH and name not in ("post", "draft", "edit"):
-            return text_reply(translate(language, "That command is too long."))
+            return invalid(translate(language, "That command is too long."))
         if route is None:
-            return text_reply(
+            return wrong_usage(
                 translate(
                     language,
                     "Unknown command /{name}. Send /help for the list.",
@@ -182,10 +182,10 @@ class CommandRouter:
         is_owner = access.is_owner(command.actor)
         is_admin = is_owner or await access.is_admin(command.actor)
         if route.owner_only and not is_owner:
-            return text_reply(translate(language, "Only owners can do that."), ephemeral=True)
+            return refused(translate(language, "Only owners can do that."), ephemeral=True)
         if route.admin_only and not is_admin:
             log.info("refused /%s to non-admin %s", name, command.actor)
-            return text_reply(
+            return refused(
                 translate(language, "Only Herald admins can use /{name}.", name=name),
                 ephemeral=True,
             )
@@ -226,5 +226,6 @@ class CommandRouter:
 
 def _failed(language: str) -> Reply:
     return text_reply(
-        translate(language, "Something went wrong; the error was logged. Please try again later.")
+        translate(language, "Something went wrong; the error was logged. Please try again later."),
+        failure="failed",
     )

@@ -11,19 +11,24 @@ from bot.delivery.render import (
     default_photo_note,
     default_retraction_text,
 )
+from bot.ports import PlatformLimits
 
 # Told once per announcement and platform when the platform refuses its photo:
 # (announcement id, platform name, the platform's reason).
 PhotoRefusedHook = Callable[[int, str, str], Awaitable[None]]
+# Senders per platform when neither the platform's pool nor the configuration says.
+DEFAULT_CONCURRENCY = 100
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     """How hard the engine pushes and how patiently it retries."""
 
-    # Requests in flight per platform. Keep the platform's connection pool this size: at a
-    # 50 ms round trip, 100 in flight carry 1,000+ messages/s with room to spare.
-    concurrency: int = 100
+    # Requests in flight per platform, at most: None sends as many as the platform's client
+    # carries (PlatformLimits.requests_in_flight, its connection pool), or DEFAULT_CONCURRENCY
+    # when it has no pool; a number caps that. At a 50 ms round trip, 100 in flight carry
+    # 1,000+ messages/s with room to spare.
+    concurrency: int | None = None
     poll_interval: float = 1.0  # seconds between looks for rows written by other processes
     # A claimed row returns to the queue if its owner stops renewing it for this long: short,
     # so rows of an owner that died on another host go out again soon after its last beat.
@@ -58,3 +63,14 @@ class DeliveryConfig:
     # The society's language (HERALD_LANGUAGE), for chats that never chose one.
     language: str = "en"
     owner: str | None = None
+
+    def rate(self, name: str, limits: PlatformLimits) -> float:
+        """This process's messages per second for a platform: its limit (or `rates`) × share."""
+        return self.rates.get(name, limits.messages_per_second) * self.rate_share
+
+    def senders(self, limits: PlatformLimits) -> int:
+        """Requests in flight for a platform with these limits (see `concurrency`)."""
+        carried = limits.requests_in_flight
+        if self.concurrency is None:
+            return carried or DEFAULT_CONCURRENCY
+        return min(self.concurrency, carried) if carried else self.concurrency

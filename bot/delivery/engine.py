@@ -8,8 +8,9 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.identity import this_process
@@ -40,7 +41,12 @@ from bot.ports import (
 from bot.ports.outbox import Claimed, Outbox, Outcome, OutcomeKind, UnitOfWork
 
 log = logging.getLogger(__name__)
+# Rows taken over from a dead owner become claimable about a second later (storage waits out
+# the platforms' one-second windows): the engine looks again just after.
+_TAKEOVER_LOOK = 1.1
+
 _jitter = random.SystemRandom()
+_T = TypeVar("_T")
 # A claimed row and the number of the claim that brought it (see DeliveryEngine._gone).
 _Job = tuple[int, Claimed]
 
@@ -51,8 +57,9 @@ class _Lane:
     def __init__(self, platform: Platform, config: DeliveryConfig) -> None:
         self.platform = platform
         self.name = platform.name
-        rate = config.rates.get(self.name, platform.limits.messages_per_second)
-        self.limiter = RateLimiter(rate * config.rate_share, safety=config.rate_safety)
+        self.limiter = RateLimiter(
+            config.rate(self.name, platform.limits), safety=config.rate_safety
+        )
         self.pacer = ChatPacer()
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self.outstanding = 0  # claimed rows not yet finished: queued or being sent
@@ -63,13 +70,15 @@ class _Lane:
         self.next_retry: float | None = None
         self.room = asyncio.Event()
         self.wake = asyncio.Event()
-        high = 8 * config.concurrency
+        # Senders: as many requests as the platform's client carries at once.
+        self.concurrency = config.senders(platform.limits)
+        high = 8 * self.concurrency
         if not self.limiter.unlimited:
             # Never hold more rows than the rate can send well within their lease.
             high = min(high, max(8, int(self.limiter.target * config.lease_seconds / 4)))
         self.high_water = high
         # Claim in sizeable batches: each claim is a transaction.
-        self.low_claim = max(1, min(high // 2, config.concurrency))
+        self.low_claim = max(1, min(high // 2, self.concurrency))
 
 
 class DeliveryEngine:
@@ -108,6 +117,8 @@ class DeliveryEngine:
         self._writer: Writer | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # Done once a stop begins: waits for a turn (pacing, the rate limiter) give up on it.
+        self._stop_signal: asyncio.Future[bool] | None = None
         self._claim_done = asyncio.Event()
         self._messages = MessageCache(
             default_language=self._config.language, public_url=self._config.public_url
@@ -121,6 +132,11 @@ class DeliveryEngine:
         )
         self._held: dict[str, UnitOfWork] = {}
 
+    def pace(self, name: str) -> tuple[float, int]:
+        """The messages per second and the requests in flight this engine allows a platform."""
+        limits = self._platforms[name].limits
+        return self._config.rate(name, limits), self._config.senders(limits)
+
     @property
     def running(self) -> bool:
         """True between start() and stop()."""
@@ -131,6 +147,7 @@ class DeliveryEngine:
         if self.running:
             return
         self._stopping = asyncio.Event()
+        self._stop_signal = asyncio.get_running_loop().create_future()
         self._lanes = [_Lane(p, self._config) for p in self._platforms.values()]
         # Each loop keeps its own connection: lanes claim concurrently on PostgreSQL.
         self._held = {lane.name: self._outbox.claims() for lane in self._lanes}
@@ -147,17 +164,30 @@ class DeliveryEngine:
         self._writer_task = asyncio.create_task(self._writer.run(self._stopping, self.wake))
         self._loops = [asyncio.create_task(self._run_lane(lane)) for lane in self._lanes]
         for lane in self._lanes:
-            for _ in range(self._config.concurrency):
+            for _ in range(lane.concurrency):
                 task = asyncio.create_task(self._sender(lane))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-        log.info("delivery engine %s started for %s", self.owner, ", ".join(self._platforms))
+        paces = ", ".join(
+            f"{name} ({rate:g}/s, {senders} in flight)"
+            for name, (rate, senders) in ((name, self.pace(name)) for name in self._platforms)
+        )
+        log.info("delivery engine %s started for %s", self.owner, paces)
+
+    def stop_sending(self) -> None:
+        """Begin the stop: claim nothing more and start no send; stop() finishes it."""
+        if not self.running:
+            return
+        self._stopping.set()
+        assert self._stop_signal is not None
+        if not self._stop_signal.done():
+            self._stop_signal.set_result(True)
 
     async def stop(self) -> None:
         """Stop claiming, hand back rows not started, let sends in flight finish, flush."""
         if not self.running:
             return
-        self._stopping.set()
+        self.stop_sending()
         self.wake()
         for lane in self._lanes:
             lane.room.set()
@@ -167,7 +197,12 @@ class DeliveryEngine:
         for lane in self._lanes:
             self._release_queued(lane)
         deadline = asyncio.get_running_loop().time() + self._config.stop_grace
-        while any(lane.outstanding for lane in self._lanes):
+        while True:
+            # Rows handed back (queued, or waiting for their turn) are written at once, so
+            # another process may take them while the sends in flight finish.
+            await self._writer.flush()
+            if not any(lane.outstanding for lane in self._lanes):
+                break
             if asyncio.get_running_loop().time() >= deadline:
                 break
             for lane in self._lanes:
@@ -242,7 +277,8 @@ class DeliveryEngine:
             return
         if freed:
             log.warning("took over %d deliveries leased by processes that died", freed)
-            self.wake()
+            # They become claimable a second from now (storage's TAKEOVER_QUIET): look then.
+            asyncio.get_running_loop().call_later(_TAKEOVER_LOOK, self.wake)
 
     async def _heartbeat(self) -> None:
         """Renew the leases of the rows held, drop rows no longer ours, take over the dead."""
@@ -385,8 +421,8 @@ class DeliveryEngine:
                         now=self._clock.now(),
                         lease_seconds=config.lease_seconds,
                         # Starving senders get a quick small batch; fed ones a big one.
-                        limit=room if lane.outstanding >= config.concurrency
-                        else min(room, 2 * config.concurrency),
+                        limit=room if lane.outstanding >= lane.concurrency
+                        else min(room, 2 * lane.concurrency),
                     )
             except Exception:
                 log.exception("claiming deliveries for %s failed", lane.name)
@@ -477,10 +513,32 @@ class DeliveryEngine:
             return "no copy to change"
         return None
 
+    async def _unless_stopping(self, waiting: Coroutine[Any, Any, _T]) -> _T | None:
+        """Await `waiting`; None, having cancelled it, as soon as the engine stops."""
+        signal = self._stop_signal
+        if signal is None or signal.done():
+            waiting.close()
+            return None
+        task = asyncio.ensure_future(waiting)
+        try:
+            await asyncio.wait((task, signal), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return None if task.cancelled() else task.result()
+
+    def _give_back(self, row: Claimed) -> Outcome:
+        """A row not started when the engine stops: free again at once, no attempt counted."""
+        return self._retry_at(row, 0.0, counts_attempt=False)
+
     async def _carry_out(self, lane: _Lane, row: Claimed, claim_number: int) -> Outcome | None:
         if self._lost and row.id in self._lost:
             self._lost.discard(row.id)
             return None
+        if self._stopping.is_set():
+            return self._give_back(row)
         reason = self._skip(row)
         if reason is None and self._gone and self._is_gone(row.chat_id, claim_number):
             reason = "chat gone"
@@ -497,12 +555,23 @@ class DeliveryEngine:
                 later = lane.pacer.ready_in(row.chat_id, stamp)
                 return self._retry_at(row, later, counts_attempt=False)
             if wait > 0:
-                await asyncio.sleep(wait)
+                slept = await self._unless_stopping(asyncio.sleep(wait, True))
+                if not slept or self._stopping.is_set():
+                    return self._give_back(row)
         # A long global pause: hand the row back rather than sit on it past its lease.
         limiter = lane.limiter
         acquired = not limiter.free()
-        if acquired and not await limiter.acquire(give_up_after=self._config.lease_seconds / 4):
-            return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
+        if acquired:
+            turn = await self._unless_stopping(
+                limiter.acquire(give_up_after=self._config.lease_seconds / 4)
+            )
+            if turn is None:  # stopping while it waited for its turn: not sent, handed back
+                return self._give_back(row)
+            if not turn:
+                return self._retry_at(row, lane.limiter.paused_for(), counts_attempt=False)
+            if self._stopping.is_set():  # its turn came with the stop: not started either
+                limiter.done()
+                return self._give_back(row)
         if self._gone and self._is_gone(row.chat_id, claim_number):
             # Found gone while this row waited for its turn: no request to a gone chat.
             if acquired:

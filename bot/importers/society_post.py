@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
-from html.parser import HTMLParser
+from dataclasses import dataclass, replace
 
 from bot.domain import NewAnnouncement
-from bot.tags import split_tag_list, tag_key
+from bot.formatting import Styles
+from bot.importers.html_text import FoundImage, PageParser
+from bot.importers.identity import content_key, url_key
+from bot.runs import clip, nest
+from bot.tags import MAX_TAG_LENGTH, display_name, split_tag_list, tag_key
 
 MAX_SIGNATURE_LENGTH = 120
 # A short last paragraph ending like a sentence is text, not a signature.
@@ -31,8 +33,15 @@ _META_KEYS = {
     "rating": "rating",
     "рейтинг": "rating",
 }
+# Read only inside a metadata line (`Category: News | Date: 15.08.2020`): a last line
+# `Date: Saturday` or `Source: KCNA` on its own is the post's text.
+_SEGMENT_KEYS = {"date": "date", "дата": "date"}
+# The post's address, as its own line or a segment, when the value is an http(s) URL.
+_URL_KEYS = {key: "url" for key in ("url", "link", "source", "canonical", "ссылка", "источник")}
 _META_LINE = re.compile(
-    r"^\s*(?:" + "|".join(re.escape(k) for k in _META_KEYS) + r")\s*:", re.IGNORECASE
+    r"^\s*(?:(?:" + "|".join(re.escape(k) for k in _META_KEYS) + r")\s*:"
+    r"|(?:" + "|".join(re.escape(k) for k in _URL_KEYS) + r")\s*:\s*https?://\S+\s*$)",
+    re.IGNORECASE,
 )
 _HTML_START = re.compile(
     r"^\s*<(?:!doctype\s+html|html|head|body|meta|title|div|table|article|section|main|p|h1|!--)"
@@ -47,37 +56,119 @@ class ImportFormatError(ValueError):
 
 
 def parse_post(content: str, *, source: str | None = None) -> NewAnnouncement:
-    """Parse a saved post (text or HTML, detected) into a new announcement."""
+    """Parse a saved post (text or HTML, detected) into a new announcement.
+
+    Its identity: `source_key` from the page's address (a canonical link or og:url in HTML,
+    a `URL: …` line in text, or `source` when that is a URL), and always `content_key` from
+    its title, date, author and text, so text and HTML saves of one post are one post.
+    """
+    return read_post(content, source=source).announcement
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedPost:
+    """A parsed post, and the images in its text (HTML only), in page order."""
+
+    announcement: NewAnnouncement
+    images: tuple[FoundImage, ...] = ()
+    language: str | None = None  # the page's `<html lang>`
+
+
+def read_post(
+    content: str, *, source: str | None = None, base_url: str | None = None
+) -> ImportedPost:
+    """Parse a saved post like `parse_post`; HTML keeps its formatting as style runs.
+
+    `base_url` is the page's address, against which its relative links and images resolve.
+    """
     text = content.lstrip("\ufeff")
     if not text.strip():
         raise ImportFormatError("the post is empty")
     _reject_binary(text)
     canonical: str | None = None
+    page: PageParser | None = None
     if _HTML_START.match(text):
-        page = _PageParser.parse(text)
+        page = PageParser.parse(text, base_url=base_url)
         text = page.as_text()
         canonical = page.canonical_url()
         if not text.strip():
             raise ImportFormatError("the HTML page has no title and no text")
     post = _parse_text(text)
     given = source.strip() if source else ""
-    source_url = canonical or (given if _HTTP_URL.match(given) else None)
-    if canonical:
-        source_key = canonical
-    else:
-        digest = hashlib.sha256(tag_key(post.title).encode("utf-8")).hexdigest()
-        source_key = "title:" + digest[:32]
-    return NewAnnouncement(
+    addresses = (canonical, post.meta.get("url"), given)
+    source_url = next((a for a in addresses if a and url_key(a)), None)
+    author = post.meta.get("added_by", "")
+    text_and_signature = post.body + ("\n\n" + post.signature if post.signature else "")
+    announcement = NewAnnouncement(
         title=post.title,
         body=post.body,
-        tags=tuple(split_tag_list(post.meta.get("tags", ""))),
+        tags=_tags(post.meta.get("tags", "")),
         category=post.meta.get("category") or None,
         signature=post.signature,
         source_url=source_url,
-        source_key=source_key,
+        source_key=url_key(source_url) if source_url else None,
         views=_parse_count(post.meta.get("views", "")),
-        created_by=f"import:{post.meta['added_by']}" if post.meta.get("added_by") else None,
+        created_by=f"import:{author}" if author else None,
+        content_key=content_key(
+            title=post.title, date=post.meta.get("date", ""), author=author,
+            text=text_and_signature,
+        ),
+    )  # fmt: skip
+    if page is None:
+        return ImportedPost(announcement)
+    source_text, runs = page.body_source()
+    label = "message" if page.text("message") else "all"
+    return ImportedPost(
+        replace(announcement, body_styles=styles_within(source_text, runs, post.body)),
+        tuple(image for image in page.images if label in image.labels),
+        page.links.get("lang") or None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PostParts:
+    """A post's text split like the importer does: body, signature and metadata line."""
+
+    body: str
+    signature: str | None
+    meta: dict[str, str]
+
+
+def split_post_body(text: str) -> PostParts:
+    """A post's text without a title: the trailing metadata lines and signature taken off.
+
+    `meta` has the keys category, views, added_by, tags, comments, rating, date, url when
+    present.
+    """
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    paragraphs, signature, meta = _split_tail(lines)
+    return PostParts("\n\n".join("\n".join(p) for p in paragraphs), signature, meta)
+
+
+def styles_within(source: str, runs: Styles, part: str) -> Styles:
+    """The runs over `source` that fall on `part` (a piece of it), in `part`'s coordinates."""
+    if not runs or not part:
+        return ()
+    start = source.find(part)
+    if start < 0:
+        return ()
+    return nest(clip(runs, start, start + len(part)), len(part))
+
+
+def parse_count(value: str) -> int:
+    """A count such as `1 234` or `1,234` as a number (0 when there is none)."""
+    return _parse_count(value)
+
+
+def _tags(text: str) -> tuple[str, ...]:
+    """The `Tags:` list; a tag too long to store refuses the post rather than vanishing."""
+    for part in re.split(r"[,;]", text):
+        name = display_name(part)
+        if max(len(name), len(tag_key(name))) > MAX_TAG_LENGTH:
+            raise ImportFormatError(
+                f"the tag {name[:40]!r}… is longer than {MAX_TAG_LENGTH} characters"
+            )
+    return tuple(split_tag_list(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +180,13 @@ class _ParsedText:
 
 
 def _reject_binary(text: str) -> None:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ImportFormatError(
+            f"the file contains a NUL character (at character {nul + 1:,}): "
+            "it looks binary, not a saved post"
+        )
     sample = text[:20_000]
-    if "\x00" in sample:
-        raise ImportFormatError("the file looks binary (it contains NUL bytes), not a saved post")
     odd = sum(
         1
         for ch in sample
@@ -111,23 +206,29 @@ def _parse_text(text: str) -> _ParsedText:
     if first is None:
         raise ImportFormatError("the post is empty")
     title = lines[first].strip()
-    rest = lines[first + 1 :]
-    meta_lines: list[str] = []
-    while rest and (not rest[-1].strip() or _META_LINE.match(rest[-1])):
-        line = rest.pop()
-        if line.strip():
-            meta_lines.insert(0, line)
-    paragraphs = _paragraphs(rest)
-    signature: str | None = None
-    if len(paragraphs) >= 2 and _is_signature(paragraphs[-1]):
-        signature = paragraphs.pop()[0].strip()
+    paragraphs, signature, meta = _split_tail(lines[first + 1 :])
     if not paragraphs:
         raise ImportFormatError(
             f"the post has a title ({title[:60]!r}) but no body: "
             "expected the title on the first line, then the text"
         )
     body = "\n\n".join("\n".join(p) for p in paragraphs)
-    return _ParsedText(title, body, signature, _parse_meta(meta_lines))
+    return _ParsedText(title, body, signature, meta)
+
+
+def _split_tail(rest: list[str]) -> tuple[list[list[str]], str | None, dict[str, str]]:
+    rest = list(rest)
+    meta_lines: list[str] = []
+    while rest and (not rest[-1].strip() or _META_LINE.match(rest[-1])):
+        line = rest.pop()
+        if line.strip():
+            meta_lines.append(line)
+    meta_lines.reverse()
+    paragraphs = _paragraphs(rest)
+    signature: str | None = None
+    if len(paragraphs) >= 2 and _is_signature(paragraphs[-1]):
+        signature = paragraphs.pop()[0].strip()
+    return paragraphs, signature, _parse_meta(meta_lines)
 
 
 def _paragraphs(lines: list[str]) -> list[list[str]]:
@@ -156,179 +257,16 @@ def _parse_meta(lines: list[str]) -> dict[str, str]:
     for line in lines:
         for segment in line.split("|"):
             key, sep, value = segment.partition(":")
-            name = _META_KEYS.get(" ".join(key.split()).casefold())
+            label = " ".join(key.split()).casefold()
+            name = _META_KEYS.get(label) or _SEGMENT_KEYS.get(label) or _URL_KEYS.get(label)
+            value = " ".join(value.split())
+            if name == "url" and not _HTTP_URL.match(value):
+                continue
             if sep and name and name not in meta:
-                meta[name] = " ".join(value.split())
+                meta[name] = value
     return meta
 
 
 def _parse_count(value: str) -> int:
     match = re.match(r"\d[\d\s,.\u00a0]*", value)
     return int(re.sub(r"\D", "", match.group())) if match else 0
-
-
-# --- HTML -----------------------------------------------------------------
-
-
-def _names(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_VOID = _names("area base br col embed hr img input link meta param source track wbr")
-_SKIP = _names("script style noscript template svg head")
-_PARAGRAPH = _names("p h1 h2 h3 h4 h5 h6 blockquote pre ul ol table")
-_BLOCK = _names(
-    "address article aside dd details div dl dt fieldset figcaption figure footer form header "
-    "hr li main nav section summary tbody thead tfoot tr td th caption"
-)
-# uCoz news pages: eTitle (the title), eMessage/eText (the post), eDetails (the metadata).
-_CLASS_LABELS = {
-    "etitle": "title",
-    "emessage": "message",
-    "etext": "message",
-    "edetails": "details",
-    "edetails1": "details",
-    "edetails2": "details",
-}
-_PARA_MARK = "\x00P\x00"
-_LINE_MARK = "\x00L\x00"
-
-
-@dataclass
-class _Open:
-    tag: str
-    labels: tuple[str, ...]
-
-
-class _PageParser(HTMLParser):
-    """Collects the title, message, details and whole text of a news page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[_Open] = []
-        self.buffers: dict[str, list[str]] = {}
-        self.done: set[str] = set()
-        self.head_title: list[str] = []
-        self.links: dict[str, str] = {}
-        self.skip_depth = 0
-        self.pre_depth = 0
-        self.in_title = False
-
-    @classmethod
-    def parse(cls, html: str) -> _PageParser:
-        """Parse a whole page."""
-        parser = cls()
-        parser.feed(html)
-        parser.close()
-        return parser
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """Track containers, head links and line structure."""
-        values = {name: value or "" for name, value in attrs}
-        if tag == "title" and not self.head_title:
-            self.in_title = True
-        elif tag == "link" and "canonical" in values.get("rel", "").lower().split():
-            self.links.setdefault("canonical", values.get("href", "").strip())
-        elif tag == "meta":
-            prop = (values.get("property") or values.get("name") or "").lower()
-            if prop in ("og:url", "og:title"):
-                self.links.setdefault(prop, values.get("content", "").strip())
-        elif tag == "body" and any(item.tag == "head" for item in self.stack):
-            self.handle_endtag("head")  # a page that never closed its head
-        if tag in _VOID:
-            self._mark(tag)
-            return
-        classes = values.get("class", "").lower().split()
-        labels = tuple(
-            label
-            for label in dict.fromkeys(_CLASS_LABELS[c] for c in classes if c in _CLASS_LABELS)
-            if label not in self.done
-        )
-        if tag == "h1" and "h1" not in self.done:
-            labels += ("h1",)
-        self.stack.append(_Open(tag, labels))
-        if tag in _SKIP:
-            self.skip_depth += 1
-        if tag == "pre":
-            self.pre_depth += 1
-        self._mark(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """A self-closing tag opens nothing."""
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        """Close the element and any unclosed ones inside it."""
-        if tag == "title":
-            self.in_title = False
-        if not any(item.tag == tag for item in self.stack):
-            return
-        while self.stack:
-            item = self.stack.pop()
-            if item.tag in _SKIP:
-                self.skip_depth -= 1
-            if item.tag == "pre":
-                self.pre_depth -= 1
-            self._mark(item.tag)
-            for label in item.labels:
-                if label != "details":
-                    self.done.add(label)
-            if item.tag == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        """Append text to every container it is inside."""
-        if self.in_title:
-            self.head_title.append(data)
-            return
-        if self.skip_depth:
-            return
-        if not self.pre_depth:
-            data = re.sub(r"[ \t\r\n\f]+", " ", data)
-        else:
-            data = data.replace("\r\n", "\n").replace("\n", _LINE_MARK)
-        self._append(data)
-
-    def _mark(self, tag: str) -> None:
-        if self.skip_depth:
-            return
-        if tag in _PARAGRAPH:
-            self._append(_PARA_MARK)
-        elif tag in _BLOCK or tag == "br":
-            self._append(_LINE_MARK)
-
-    def _append(self, data: str) -> None:
-        self.buffers.setdefault("all", []).append(data)
-        for label in {label for item in self.stack for label in item.labels}:
-            self.buffers.setdefault(label, []).append(data)
-
-    def _text(self, label: str) -> str:
-        raw = "".join(self.buffers.get(label, []))
-        raw = raw.replace("\u00a0", " ").replace(_PARA_MARK, "\n\n").replace(_LINE_MARK, "\n")
-        lines = [line.strip() for line in raw.split("\n")]
-        return "\n\n".join("\n".join(p) for p in _paragraphs(lines))
-
-    def canonical_url(self) -> str | None:
-        """The page's own address: `<link rel=canonical>`, else og:url."""
-        url = self.links.get("canonical") or self.links.get("og:url")
-        return url or None
-
-    def as_text(self) -> str:
-        """The page in the plain-text post format: title, body, metadata."""
-        found = (
-            self._text("title")
-            or self._text("h1")
-            or self.links.get("og:title", "")
-            or "".join(self.head_title)
-        )
-        title = " ".join(found.split())
-        message = self._text("message")
-        if not message:
-            message = self._text("all")
-            first, _, rest = message.partition("\n")
-            if title and " ".join(first.split()) == title:
-                message = rest
-        details = self._text("details")
-        return "\n\n".join(part for part in (title, message, details) if part.strip())

@@ -60,6 +60,10 @@ class PlatformLimits:
     private_chat_interval: float
     group_per_minute: int
     delete_window_seconds: float | None = None
+    # Requests the platform's client carries at once (its HTTP connection pool): the delivery
+    # engine runs this many senders, since more would only wait for a connection. None: no
+    # pool of its own (the engine's default applies).
+    requests_in_flight: int | None = None
 
 
 class DeliveryError(Exception):

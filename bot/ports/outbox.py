@@ -163,7 +163,8 @@ class OutboxWork(Protocol):
         ...
 
     async def take_over(self, here: OwnerIdentity, now: datetime, lease_seconds: float) -> int:
-        """Free the rows of owners provably dead, forget long-silent owners; rows freed."""
+        """Free the rows of owners provably dead (claimable a second later), forget long-silent
+        owners; rows freed."""
         ...
 
     async def release(self, owner: str, now: datetime) -> int:

@@ -97,8 +97,8 @@ class AnnouncementStore(Protocol):
         """Published announcements matching every word, newest first (total capped)."""
         ...
 
-    async def tags(self, *, limit: int | None = None) -> list[TagCount]:
-        """Tags used by published announcements (the `limit` most used), most used first."""
+    async def tags(self, *, limit: int | None = None, offset: int = 0) -> list[TagCount]:
+        """Tags used by published announcements, most used first: `limit` after `offset`."""
         ...
 
     async def tags_in_use(self) -> int:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -44,6 +45,10 @@ _TICK = timedelta(microseconds=1)
 def job_id(anniversary_id: int) -> str:
     """The APScheduler job id of an anniversary's next firing."""
     return f"{JOB_PREFIX}{anniversary_id}"
+
+
+# How long stop() lets a running job (a sweep, an anniversary) finish before cancelling it.
+_JOB_STOP_GRACE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,9 @@ class HeraldScheduler:
         self._sweeping = asyncio.Lock()
         self._electing = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        # APScheduler runs each job as a task of its own and does not wait for them at
+        # shutdown: stop() does, so no job is left talking to a database being closed.
+        self._jobs_running: set[asyncio.Task[object]] = set()
         self._broken: set[int] = set()
 
     @property
@@ -157,6 +165,12 @@ class HeraldScheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if self._jobs_running:
+            _, late = await asyncio.wait(self._jobs_running, timeout=_JOB_STOP_GRACE)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.gather(*late, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -357,21 +371,37 @@ class HeraldScheduler:
             log.error("scheduler job rebuild failed", exc_info=exc)
 
     async def _anniversary_job(self, planned: datetime) -> None:
-        await self._guarded(self.tick)
-        await self._guarded(lambda: self.rebuild_jobs(after=planned))
+        with self._job_running():
+            await self._guarded(self.tick)
+            await self._guarded(lambda: self.rebuild_jobs(after=planned))
 
     async def _sweep_job(self) -> None:
-        await self._guarded(self.tick)
-        await self._guarded(self.rebuild_jobs)
+        with self._job_running():
+            await self._guarded(self.tick)
+            await self._guarded(self.rebuild_jobs)
 
     async def _leader_job(self) -> None:
-        if not self._leading:
-            # Becoming the leader includes its catch-up sweep.
-            await self._guarded(self.tick)
-        else:
-            await self._guarded(self.elect)
+        with self._job_running():
+            if not self._leading:
+                # Becoming the leader includes its catch-up sweep.
+                await self._guarded(self.tick)
+            else:
+                await self._guarded(self.elect)
+
+    @contextmanager
+    def _job_running(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._jobs_running.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._jobs_running.discard(task)
 
     async def _guarded(self, work: Callable[[], Awaitable[object]]) -> None:
+        if self._scheduler is None:
+            return  # stopped while this job ran: start nothing new
         try:
             await work()
         except self._database_errors:

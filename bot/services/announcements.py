@@ -70,12 +70,12 @@ class AnnouncementService:
         self.page_size = page_size
         # Members ask for the same pages over and over (a popular tag after a post). Local
         # writes clear these at once; another process's write shows within LISTING_TTL.
-        self._latest: TTLCache[int, Page[Announcement]] = _listing_cache()
+        self._latest: TTLCache[tuple[int, int], Page[Announcement]] = _listing_cache()
         self._tag_pages: TTLCache[tuple[str, int], tuple[TagCount, Page[Announcement]] | None] = (
             _listing_cache()
         )
         self._searches: TTLCache[tuple[str, int], Page[Announcement]] = _listing_cache()
-        self._tag_lists: TTLCache[int | None, list[TagCount]] = _listing_cache()
+        self._tag_lists: TTLCache[tuple[int | None, int], list[TagCount]] = _listing_cache()
 
     async def post(
         self,
@@ -173,11 +173,12 @@ class AnnouncementService:
         """One announcement in any status, without counting a view."""
         return await self._store.get(announcement_id)
 
-    async def latest(self, page: int = 1) -> Page[Announcement]:
-        """The newest published announcements."""
+    async def latest(self, page: int = 1, size: int | None = None) -> Page[Announcement]:
+        """The newest published announcements, `size` (default: the page size) to a page."""
         check_page(page)
+        per_page = size or self.page_size
         return await self._latest.fetch(
-            page, lambda: self._store.latest(page=page, size=self.page_size)
+            (page, per_page), lambda: self._store.latest(page=page, size=per_page)
         )
 
     async def by_tag(self, name: str, page: int = 1) -> tuple[TagCount, Page[Announcement]]:
@@ -217,9 +218,11 @@ class AnnouncementService:
             key, lambda: self._store.search(words, page=page, size=self.page_size)
         )
 
-    async def tags(self, limit: int | None = None) -> list[TagCount]:
-        """Tags in use with their counts, the `limit` most used (all when None)."""
-        return await self._tag_lists.fetch(limit, lambda: self._store.tags(limit=limit))
+    async def tags(self, limit: int | None = None, offset: int = 0) -> list[TagCount]:
+        """Tags in use with counts, most used first: `limit` (all when None) after `offset`."""
+        return await self._tag_lists.fetch(
+            (limit, offset), lambda: self._store.tags(limit=limit, offset=offset)
+        )
 
     async def tags_in_use(self) -> int:
         """How many tags are in use."""

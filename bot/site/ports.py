@@ -19,6 +19,10 @@ class AnnouncementReads(Protocol):
         """Published announcements, newest first."""
         ...
 
+    async def newest(self, *, limit: int) -> list[Announcement]:
+        """The newest published announcements, without counting them all (for feeds)."""
+        ...
+
     async def tag_page(
         self, key: str, *, page: int, size: int
     ) -> tuple[TagCount, Page[Announcement]] | None:

@@ -123,7 +123,7 @@ class SiteService:
         """The newest entries for a feed (all, or one tag's); None for an unknown tag."""
         tag: TagCount | None = None
         if tag_name is None:
-            items = (await self._announcements.latest(page=1, size=FEED_SIZE)).items
+            items = tuple(await self._announcements.newest(limit=FEED_SIZE))
         else:
             key = tag_key(tag_name)
             found = await self._announcements.tag_page(key, page=1, size=FEED_SIZE) if key else None

@@ -14,6 +14,10 @@ from storage.outbox.tables import DELIVERIES, OWNERS, rowcount
 
 # An owner whose heartbeat is this many leases old is forgotten (its leases lapsed long ago).
 _FORGET_AFTER_LEASES = 3
+# A dead owner may have sent some of its rows in its last instant, unrecorded. The platforms
+# count messages in sliding one-second windows (Telegram also allows one per second per private
+# chat), so its rows wait out that second: a resend then draws no 429.
+TAKEOVER_QUIET = timedelta(seconds=1)
 # Renew in chunks: a bound parameter list stays well under every driver's limit.
 _CHUNK = 500
 
@@ -71,7 +75,7 @@ async def take_over(session: AsyncSession, here: OwnerIdentity, now: datetime,
                     lease_seconds: float) -> int:
     """Free the rows of owners provably dead (same host), forget long-silent owners.
 
-    Returns how many rows were freed; they are claimable at once.
+    Returns how many rows were freed; they are claimable after TAKEOVER_QUIET.
     """
     c = OWNERS.c
     owners = (await session.execute(select(c.id, c.host, c.pid, c.started, c.heartbeat_at))).all()
@@ -86,7 +90,7 @@ async def take_over(session: AsyncSession, here: OwnerIdentity, now: datetime,
             silent.append(owner_id)
     freed = 0
     if dead:
-        freed = await _free(session, dead, now)
+        freed = await _free(session, dead, now, claimable=now + TAKEOVER_QUIET)
     if dead or silent:
         await session.execute(delete(OWNERS).where(c.id.in_(dead + silent)))
     return freed
@@ -99,11 +103,13 @@ async def release(session: AsyncSession, owner: str, now: datetime) -> int:
     return freed
 
 
-async def _free(session: AsyncSession, owners: list[str], now: datetime) -> int:
+async def _free(session: AsyncSession, owners: list[str], now: datetime,
+                claimable: datetime | None = None) -> int:
+    # An ownerless lease that runs to `claimable` keeps the rows unclaimed until then.
     d = DELIVERIES.c
     result = await session.execute(
         update(DELIVERIES)
         .where(d.state == "pending", d.lease_owner.in_(owners))
-        .values(lease_until=None, lease_owner=None, updated_at=now)
+        .values(lease_until=claimable, lease_owner=None, updated_at=now)
     )
     return rowcount(result)

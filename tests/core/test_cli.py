@@ -81,8 +81,9 @@ def test_cli_refuses_a_shell_user_who_is_not_an_admin(
     post = tmp_path / "post.txt"
     post.write_text("Title\nBody\n")
     result = herald("post", "--file", str(post), env=env)
-    assert "Only Herald admins" in result.stdout
-    assert "0 new" not in result.stdout
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["herald: Only Herald admins can use /post."]
+    assert result.stdout == ""
     listing = herald("list", env=env)
     assert "No announcements yet." in listing.stdout
 

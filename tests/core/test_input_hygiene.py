@@ -205,11 +205,11 @@ async def _search_token(herald: Herald) -> str:
 async def test_pages_past_the_end_say_so(herald: Herald) -> None:
     for n in range(6):
         await say(herald, f"/post Liberation {n}\nBody\nTags: Korea", owner=True)
-    assert "Page 3 is past the end: there are 2 pages." in await say(herald, "/latest 3")
-    assert "Page 9 is past the end: there are 2 pages." in await say(herald, "/tag Korea 9")
+    assert "Page 3 is past the end (the last page is 2)." in await say(herald, "/latest 3")
+    assert "Page 9 is past the end (the last page is 2)." in await say(herald, "/tag Korea 9")
     await say(herald, "/search liberation")
     token = await _search_token(herald)
-    assert "Page 1000 is past the end: there are 2 pages." in await say(
+    assert "Page 1000 is past the end (the last page is 2)." in await say(
         herald, f"/search {token} 1000"
     )
     assert "Page 2 of 2" in await say(herald, f"/search {token} 2")

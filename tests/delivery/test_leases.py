@@ -1,4 +1,5 @@
-"""Lease owners: rows of a dead owner are taken over at once, live ones are left alone,
+"""Lease owners: rows of a dead owner are taken over at once (sent after the platforms'
+one-second window has passed, so the dead owner's last sends draw no 429), live ones are left alone,
 leases of rows being sent are renewed, a stop hands back what was not sent."""
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def identity(pid: int, started: str, host: str | None = None) -> OwnerIdentity:
     return OwnerIdentity(id=f"{host}:{pid}:dead0001", host=host, pid=pid, started=started)
 
 
-async def test_rows_of_an_owner_whose_pid_is_gone_go_out_at_once(
+async def test_rows_of_an_owner_whose_pid_is_gone_go_out_a_second_later(
     sessions: async_sessionmaker[AsyncSession],
     clock: ManualClock,
     platform: RecordingPlatform,
@@ -66,9 +67,19 @@ async def test_rows_of_an_owner_whose_pid_is_gone_go_out_at_once(
     await publish(sessions, clock.now())
     pid = dead_pid()
     assert await lease_all(sessions, clock, identity(pid, "x:1")) == len(CHATS)
-    # The clock does not move: the leases have 20 s to run, and nothing waits for them.
+    # The leases have 20 s to run; only the platforms' one-second window is waited out.
     engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
-    await engine.run_until_idle(timeout=10)
+    await engine.start()
+    try:
+        await engine.run_until_idle(timeout=10)
+        assert platform.sends == []  # within the dead owner's last second: nothing yet
+        clock.advance(0.999)
+        await engine.run_until_idle(timeout=10)
+        assert platform.sends == []
+        clock.advance(0.002)
+        await engine.run_until_idle(timeout=10)
+    finally:
+        await engine.stop()
     assert platform.send_counts() == dict.fromkeys(CHATS, 1)
     async with sessions() as session:
         owners = (await session.execute(select(OWNERS.c.id))).scalars().all()
@@ -87,7 +98,12 @@ async def test_a_reused_pid_with_another_start_time_is_dead(
     parent = os.getppid()
     await lease_all(sessions, clock, identity(parent, start_token(parent) + "0"))
     engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
-    await engine.run_until_idle(timeout=10)
+    await engine.start()
+    try:
+        clock.advance(1.001)  # past the dead owner's last second
+        await engine.run_until_idle(timeout=10)
+    finally:
+        await engine.stop()
     assert platform.send_counts() == dict.fromkeys(CHATS, 1)
 
 
@@ -257,7 +273,10 @@ async def test_a_running_worker_takes_over_at_its_next_heartbeat(
                     return
                 await asyncio.sleep(0.02)
 
-        await asyncio.wait_for(delivered(), 5)  # the clock never moves: no lease lapsed
+        await asyncio.sleep(0.3)
+        assert platform.sends == []  # they wait out the dead owner's last second
+        clock.advance(1.001)
+        await asyncio.wait_for(delivered(), 5)  # the engine looks again by itself
     finally:
         await engine.stop()
     assert platform.send_counts() == dict.fromkeys(CHATS, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import datetime, timedelta
 
@@ -12,7 +13,14 @@ from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.pacing import ChatPacer, RateLimiter
 from bot.ports import ManualClock, RetryLater
 from storage.outbox import SqlOutbox
-from tests.delivery.support import HANG, RecordingPlatform, add_chats, publish, rows
+from tests.delivery.support import (
+    HANG,
+    TELEGRAM_LIMITS,
+    RecordingPlatform,
+    add_chats,
+    publish,
+    rows,
+)
 
 
 async def test_rate_limiter_spaces_requests_evenly() -> None:
@@ -99,6 +107,56 @@ async def test_stop_hands_back_queued_rows_and_abandons_hanging_ones(
     assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
 
 
+async def test_stop_hands_back_rows_waiting_for_their_turn_at_once(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    # One send on the wire; the other rows claimed and waiting: for the rate limiter's next
+    # slot (1 a second), or, the second announcement to chat 1, for that chat's spacing.
+    platform = RecordingPlatform(clock)
+    platform.gate = asyncio.Event()
+    await add_chats(sessions, clock.now(), ["1", "2", "3", "4"])
+    await publish(sessions, clock.now(), title="First")
+    await publish(sessions, clock.now(), title="Second")
+    config = DeliveryConfig(
+        rates={"telegram": 1.0}, concurrency=10, poll_interval=0.05, flush_interval=0.01,
+        stop_grace=5, lease_seconds=30,
+    )
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
+    await engine.start()
+    await asyncio.wait_for(platform.entered.wait(), 5)
+
+    async def leased() -> list[dict[str, object]]:
+        return [r for r in await rows(sessions) if r["lease_owner"] is not None]
+
+    async def all_claimed() -> None:
+        while True:
+            if len(await leased()) >= 8:
+                return
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(all_claimed(), 5)
+    stopping = asyncio.create_task(engine.stop())
+
+    async def handed_back() -> None:  # all but the one on the wire, which still holds
+        while True:
+            if len(await leased()) <= 1:
+                return
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(handed_back(), 1)
+    assert not stopping.done()
+    assert platform.in_flight == 1
+    platform.gate.set()  # the send in flight finishes and is recorded
+    await asyncio.wait_for(stopping, 5)
+    assert len(platform.sends) == 1  # nothing else left after the stop began
+    found = await rows(sessions)
+    assert sorted(str(r["state"]) for r in found) == ["pending"] * 7 + ["sent"]
+    for row in found:
+        assert row["lease_owner"] is None
+        if row["state"] == "pending":
+            assert row["attempts"] == 0
+
+
 async def test_a_late_departure_never_lets_a_window_overflow() -> None:
     limiter = RateLimiter(40.0)  # 25 ms apart, at most 40 in any second
     # The loop stalls while a sender sleeps: it leaves 20 ms late, the next ones on time.
@@ -132,3 +190,27 @@ async def test_a_long_global_pause_lets_go_of_queued_rows(
     clock.advance(100)
     await engine.run_until_idle(timeout=5)
     assert platform.send_counts() == {"1": 1, "2": 1, "3": 1}
+
+
+async def test_senders_follow_the_platforms_connection_pool(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    pooled = dataclasses.replace(TELEGRAM_LIMITS, requests_in_flight=3)
+    platform = RecordingPlatform(clock, limits=pooled, latency=0.02)
+    await add_chats(sessions, clock.now(), [str(n) for n in range(1, 25)])
+    await publish(sessions, clock.now())
+    config = DeliveryConfig(rates={"telegram": float("inf")}, pace_chats=False)
+    engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, config)
+    assert engine.pace("telegram") == (float("inf"), 3)
+    await engine.run_until_idle(timeout=5)
+    assert len(platform.sends) == 24
+    assert platform.max_in_flight == 3  # the pool's size: never more, and all of it used
+
+
+def test_configured_concurrency_caps_the_pool_and_stands_in_for_none() -> None:
+    pooled = dataclasses.replace(TELEGRAM_LIMITS, requests_in_flight=50)
+    assert DeliveryConfig().senders(pooled) == 50
+    assert DeliveryConfig(concurrency=8).senders(pooled) == 8
+    assert DeliveryConfig(concurrency=80).senders(pooled) == 50  # more would wait on the pool
+    assert DeliveryConfig().senders(TELEGRAM_LIMITS) == 100  # no pool of its own: the default
+    assert DeliveryConfig(concurrency=7).senders(TELEGRAM_LIMITS) == 7

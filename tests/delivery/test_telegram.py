@@ -32,7 +32,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def telegram(fake: FakeTelegram) -> AsyncIterator[TelegramPlatform]:
-    request = AiohttpRequest(read_timeout=0.3, connection_pool_size=64)
+    # Long enough that a loaded machine's slow answer is not taken for a hang (a timed-out
+    # send that the fake did deliver is sent again: at least once), short enough for the hangs.
+    request = AiohttpRequest(read_timeout=2.0, connection_pool_size=64)
     async with Bot(fake.token, base_url=fake.base_url, request=request) as bot:
         yield TelegramPlatform(bot, TelegramConfig(token=fake.token))
 

@@ -56,6 +56,8 @@ class RecordingCore:
 
     def __init__(self) -> None:
         self.seen: list[Command] = []
+        # Commands only checked (refusal()), as before a form opens; seen lists those run.
+        self.checked: list[Command] = []
         self.left: list[tuple[ChatRef, str]] = []
         self.joined: list[ChatRef] = []
         self.state = MemoryState()
@@ -98,7 +100,7 @@ class RecordingCore:
 
     async def refusal(self, command: Command) -> Reply | None:
         """The refusal handle() would answer, or None."""
-        self.seen.append(command)
+        self.checked.append(command)
         await self._notify()
         return _refused(command)
 
@@ -123,7 +125,6 @@ class RecordingCore:
     async def tag_names(self, prefix: str, limit: int = 25) -> list[str]:
         """Tags starting with `prefix`."""
         return [t for t in self.tags if t.casefold().startswith(prefix.casefold())][:limit]
-
 
 
 def _refused(command: Command) -> Reply | None:

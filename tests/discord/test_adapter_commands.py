@@ -246,7 +246,7 @@ async def test_slow_core_is_deferred_then_answered(
     message = await fake.reply_to(public)
     assert public.callback_type == 5
     assert public.callback_times[0] < 3
-    assert message.content == "ok: /latest 3"
+    assert message.content == "ok: /latest 1 3"
     assert not message.flags & LOADING
     refused = await fake.slash("delete", {"id": 4}, user=member, channel=general)
     await fake.wait_until(lambda: bool(refused.followup_ids))
@@ -374,8 +374,13 @@ COMMAND_LINES: list[tuple[str, dict[str, object], str | None, str]] = [
     ("unsubscribe", {"tags": "Korea"}, None, "/unsubscribe Korea"),
     ("subscriptions", {}, None, "/subscriptions"),
     ("latest", {}, None, "/latest"),
-    ("latest", {"count": 10}, None, "/latest 10"),
+    ("latest", {"count": 10}, None, "/latest 1 10"),
+    ("latest", {"page": 10}, None, "/latest 10"),
+    ("latest", {"count": 3, "page": 2}, None, "/latest 2 3"),
     ("tag", {"name": "DPRK"}, None, "/tag DPRK"),
+    ("tag", {"name": "Class of 2025"}, None, "/tag Class of 2025 1"),
+    ("tag", {"name": "Class of 2025", "page": 2}, None, "/tag Class of 2025 2"),
+    ("tags", {}, None, "/tags"),
     ("tags", {"page": 3}, None, "/tags 3"),
     ("search", {"words": "friendship Moscow"}, None, "/search friendship Moscow"),
     ("show", {"id": 7}, None, "/show 7"),
@@ -397,6 +402,25 @@ COMMAND_LINES: list[tuple[str, dict[str, object], str | None, str]] = [
     ("admin", {"who": "telegram:5"}, "add", "/admin add telegram:5"),
     ("admin", {"who": "discord:6"}, "remove", "/admin remove discord:6"),
 ]
+
+
+async def test_numbers_are_bounded_where_they_are_declared(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    synced = {c["name"]: c for c in fake.commands[None]}
+
+    def bounds(command: str, name: str) -> tuple[object, object]:
+        found = next(o for o in synced[command]["options"] if o["name"] == name)
+        return found.get("min_value"), found.get("max_value")
+
+    assert bounds("latest", "count") == (1, 10)
+    assert bounds("latest", "page") == (1, 100_000)
+    assert bounds("tags", "page") == (1, 100_000)
+    assert bounds("tag", "page") == (1, 100_000)
+    for command in ("show", "edit", "publish", "schedule", "delete", "stats"):
+        assert bounds(command, "id") == (1, 2**53), command
+    (remove,) = [o for o in synced["anniversary"]["options"] if o["name"] == "remove"]
+    assert remove["options"][0]["min_value"] == 1
 
 
 async def test_every_slash_command_becomes_its_command_line(

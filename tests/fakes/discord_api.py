@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -316,7 +317,9 @@ class FakeDiscord(ix.InjectInteractions):
             start, used = clock, 0
         used += 1
         self._buckets[bucket] = (start, used)
-        reset_after = max(self.bucket_window - (clock - start), 0.001)
+        # Rounded up to the millisecond, as the header carries it: a client that waits what it
+        # was told never arrives before the window has ended.
+        reset_after = max(math.ceil((self.bucket_window - (clock - start)) * 1000) / 1000, 0.001)
         headers = {
             "X-RateLimit-Limit": str(self.bucket_limit),
             "X-RateLimit-Remaining": str(max(self.bucket_limit - used, 0)),

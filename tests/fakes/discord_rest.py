@@ -78,6 +78,9 @@ def install_routes(fake: FakeDiscord, app: web.Application) -> None:
                 "dm_permission": True,
                 **command,
             }
+            if stored["default_member_permissions"] is not None:
+                # Discord answers the permission bits as a string, whatever it was sent.
+                stored["default_member_permissions"] = str(stored["default_member_permissions"])
             if guild_id is not None:
                 stored["guild_id"] = str(guild_id)
             result.append(stored)

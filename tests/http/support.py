@@ -76,10 +76,10 @@ async def wait_for_http(running: Running, within: float = 30) -> None:
 
 @contextlib.asynccontextmanager
 async def herald_run(
-    env: dict[str, str], tmp_path: Path, *args: str, wait: bool = True
+    env: dict[str, str], tmp_path: Path, *args: str, wait: bool = True, port: int | None = None
 ) -> AsyncIterator[Running]:
-    """`herald run ARGS` listening on a free port; stopped with SIGTERM when the block ends."""
-    port = free_port()
+    """`herald run ARGS` listening on `port` (or a free one); killed if still running at the end."""
+    port = port or free_port()
     env = {**env, "HERALD_HTTP_LISTEN": f"127.0.0.1:{port}"}
     log = tmp_path / f"herald-{port}.log"
     with log.open("wb") as sink:

@@ -147,3 +147,15 @@ async def test_conditional_get_answers_304(
         assert by_date[0] == 304
     assert changed[0] == 200
     assert "Newest" in changed[1].decode()
+
+
+async def test_newest_is_the_first_page_without_a_count(
+    repo: Repository, clock: ManualClock
+) -> None:
+    async with open_site(repo, clock) as site:
+        await _seed(site)
+        newest = await repo.announcements.newest(limit=2)
+        page = await repo.announcements.latest(page=1, size=2)
+        assert newest == list(page.items)
+        assert [a.title for a in newest] == ["Other", "Plain <post>"]
+        assert len(await repo.announcements.newest(limit=30)) == 3  # the draft is not one

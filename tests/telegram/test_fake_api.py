@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -105,11 +106,14 @@ async def test_injected_update_kinds_parse(fake: FakeTelegram, bot: Bot) -> None
     assert updates[6].channel_post.chat.type == "channel"
 
 
-async def test_faults_map_to_ptb_errors(fake: FakeTelegram, bot: Bot) -> None:
+async def test_faults_map_to_ptb_errors(
+    fake: FakeTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as TelegramPlatform opts in
     fake.fail("sendMessage", "retry_after", chat_id=1, retry_after=7)
     with pytest.raises(RetryAfter) as retry:
         await bot.send_message(1, "x")
-    assert retry.value.__reduce__()[1] == (7,)
+    assert retry.value.retry_after == timedelta(seconds=7)
     await bot.send_message(1, "x")  # the fault fired once
     fake.fail("sendMessage", "migrate", migrate_to=-1009)
     with pytest.raises(ChatMigrated) as moved:

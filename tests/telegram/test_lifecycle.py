@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from adapters.http import HttpServer
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.redact import REDACTED, Redaction, RedactToken, scrub
@@ -111,6 +112,55 @@ async def test_webhook_checks_the_secret() -> None:
             assert [c.text for c in core.seen] == ["/ping"]
         finally:
             await telegram.stop()
+
+
+async def test_a_shared_webhook_accepts_updates_only_while_receiving() -> None:
+    core = RecordingCore()
+    async with FakeTelegram(TOKEN) as fake:
+        port = _free_port()
+        config = TelegramConfig(
+            token=TOKEN,
+            api_url=fake.root,
+            webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
+            webhook_secret="s3cret-value",
+            webhook_shared=True,
+        )
+        telegram = TelegramAdapter(core, config, state=core.state)
+        route = telegram.webhook_route()
+        assert route is not None
+        server = HttpServer("127.0.0.1", port, [route])
+        await server.start()
+        try:
+            # Telegram may still post to the address before Herald connects: not accepted,
+            # so it delivers again later instead of the update being lost.
+            fake.webhook = {"url": config.webhook_url, "secret_token": "s3cret-value"}
+            early = {"message": fake.text_message(42, "/ping")}
+            assert await fake.post_webhook(early) == 503
+            await telegram.start()
+            assert telegram.webhook_port is None  # no listener of its own
+            assert fake.webhook is not None
+            assert fake.webhook["url"] == config.webhook_url
+            assert await fake.post_webhook(early, secret="wrong") == 403
+            assert await fake.post_webhook(early) == 200
+            assert (await fake.next_message(42)).text == "pong <&>"
+            await telegram.stop_receiving()
+            assert await fake.post_webhook({"message": fake.text_message(42, "/ping")}) == 503
+            assert [c.text for c in core.seen] == ["/ping"]
+        finally:
+            await telegram.stop()
+            await server.stop()
+
+
+async def test_no_webhook_route_when_polling_or_on_its_own_listener() -> None:
+    polling = TelegramAdapter(RecordingCore(), TelegramConfig(token=TOKEN), state=MemoryState())
+    own = TelegramConfig(token=TOKEN, webhook_url="https://example.org/hook", webhook_port=8443)
+    alone = TelegramAdapter(RecordingCore(), own, state=MemoryState())
+    try:
+        assert polling.webhook_route() is None
+        assert alone.webhook_route() is None
+    finally:
+        await polling.stop()
+        await alone.stop()
 
 
 class BrokenState(MemoryState):

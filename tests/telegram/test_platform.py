@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
+from telegram.error import RetryAfter
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.platform import TelegramPlatform
+from adapters.telegram.platform import TelegramPlatform, retry_seconds
 from adapters.telegram.transport import AiohttpRequest
 from bot.domain import ChatKind
 from bot.ports import (
@@ -120,6 +126,35 @@ async def test_errors_mapped(fake: FakeTelegram, platform: TelegramPlatform) -> 
         await platform.send(USER, OutboundMessage(MessageKind.ANNOUNCEMENT, " ", ""), key="k")
 
 
+def test_retry_delay_read_as_timedelta_or_as_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert retry_seconds(RetryAfter(timedelta(seconds=2.5))) == 2.5
+        assert retry_seconds(RetryAfter(7)) == 7.0
+    # An operator who keeps PTB's old int periods gets the same seconds (and PTB's warning).
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")
+    with pytest.warns(PTBDeprecationWarning):
+        assert retry_seconds(RetryAfter(7)) == 7.0
+
+
+async def test_platform_opts_in_to_timedelta_periods_unless_chosen(
+    monkeypatch: pytest.MonkeyPatch, platform: TelegramPlatform
+) -> None:
+    monkeypatch.delenv("PTB_TIMEDELTA", raising=False)
+    TelegramPlatform(platform._bot, TelegramConfig(token="t"))
+    assert os.environ["PTB_TIMEDELTA"] == "true"
+    monkeypatch.setenv("PTB_TIMEDELTA", "0")
+    TelegramPlatform(platform._bot, TelegramConfig(token="t"))
+    assert os.environ["PTB_TIMEDELTA"] == "0"
+
+
+def test_platform_needs_the_aiohttp_transport() -> None:
+    bot = Bot("1:x", request=HTTPXRequest())
+    with pytest.raises(TypeError, match="AiohttpRequest"):
+        TelegramPlatform(bot, TelegramConfig(token="1:x"))
+
+
 async def test_failure_midway_undoes_sent_parts(
     fake: FakeTelegram, platform: TelegramPlatform
 ) -> None:
@@ -132,7 +167,8 @@ async def test_failure_midway_undoes_sent_parts(
 
 async def test_paid_broadcast_flag_and_channel_username(fake: FakeTelegram) -> None:
     fake.add_chat(-1001, "channel", username="society")
-    async with Bot(fake.token, base_url=fake.base_url) as bot:
+    request = AiohttpRequest(read_timeout=0.5)
+    async with Bot(fake.token, base_url=fake.base_url, request=request) as bot:
         platform = TelegramPlatform(bot, TelegramConfig(token=fake.token, paid_broadcast=True))
         await platform.send(Target("@society", ChatKind.CHANNEL), SHORT, key="k")
     (message,) = fake.sent_to(-1001)

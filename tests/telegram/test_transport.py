@@ -49,6 +49,15 @@ async def test_hanging_request_times_out(fake: FakeTelegram) -> None:
             await bot.send_message(3, "x")
 
 
+async def test_timeout_given_per_call_wins_over_the_default(fake: FakeTelegram) -> None:
+    fake.fail("sendMessage", "hang", times=None)
+    async with _bot(fake, read_timeout=30) as bot:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimedOut):
+            await bot.send_message(3, "x", read_timeout=0.2)
+        assert asyncio.get_running_loop().time() - started < 5
+
+
 async def test_pool_exhaustion_is_timed_out(fake: FakeTelegram) -> None:
     fake.fail("sendMessage", "hang", chat_id=1, times=None)
     request = AiohttpRequest(connection_pool_size=1, read_timeout=5, pool_timeout=0.1)

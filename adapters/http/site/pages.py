@@ -32,6 +32,8 @@ class Pages:
             autoescape=select_autoescape(["html"], default=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            # Compiled once: templates ship with the package and never change while it runs.
+            auto_reload=False,
         )
 
     def render(self, visit: Visit, template: str, *, status: int = 200, **values: Any) -> Rendered:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -71,8 +72,10 @@ class Visit:
         return self.base + path
 
 
+@lru_cache(maxsize=4096)
 def tag_path(name: str) -> str:
     """`/tags/friends_of_korea` for `Friends of Korea` (any spelling of a tag finds it)."""
+    # Cached: a listing links ~90 tags, each a tag_key and a quote, from a few hundred names.
     return "/tags/" + quote(tag_key(name).replace(" ", "_"), safe="")
 
 

@@ -1,0 +1,179 @@
+"""One error path for every `herald` subcommand: one line on stderr and the contract's exit code.
+
+0 success; 1 refused, not found or failed; 2 bad usage or bad configuration. A traceback is
+printed only when HERALD_LOG_LEVEL=DEBUG. `HeraldGroup` is the Typer group class of every
+`herald` app: it turns each known error into one line, so a new subcommand is covered without
+doing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Callable, Coroutine
+from functools import cache
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from bot.replies import Reply
+    from bot.settings import Settings
+
+T = TypeVar("T")
+
+FAILED = 1
+BAD_USAGE = 2
+
+
+class CliError(Exception):
+    """A command cannot go on; `message` says why (one line), `code` is the exit code."""
+
+    def __init__(self, message: str, code: int = FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command: refused, not found or failed (exit 1)."""
+    raise CliError(message, FAILED)
+
+
+def usage(message: str) -> NoReturn:
+    """Stop the command: bad usage or bad configuration (exit 2)."""
+    raise CliError(message, BAD_USAGE)
+
+
+def debugging() -> bool:
+    """Whether tracebacks are wanted (HERALD_LOG_LEVEL=DEBUG, read even when settings are bad)."""
+    return os.environ.get("HERALD_LOG_LEVEL", "").strip().upper() == "DEBUG"
+
+
+def say(message: str) -> None:
+    """One line on stderr, `herald: ` first, printed literally (no markup)."""
+    line = " ".join(message.split())
+    sys.stderr.write(f"herald: {line}\n")
+    sys.stderr.flush()
+
+
+@cache
+def _loaded_settings() -> Settings:
+    from bot.settings import Settings
+
+    return Settings()
+
+
+def settings() -> Settings:
+    """The settings, validated and parsed once per process; exit 2 naming a bad variable."""
+    return _loaded_settings()
+
+
+def forget_settings() -> None:
+    """Read the environment again on the next settings() (tests change it between commands)."""
+    _loaded_settings.cache_clear()
+
+
+def configuration_problem(error: ValidationError) -> str:
+    """One line naming each bad HERALD_* variable and what is wrong with it (never its value)."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = "HERALD_" + "_".join(str(part) for part in item["loc"]).upper()
+        message = str(item["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        problems.append(f"{name}: {message}")
+    return "bad configuration: " + "; ".join(problems)
+
+
+def _database_url() -> str:
+    try:
+        from storage.engine import safe_url
+
+        return safe_url(settings().database_url)
+    except Exception:  # the database URL itself is what is wrong
+        return "(HERALD_DATABASE_URL)"
+
+
+def explain(exc: BaseException) -> tuple[str, int]:
+    """The one line and the exit code for an error a command raised."""
+    from pydantic import ValidationError
+
+    from bot.app import StartupError
+    from bot.archive import ArchiveError
+
+    if isinstance(exc, CliError):
+        return exc.message, exc.code
+    if isinstance(exc, ValidationError):
+        return configuration_problem(exc), BAD_USAGE
+    if isinstance(exc, StartupError):
+        return str(exc), exc.code
+    if isinstance(exc, ArchiveError):
+        return str(exc), FAILED
+    from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+    from storage.migrate import SchemaBehind
+
+    if isinstance(exc, SchemaBehind):
+        return str(exc), FAILED
+    if isinstance(exc, ArgumentError):
+        return f"HERALD_DATABASE_URL: {exc}", BAD_USAGE
+    if isinstance(exc, (OperationalError, DBAPIError, OSError, TimeoutError)):
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        reason = reason or type(exc).__name__
+        return f"cannot reach the database {_database_url()}: {reason}", FAILED
+    detail = " ".join(str(exc).split())[:300]
+    return (
+        f"unexpected error: {type(exc).__name__}: {detail} "
+        "(set HERALD_LOG_LEVEL=DEBUG for the traceback)",
+        FAILED,
+    )
+
+
+def report(exc: BaseException) -> int:
+    """Print the error as one line (a traceback first when debugging); the exit code."""
+    message, code = explain(exc)
+    if debugging():
+        traceback.print_exception(exc, file=sys.stderr)
+    say(message)
+    return code
+
+
+def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's async work on a fresh event loop."""
+    return asyncio.run(work())
+
+
+def exit_for(reply: Reply | None) -> None:
+    """Exit 1 (2 for a usage answer) when the core's reply says no; nothing otherwise."""
+    if reply is not None and reply.failure is not None:
+        raise typer.Exit(BAD_USAGE if reply.failure == "usage" else FAILED)
+
+
+class HeraldGroup(TyperGroup):
+    """The `herald` app's group: every subcommand's errors come out as one line and a code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the subcommand; a known error becomes one line on stderr and its exit code."""
+        forget_settings()  # each command reads the environment as it is when it runs
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except typer.TyperException as exc:
+            # Typer's own usage errors (a missing argument, an unknown option): exit 2.
+            if debugging():
+                traceback.print_exception(exc, file=sys.stderr)
+            code = int(getattr(exc, "exit_code", BAD_USAGE))
+            show = getattr(exc, "format_message", None)
+            message = show() if callable(show) else str(exc)
+            where = getattr(getattr(exc, "ctx", None), "command_path", None)
+            say(f"{message} (see {where} --help)" if where and code == BAD_USAGE else message)
+            raise typer.Exit(code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            raise typer.Exit(report(exc)) from None

@@ -1,0 +1,1 @@
+"""The society's website in: feed sources polled, new entries become announcements, edits follow."""

@@ -1,0 +1,114 @@
+"""One raw feed entry (any feed format) → a FeedEntry: HTML to runs, metadata, limits, identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import NewAnnouncement
+from bot.feeds.content.images import first_image
+from bot.feeds.content.limits import hold_body, hold_title, read_more
+from bot.feeds.entries import FeedEntry, content_hash, entry_key
+from bot.formatting import Style, TextStyle
+from bot.i18n import normalize_language
+from bot.importers.html_text import PageParser
+from bot.importers.society_post import parse_count, split_post_body, styles_within
+from bot.tags import MAX_TAG_LENGTH, display_name, split_tag_list, tag_key
+
+# An entry without a title is titled by the start of its text, this long at most.
+DERIVED_TITLE_LENGTH = 100
+
+
+class BadEntry(ValueError):
+    """One entry of a feed cannot become an announcement; the feed skips it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """An entry as a feed format gives it, before Herald reads its content."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    html: str | None = None  # the content as HTML
+    text: str | None = None  # the content as plain text, when there is no HTML
+    updated: datetime | None = None
+    categories: tuple[str, ...] = ()
+    media_images: tuple[str, ...] = ()  # enclosures, media:content, a JSON Feed `image`
+
+
+def convert(raw: RawEntry, *, base_url: str, language: str | None = None) -> FeedEntry:
+    """The entry ready to become an announcement; BadEntry when it has nothing to say."""
+    lang = normalize_language(language) or "en"
+    link = raw.link.strip() if raw.link and raw.link.strip() else None
+    image: str | None = None
+    if raw.html is not None:
+        page = PageParser.parse(raw.html, base_url=link or base_url, fragment=True)
+        text, runs = page.styled("all")
+        image = first_image(page.images, raw.media_images)
+    else:
+        text, runs = (raw.text or "").strip(), ()
+        image = first_image((), raw.media_images)
+    parts = split_post_body(text)
+    body, signature = parts.body, parts.signature
+    if signature and not parts.meta:
+        # A short last line is the society's signature only in its post format, which ends
+        # with the metadata line; elsewhere it is the end of the text.
+        body, signature = f"{body}\n\n{signature}", None
+    styles = styles_within(text, runs, body)
+    title = " ".join(raw.title.split())
+    if not body:
+        if link and title:
+            label = read_more(lang)
+            body, styles = label, (TextStyle(Style.LINK, 0, len(label), link),)
+        elif title:
+            body = title
+    if not body:
+        raise BadEntry("the entry has no title and no text")
+    if not title:
+        title = _derived_title(body)
+    title = hold_title(title)
+    body, styles = hold_body(body, styles, link=link, language=lang)
+    digest = content_hash(title, body, image)
+    key = entry_key(raw.guid, link, digest)
+    meta = parts.meta
+    draft = NewAnnouncement(
+        title=title,
+        body=body,
+        tags=_tags(meta.get("tags", ""), raw.categories),
+        category=meta.get("category") or None,
+        signature=signature,
+        source_url=link,
+        source_key=key,
+        views=parse_count(meta.get("views", "")),
+        created_by=f"import:{meta['added_by']}" if meta.get("added_by") else None,
+        body_styles=styles,
+    )
+    return FeedEntry(key, link, title, raw.updated, digest, draft, image)
+
+
+def plain_title(title: str, *, html: bool) -> str:
+    """A title as text: markup in an HTML title dropped, whitespace collapsed."""
+    if html and "<" in title:
+        title = PageParser.parse(title, fragment=True).text("all")
+    return " ".join(title.split())
+
+
+def _derived_title(body: str) -> str:
+    first = body.split("\n", 1)[0].strip()
+    return hold_title(first, DERIVED_TITLE_LENGTH)
+
+
+def _tags(listed: str, categories: tuple[str, ...]) -> tuple[str, ...]:
+    """Tags from the metadata line first, then the feed's categories, one per key."""
+    names = split_tag_list(listed)
+    seen = {tag_key(name) for name in names}
+    for category in categories:
+        name = display_name(category)
+        key = tag_key(name)
+        if key and key not in seen and len(key) <= MAX_TAG_LENGTH:
+            seen.add(key)
+            names.append(name)
+    return tuple(names)
+
+
