@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +17,10 @@ from bot.commands.router import CommandRouter
 from bot.commands.throttle import BucketSize, CommandThrottle
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
+from bot.feeds.entries import FeedEntry, FeedParser, ParsedFeed
+from bot.feeds.notices import PlatformNotices
+from bot.feeds.scheduler import FeedScheduler
+from bot.feeds.service import FeedService
 from bot.i18n import translate
 from bot.memory import settled_memory
 from bot.metrics import Metrics, NoMetrics
@@ -66,6 +70,10 @@ class Herald:
     scheduler: HeraldScheduler | None = None
     http: HttpServer | None = None
     metrics: Metrics = field(default_factory=NoMetrics)
+    feeds: FeedService | None = None
+    feed_scheduler: FeedScheduler | None = None
+    # Closed with Herald (the feed fetcher's connections).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Set when a stop begins: /readyz answers 503 from then on.
     stopping: bool = False
 
@@ -74,9 +82,7 @@ class Herald:
         if self.delivery is not None:
             self.delivery.wake()
 
-    async def delivery_counts(
-        self, announcement_id: int | None
-    ) -> Mapping[str, Mapping[str, int]]:
+    async def delivery_counts(self, announcement_id: int | None) -> Mapping[str, Mapping[str, int]]:
         """Rows per platform and state, for /stats."""
         status = await delivery_status(self.repository.outbox, announcement_id)
         return {
@@ -121,6 +127,8 @@ class Herald:
                     await receiver.stop_receiving()
                 except Exception as exc:
                     log.warning("%s: stopping updates failed: %s", receiver.name, exc)
+        if self.feed_scheduler is not None:
+            await self.feed_scheduler.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.delivery is not None:
@@ -130,7 +138,23 @@ class Herald:
                 await adapter.stop()
         if self.http is not None:
             await self.http.stop()
+        for close in self.closers:
+            with contextlib.suppress(Exception):
+                await close()
         await self.engine.dispose()
+
+    def start_feeds(self) -> FeedScheduler | None:
+        """The feed polling jobs, run while this replica leads the scheduler."""
+        if self.feeds is None or self.scheduler is None:
+            return None
+        scheduler = self.scheduler
+        self.feed_scheduler = FeedScheduler(
+            self.feeds,
+            self.clock,
+            leading=lambda: scheduler.leading,
+            database_errors=DATABASE_ERRORS,
+        )
+        return self.feed_scheduler
 
 
 async def open_herald(
@@ -156,8 +180,12 @@ async def open_herald(
         return await herald.delivery_counts(announcement_id)
 
     announcements = AnnouncementService(
-        repository.announcements, clock, notify, page_size=settings.page_size,
-        views=repository.site, tag_limits=settings.tag_limits,
+        repository.announcements,
+        clock,
+        notify,
+        page_size=settings.page_size,
+        views=repository.site,
+        tag_limits=settings.tag_limits,
     )
     anniversaries = AnniversaryService(
         repository.anniversaries,
@@ -168,17 +196,38 @@ async def open_herald(
         policy=LeapPolicy(settings.leap_day),
         changed=anniversaries_changed,
     )
+    access = AccessService(settings.owners, repository.admins)
+
+    async def feed_admins() -> list[str]:
+        return [*settings.owners, *await access.admins()]
+
+    def running_platforms() -> dict[str, Platform]:
+        return {} if herald is None else {a.name: a for a in herald.adapters}
+
+    from adapters.feeds import HttpFetcher, user_agent
+
+    fetcher = HttpFetcher(user_agent(herald_version(), settings.public_url), clock=clock)
+    feeds = FeedService(
+        repository.feeds,
+        fetcher,
+        feed_parser(),
+        clock,
+        notices=PlatformNotices(running_platforms, feed_admins, settings.language),
+        notify=notify,
+        changed=announcements.forget_listings,
+    )
     services = Services(
         announcements=announcements,
         chats=ChatService(
             repository.chats, clock, settings.language, tag_limits=settings.tag_limits
         ),
         anniversaries=anniversaries,
-        access=AccessService(settings.owners, repository.admins),
+        access=access,
         zone=settings.zone,
         clock=clock,
         delivery_stats=stats,
         public_url=settings.public_url,
+        feeds=feeds,
     )
     herald = Herald(
         settings=settings,
@@ -200,8 +249,40 @@ async def open_herald(
             metrics=metrics,
         ),
         metrics=metrics,
+        feeds=feeds,
+        closers=[fetcher.close],
     )
     return herald
+
+
+def feed_parser() -> FeedParser:
+    """What reads feeds and pages: bot.feeds.content, imported when first needed."""
+    return _ContentParser()
+
+
+class _ContentParser:
+    """bot.feeds.content's module-level functions as a FeedParser (imported on first use)."""
+
+    def parse_feed(self, body: bytes, *, content_type: str | None, url: str) -> ParsedFeed:
+        """See bot.feeds.entries.FeedParser."""
+        parsed: ParsedFeed = _content().parse_feed(body, content_type=content_type, url=url)
+        return parsed
+
+    def parse_news_page(self, body: bytes, *, content_type: str | None, url: str) -> list[str]:
+        """See bot.feeds.entries.FeedParser."""
+        links: list[str] = _content().parse_news_page(body, content_type=content_type, url=url)
+        return links
+
+    def parse_article(self, body: bytes, *, content_type: str | None, url: str) -> FeedEntry:
+        """See bot.feeds.entries.FeedParser."""
+        entry: FeedEntry = _content().parse_article(body, content_type=content_type, url=url)
+        return entry
+
+
+def _content() -> Any:
+    import importlib
+
+    return importlib.import_module("bot.feeds.content")
 
 
 def command_throttle(settings: Settings) -> CommandThrottle:
@@ -219,7 +300,12 @@ def platform_adapters(herald: Herald) -> list[Adapter]:
     if settings.telegram_token is not None:
         from adapters.telegram.wiring import telegram_adapter
 
-        adapters.append(telegram_adapter(herald.router, herald.repository.state, settings))
+        repository = herald.repository
+        adapters.append(
+            telegram_adapter(
+                herald.router, repository.state, settings, file_ids=repository.file_ids
+            )
+        )
     if settings.discord_token is not None:
         from adapters.discord.wiring import discord_adapter
 
@@ -395,6 +481,10 @@ async def run(
             if herald.scheduler is not None and role == "all":
                 # After the adapters: its catch-up sweep may fire at once. Workers only deliver.
                 await herald.scheduler.start()
+                # After the scheduler's first sweep: on SQLite that sweep makes it the leader.
+                feed_jobs = herald.start_feeds()
+                if feed_jobs is not None:
+                    await feed_jobs.start()
             names = ", ".join(platforms) or "none"
             log.info("Herald running (role %s; platforms: %s)", role, names)
             await stop.wait()

@@ -34,7 +34,7 @@ def _show_version(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     """The `herald` app with every subcommand mounted."""
-    from bot import cli_admin, cli_chat, cli_delivery, cli_import, cli_ops, cli_run
+    from bot import cli_admin, cli_chat, cli_delivery, cli_feeds, cli_import, cli_ops, cli_run
 
     herald = typer.Typer(
         cls=HeraldGroup,
@@ -61,6 +61,7 @@ def build_app() -> typer.Typer:
     cli_admin.register(herald)
     cli_delivery.register(herald)
     cli_ops.register(herald)
+    cli_feeds.register(herald)
     return herald
 
 

@@ -1,7 +1,10 @@
-"""Formatted text without a platform: style runs over a plain string, and a post's photo.
+"""Formatted text without a platform, for announcements and replies alike; a post's photo.
 
-Offsets are Python string indices (code points); adapters convert to and from their own
-units (Telegram counts UTF-16 code units). Runs may nest but never cross each other.
+One vocabulary of styles (`Style`) in two shapes: `TextStyle` runs over a plain string (an
+announcement's body; runs may nest but never cross), and `Span`s, pieces that follow one
+another (a reply, built by `bot.replies.ReplyBuilder`; `bot.runs.flat_spans` turns runs into
+spans). Offsets are Python string indices (code points); adapters convert to and from their
+own units (Telegram counts UTF-16 code units).
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ class TextStyle:
 
 
 Styles = tuple[TextStyle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of text in one style (None: plain); `url` for links. Spans never nest."""
+
+    text: str
+    style: Style | None = None
+    url: str | None = None
 
 
 def styles_to_json(styles: Styles) -> str | None:
@@ -76,12 +88,11 @@ def styles_from_json(raw: str | None) -> Styles:
 
 @dataclass(frozen=True, slots=True)
 class Photo:
-    """The one photo a post may carry: its bytes, and Telegram's id once uploaded there."""
+    """The one photo a post may carry: its bytes (platforms' file ids are in `FileIds`)."""
 
     data: bytes
     mime_type: str = "image/jpeg"
     file_name: str = "photo.jpg"
-    telegram_file_id: str | None = None
 
     async def fetch(self) -> Photo:
         """The photo itself: a photo already in hand is its own PhotoSource."""

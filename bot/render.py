@@ -8,8 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import Announcement, Page
+from bot.formatting import Span, Style
 from bot.photos import PHOTO_MARK
-from bot.replies import Button, ReplyBuilder, Span, Style
+from bot.replies import Button, ReplyBuilder
 from bot.runs import flat_spans
 from bot.tags import hashtag
 

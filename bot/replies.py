@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Literal
+
+# Replies are styled text in bot.formatting's one model (re-exported for the adapters).
+from bot.formatting import Span as Span
+from bot.formatting import Style as Style
 
 MAX_ACTION_BYTES = 64
 
 # Why a reply says no: the command line turns these into exit codes (usage: 2, others: 1).
 Failure = Literal["refused", "not_found", "invalid", "usage", "failed"]
-
-
-class Style(StrEnum):
-    """The light formatting every platform can show."""
-
-    PLAIN = "plain"
-    BOLD = "bold"
-    ITALIC = "italic"
-    CODE = "code"
-    LINK = "link"
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A run of text in one style; `url` only for links."""
-
-    text: str
-    style: Style = Style.PLAIN
-    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +99,7 @@ class ReplyBuilder:
     def build(self, *, ephemeral: bool = False, failure: Failure | None = None) -> Reply:
         """Finish the reply; trailing line breaks are trimmed."""
         spans = list(self._spans)
-        while spans and spans[-1].style is Style.PLAIN and spans[-1].text.endswith("\n"):
+        while spans and spans[-1].style is None and spans[-1].text.endswith("\n"):
             trimmed = spans[-1].text.rstrip("\n")
             spans[-1] = Span(trimmed)
             if trimmed:

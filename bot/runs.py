@@ -6,9 +6,7 @@ import heapq
 from dataclasses import replace
 from itertools import pairwise
 
-from bot.formatting import Style, Styles, TextStyle
-from bot.replies import Span
-from bot.replies import Style as SpanStyle
+from bot.formatting import Span, Style, Styles, TextStyle
 
 # Outermost first when two runs cover the same text.
 _RANK = {
@@ -119,12 +117,13 @@ def shift(styles: Styles, by: int) -> Styles:
     return tuple(out)
 
 
+# The styles a span shows, strongest first, as (run style, span style): a code block is code.
 _SPAN_STYLES = (
-    (Style.LINK, SpanStyle.LINK),
-    (Style.CODE, SpanStyle.CODE),
-    (Style.PRE, SpanStyle.CODE),
-    (Style.BOLD, SpanStyle.BOLD),
-    (Style.ITALIC, SpanStyle.ITALIC),
+    (Style.LINK, Style.LINK),
+    (Style.CODE, Style.CODE),
+    (Style.PRE, Style.CODE),
+    (Style.BOLD, Style.BOLD),
+    (Style.ITALIC, Style.ITALIC),
 )
 
 

@@ -16,7 +16,7 @@ from bot.tags import MAX_TAG_LENGTH, display_name, tag_key
 from storage import convert, outbox
 from storage.audit import record
 from storage.engine import insert_new, read_sessions, write_lock
-from storage.listings import Listings
+from storage.listings import Listings, one
 from storage.models import AnnouncementRow, AnnouncementTagRow, ChatViewRow, TagRow
 from storage.photos import add_photo, has_photo, photos_of
 
@@ -110,10 +110,8 @@ class AnnouncementStore(Listings):
     async def get(self, announcement_id: int) -> Announcement | None:
         """One announcement, or None."""
         async with self._reads() as session:
-            try:
-                return await _load(session, announcement_id)
-            except NotFound:
-                return None
+            # One statement, not three (row, tags, photo): a cold permalink page reads this.
+            return await one(session, announcement_id)
 
     async def photo(self, announcement_id: int) -> Photo | None:
         """The announcement's photo, or None."""

@@ -182,6 +182,12 @@ async def _ordered_with_tags(
     return list(_grouped((row[0], row[1], row[2]) for row in rows).values()), first
 
 
+async def one(session: AsyncSession, announcement_id: int) -> Announcement | None:
+    """One announcement in any status with its tags and photo flag, in one round trip."""
+    rows = await session.execute(_BY_IDS, {"ids": [announcement_id]})
+    return _grouped((row, name, photo) for row, name, photo in rows).get(announcement_id)
+
+
 def _page_of(items: list[Announcement], page: int, size: int, total: int) -> Page[Announcement]:
     return Page(tuple(items), page, max(1, -(-total // size)), total)
 

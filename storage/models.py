@@ -84,9 +84,18 @@ class AnnouncementPhotoRow(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    # Telegram's id for the uploaded file, so later sends reuse it instead of uploading again.
-    telegram_file_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlatformFileIdRow(Base):
+    """The id a platform gave a file uploaded to it (bot.ports.FileIds), by content."""
+
+    __tablename__ = "platform_file_ids"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TagRow(Base):

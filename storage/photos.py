@@ -33,7 +33,6 @@ async def add_photo(
             file_name=photo.file_name,
             size=len(photo.data),
             sha256=hashlib.sha256(photo.data).hexdigest(),
-            telegram_file_id=photo.telegram_file_id,
             created_at=now,
         )
     )
@@ -46,14 +45,11 @@ async def photos_of(session: AsyncSession, ids: Collection[int]) -> dict[int, Ph
         return {}
     p = AnnouncementPhotoRow
     rows = await session.execute(
-        select(p.announcement_id, p.data, p.mime_type, p.file_name, p.telegram_file_id).where(
+        select(p.announcement_id, p.data, p.mime_type, p.file_name).where(
             p.announcement_id.in_(sorted(ids))
         )
     )
-    return {
-        int(aid): Photo(bytes(data), mime, name, file_id)
-        for aid, data, mime, name, file_id in rows
-    }
+    return {int(aid): Photo(bytes(data), mime, name) for aid, data, mime, name in rows}
 
 
 async def has_photo(session: AsyncSession, announcement_id: int) -> bool:

@@ -11,6 +11,7 @@ from storage.announcements import AnnouncementStore
 from storage.chats import AdminStore, ChatStore, StateStore
 from storage.engine import create_engine
 from storage.feeds import FeedStore
+from storage.file_ids import FileIdStore
 from storage.migrate import ensure_schema
 from storage.occurrences import OccurrenceStore
 from storage.outbox import SqlOutbox
@@ -31,6 +32,7 @@ class Repository:
     outbox: SqlOutbox
     site: SiteStore
     feeds: FeedStore
+    file_ids: FileIdStore
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> Repository:
@@ -47,6 +49,7 @@ class Repository:
             outbox=SqlOutbox(sessions),
             site=SiteStore(sessions),
             feeds=FeedStore(sessions),
+            file_ids=FileIdStore(sessions),
         )
 
 

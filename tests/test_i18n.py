@@ -65,6 +65,7 @@ DYNAMIC_CALLS = {
     ("adapters/discord/interactions.py", "name"): "N_() Discord permission names",
     ("adapters/discord/commands.py", "string.message"): "N_() slash command descriptions",
     ("bot/photos.py", "message"): "N_() photo refusals in bot.photos.MESSAGES",
+    ("bot/commands/feeds.py", "_SOURCE_ERRORS[error.reason]"): "N_() refusals in _SOURCE_ERRORS",
 }
 
 # Translations that rightly have no letters of their own script.

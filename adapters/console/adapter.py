@@ -14,17 +14,17 @@ from rich.text import Text
 
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
-from bot.formatting import Photo
+from bot.formatting import Photo, Style
 from bot.ports import Core, MessageKind, OutboundMessage, PlatformLimits, Target
 from bot.render import hashtag
-from bot.replies import Button, Reply, Style
+from bot.replies import Button, Reply
 
 CONSOLE_CHAT = "console"
 END_OF_POST = "."
 MULTILINE_COMMANDS = ("post", "draft", "edit")
 
+# Rich styles for the span styles replies use; others (and plain text) show unstyled.
 _STYLES = {
-    Style.PLAIN: "",
     Style.BOLD: "bold",
     Style.ITALIC: "italic",
     Style.CODE: "cyan",
@@ -41,7 +41,7 @@ def reply_text(reply: Reply) -> Text:
     """A Reply as Rich text; user text is never read as markup."""
     text = Text()
     for span in reply.spans:
-        text.append(span.text, style=_STYLES[span.style])
+        text.append(span.text, style=_STYLES.get(span.style, "") if span.style else "")
         if span.style is Style.LINK and span.url:
             text.append(f" ({span.url})", style="dim")
     return text

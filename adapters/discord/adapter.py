@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 HASH_KEY = "discord.commands_hash"
 MAX_BACKOFF = 300.0
+# How long stop() waits for interactions already being answered (Discord's own deadline for
+# a first answer is 3 s; a deferred one is finished by the core well within this).
+ANSWERS_GRACE = 5.0
 
 
 def point_at(config: DiscordConfig) -> None:
@@ -206,12 +209,39 @@ class DiscordAdapter(DiscordPlatform):
         except Exception as exc:
             log.error("Discord command sync failed: %s", redact(f"{type(exc).__name__}: {exc}"))
 
-    async def stop(self) -> None:
-        """Close the gateway and the HTTP session."""
+    async def stop_receiving(self) -> None:
+        """Close the gateway (no new interactions); REST stays open for sends and answers.
+
+        Interactions already dispatched are still answered, and deliveries in flight finish,
+        until stop().
+        """
         self._stopping = True
         self._stopped.set()
         if self._sync_task is not None and not self._sync_task.done():
             self._sync_task.cancel()
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            # Cancelling connect() leaves the socket open: close it ourselves, cleanly (1000),
+            # so Discord ends the session rather than waiting to resume it.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        ws = getattr(self.client, "ws", None)
+        if ws is not None and ws.open:
+            try:
+                await ws.close(code=1000)
+            except Exception as exc:
+                log.debug("Discord gateway close: %s", exc)
+            log.info("Discord: gateway closed; no new commands are taken")
+
+    async def stop(self) -> None:
+        """Close the gateway and the HTTP session (after the answers being given, briefly)."""
+        self._stopping = True
+        self._stopped.set()
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()
+        if not await self.runner.idle(ANSWERS_GRACE):
+            log.warning("Discord: stopping with interactions still unanswered")
         if self.client is not None:
             await self.client.close()
         if self._task is not None:
@@ -228,15 +258,20 @@ class DiscordAdapter(DiscordPlatform):
             client = HeraldClient(self)
             self.client = client
             try:
-                async with client:
-                    await client.start(self.config.token, reconnect=True)
+                # Not `async with client`: on stop_receiving() the gateway goes, the HTTP
+                # session stays for the sends still in flight (stop() closes it).
+                await client.login(self.config.token)
+                await client.connect(reconnect=True)
             except discord.LoginFailure:
                 self._token_rejected = True
                 log.error("Discord rejected the bot token (HERALD_DISCORD_TOKEN); Discord is off")
+                await client.close()
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                with contextlib.suppress(Exception):
+                    await client.close()
                 # discord.py gives up on a gateway it never reached with an AttributeError,
                 # so every failure here is treated alike: one line per outage, then retries.
                 if self._stopping:

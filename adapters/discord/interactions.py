@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -160,6 +162,31 @@ class InteractionRunner:
     def __init__(self, core: Core, *, defer_after: float = 2.0) -> None:
         self.core = core
         self.defer_after = defer_after
+        # Interactions being answered now; a stop waits for them before closing HTTP.
+        self._answering = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def answering(self) -> AsyncIterator[None]:
+        """Count an interaction as being answered while the block runs."""
+        self._answering += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._idle.set()
+
+    async def idle(self, within: float) -> bool:
+        """Wait up to `within` s until no interaction is being answered; True if none is."""
+        try:
+            async with asyncio.timeout(within):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def _handle(self, command: Command) -> Reply | None:
         try:
@@ -211,6 +238,17 @@ class InteractionRunner:
         styles: Styles = (),
     ) -> None:
         """Answer a slash command or modal submit with the core's reply for `text`."""
+        async with self.answering():
+            await self._run(interaction, text, photo=photo, styles=styles)
+
+    async def _run(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        *,
+        photo: Photo | None,
+        styles: Styles,
+    ) -> None:
         command = replace(
             to_command(interaction, text, from_button=False), photo=photo, styles=styles
         )
@@ -247,6 +285,10 @@ class InteractionRunner:
 
     async def press(self, interaction: discord.Interaction[Any], action: str) -> None:
         """A button was pressed: run its command and edit the message in place."""
+        async with self.answering():
+            await self._press(interaction, action)
+
+    async def _press(self, interaction: discord.Interaction[Any], action: str) -> None:
         command = to_command(interaction, action, from_button=True)
 
         async def defer() -> None:

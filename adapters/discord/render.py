@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 import discord
 
 from adapters.discord.markdown import escape, take_runs, ulen
-from bot import formatting
-from bot.formatting import Styles, TextStyle
+from bot.formatting import Span, Style, Styles, TextStyle
 from bot.ports import MessageKind, OutboundMessage
-from bot.replies import Reply, Span, Style
+from bot.replies import Reply
 from bot.runs import clip
 from bot.tags import hashtag
 
@@ -191,7 +190,7 @@ def styled_body(message: OutboundMessage) -> tuple[str, Styles]:
     if not signature:
         return body, runs
     text = f"{body}\n\n{signature}" if body else signature
-    italic = TextStyle(formatting.Style.ITALIC, len(text) - len(signature), len(text))
+    italic = TextStyle(Style.ITALIC, len(text) - len(signature), len(text))
     return text, (*runs, italic)
 
 

@@ -25,7 +25,15 @@ from adapters.telegram.platform import TelegramPlatform
 from adapters.telegram.redact import Redaction, scrub
 from adapters.telegram.transport import AiohttpRequest
 from adapters.telegram.webhook import WebhookServer
-from bot.ports import AdapterState, Core, OutboundMessage, PlatformLimits, Target, Transient
+from bot.ports import (
+    AdapterState,
+    Core,
+    FileIds,
+    OutboundMessage,
+    PlatformLimits,
+    Target,
+    Transient,
+)
 from bot.readiness import Connection
 
 log = logging.getLogger(__name__)
@@ -39,7 +47,14 @@ _STATE_KEY = "telegram.commands"
 class TelegramAdapter:
     """Receives Telegram commands for the core and delivers messages for the delivery engine."""
 
-    def __init__(self, core: Core, config: TelegramConfig, *, state: AdapterState) -> None:
+    def __init__(
+        self,
+        core: Core,
+        config: TelegramConfig,
+        *,
+        state: AdapterState,
+        file_ids: FileIds | None = None,
+    ) -> None:
         self._core = core
         # Remembers the hash of the published command menus, so a restart publishes no menu.
         self._state = state
@@ -61,9 +76,10 @@ class TelegramAdapter:
             .concurrent_updates(ChatOrderedProcessor())
             .build()
         )
-        self._conversation = Conversation(core)
+        # Photos' file ids: learned from the photos admins send and from uploads, kept by content.
+        self._conversation = Conversation(core, file_ids=file_ids)
         self._conversation.register(self.application)
-        self._platform = TelegramPlatform(self.application.bot, config)
+        self._platform = TelegramPlatform(self.application.bot, config, file_ids=file_ids)
         self._webhook: WebhookServer | None = None
         self._webhook_secret = ""
         if config.webhook_url:

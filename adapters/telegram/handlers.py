@@ -33,7 +33,7 @@ from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.formatting import Styles
 from bot.i18n import N_, normalize_language, translate
-from bot.ports import Core
+from bot.ports import Core, FileIds
 from bot.replies import Reply
 from bot.runs import shift
 
@@ -85,8 +85,11 @@ def command_text(text: str, bot_username: str | None) -> str | None:
 class Conversation:
     """The handlers: commands, buttons, membership changes and migrations."""
 
-    def __init__(self, core: Core, *, admin_ttl: float = 60.0) -> None:
+    def __init__(
+        self, core: Core, *, admin_ttl: float = 60.0, file_ids: FileIds | None = None
+    ) -> None:
         self._core = core
+        self._file_ids = file_ids
         self._admin_ttl = admin_ttl
         self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
         self._rendered = RenderedReplies()
@@ -144,7 +147,7 @@ class Conversation:
             private_target = chat.type == ChatType.PRIVATE and target_words(text) is not None
             command = replace(
                 command,
-                photo=TelegramPhoto(context.bot, tuple(photo)) if photo else None,
+                photo=TelegramPhoto(context.bot, tuple(photo), self._file_ids) if photo else None,
                 channels=TelegramChannels(context.bot) if private_target else None,
             )
             reply = await self._core.handle(command)

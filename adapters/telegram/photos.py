@@ -1,4 +1,8 @@
-"""Photos on Telegram: sendPhoto by file id when one is known, else an upload that teaches one."""
+"""Photos on Telegram: sendPhoto by file id when one is known, else an upload that teaches one.
+
+File ids are remembered by the photo's sha256 in memory and in the `FileIds` store, so every
+process, and a restarted one, sends a photo Telegram already has by its id.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.formatting import Photo
+from bot.ports import FileIds
 
 log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
 
 # Telegram's answers when a file id cannot be used (another bot's, or expired).
 _STALE_ID = ("wrong file identifier", "file reference", "wrong remote file", "invalid file_id")
@@ -34,20 +41,19 @@ _UPLOAD_TIMEOUT = 120.0
 class PhotoSender:
     """Sends a post's photo with its caption; remembers Telegram's file id by content."""
 
-    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+    def __init__(
+        self, bot: Bot, *, paid_broadcast: bool = False, file_ids: FileIds | None = None
+    ) -> None:
         self._bot = bot
         self._paid = paid_broadcast
-        # sha256 of the bytes → the file id Telegram gave the first upload in this process.
+        self._store = file_ids
+        # sha256 of the bytes → the file id Telegram knows them by (learned or read here).
         self._file_ids: dict[str, str] = {}
         self._digests: dict[int, tuple[bytes, str]] = {}
         self._uploads: dict[str, asyncio.Lock] = {}
         # sha256 → why Telegram refused that image (its dimensions, say): not uploaded again.
         self._refused: dict[str, str] = {}
         self.uploaded = 0
-
-    def file_id(self, photo: Photo) -> str | None:
-        """The id to send `photo` by: learned here first, else the one stored with it."""
-        return self._file_ids.get(self._digest(photo)) or photo.telegram_file_id
 
     async def send(
         self,
@@ -57,7 +63,10 @@ class PhotoSender:
         markup: InlineKeyboardMarkup | None = None,
     ) -> str:
         """Send the photo with an HTML caption; the message id. PTB errors propagate."""
-        known = self.file_id(photo)
+        digest = self._digest(photo)
+        known = self._file_ids.get(digest)
+        if known is None:
+            known = await self._stored(digest)
         if known is not None:
             try:
                 return await self._send(chat_id, known, caption, markup)
@@ -65,8 +74,7 @@ class PhotoSender:
                 if not any(marker in str(exc).lower() for marker in _STALE_ID):
                     raise
                 log.info("telegram: file id of %s no longer works; uploading", photo.file_name)
-                self._file_ids.pop(self._digest(photo), None)
-        digest = self._digest(photo)
+                await self._forget(digest, known)
         # One upload per photo: a broadcast's other sends wait for its file id.
         async with self._uploads.setdefault(digest, asyncio.Lock()):
             learned = self._file_ids.get(digest)
@@ -96,10 +104,47 @@ class PhotoSender:
                 raise
             self.uploaded += 1
             if message.photo:
-                if len(self._file_ids) >= _CACHED_IDS:
-                    self._file_ids.clear()
-                self._file_ids[digest] = message.photo[-1].file_id
+                await self._learn(digest, message.photo[-1].file_id)
             return str(message.message_id)
+
+    async def _stored(self, digest: str) -> str | None:
+        """The id the store holds for these bytes: looked up once, while others wait."""
+        if self._store is None:
+            return None
+        async with self._uploads.setdefault(digest, asyncio.Lock()):
+            known = self._file_ids.get(digest)
+            if known is not None:
+                return known
+            try:
+                known = await self._store.get(PLATFORM, digest)
+            except Exception as exc:  # the database: an upload costs less than a failed send
+                log.warning("telegram: stored file ids not read (%s); uploading", exc)
+                return None
+            if known is not None:
+                self._cache(digest, known)
+            return known
+
+    async def _learn(self, digest: str, file_id: str) -> None:
+        self._cache(digest, file_id)
+        if self._store is not None:
+            try:
+                await self._store.put(PLATFORM, digest, file_id)
+            except Exception as exc:
+                log.warning("telegram: file id not stored (%s); kept in memory", exc)
+
+    async def _forget(self, digest: str, file_id: str) -> None:
+        if self._file_ids.get(digest) == file_id:
+            del self._file_ids[digest]
+        if self._store is not None:
+            try:
+                await self._store.forget(PLATFORM, digest, file_id)
+            except Exception as exc:
+                log.warning("telegram: stale file id not forgotten (%s)", exc)
+
+    def _cache(self, digest: str, file_id: str) -> None:
+        if len(self._file_ids) >= _CACHED_IDS:
+            self._file_ids.clear()
+        self._file_ids[digest] = file_id
 
     async def edit_caption(
         self,

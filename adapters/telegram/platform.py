@@ -27,6 +27,7 @@ from adapters.telegram.transport import AiohttpRequest
 from bot.ports import (
     BadMessage,
     DeliveryError,
+    FileIds,
     MessageTooOld,
     OutboundMessage,
     PhotoRefused,
@@ -125,7 +126,9 @@ def chat_id(target: Target) -> int | str:
 class TelegramPlatform:
     """Delivers neutral messages through a python-telegram-bot `Bot`."""
 
-    def __init__(self, bot: Bot, config: TelegramConfig) -> None:
+    def __init__(
+        self, bot: Bot, config: TelegramConfig, *, file_ids: FileIds | None = None
+    ) -> None:
         request = bot.request
         if not isinstance(request, AiohttpRequest):
             # Its post_json sends a body encoded once per broadcast (see _send_part).
@@ -147,7 +150,7 @@ class TelegramPlatform:
         # Each part's sendMessage body after `"chat_id":…,` (JSON, opening brace dropped).
         self._bodies: dict[str, bytes] = {}
         self._urls: dict[str, str] = {}
-        self.photos = PhotoSender(bot, paid_broadcast=config.paid_broadcast)
+        self.photos = PhotoSender(bot, paid_broadcast=config.paid_broadcast, file_ids=file_ids)
 
     @property
     def name(self) -> str:

@@ -11,10 +11,9 @@ from itertools import accumulate
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import formatting
-from bot.formatting import Styles, TextStyle
+from bot.formatting import Span, Style, Styles, TextStyle
 from bot.ports import OutboundMessage
-from bot.replies import Reply, Span, Style
+from bot.replies import Reply
 from bot.runs import clip, nest
 from bot.tags import hashtag
 
@@ -26,13 +25,13 @@ _SAFE_URL = re.compile(r"^(https?|tg)://\S+$", re.IGNORECASE)
 _TAG_OPEN = {Style.BOLD: "<b>", Style.ITALIC: "<i>", Style.CODE: "<code>"}
 _TAG_CLOSE = {Style.BOLD: "</b>", Style.ITALIC: "</i>", Style.CODE: "</code>"}
 _RUN_TAGS = {
-    formatting.Style.BOLD: "b",
-    formatting.Style.ITALIC: "i",
-    formatting.Style.UNDERLINE: "u",
-    formatting.Style.STRIKE: "s",
-    formatting.Style.SPOILER: "tg-spoiler",
-    formatting.Style.CODE: "code",
-    formatting.Style.QUOTE: "blockquote",
+    Style.BOLD: "b",
+    Style.ITALIC: "i",
+    Style.UNDERLINE: "u",
+    Style.STRIKE: "s",
+    Style.SPOILER: "tg-spoiler",
+    Style.CODE: "code",
+    Style.QUOTE: "blockquote",
 }
 _LANGUAGE = re.compile(r"^[\w+#.-]{1,32}$")
 
@@ -98,16 +97,16 @@ def message_text(message: OutboundMessage) -> tuple[str, Styles]:
 
 def _blocks(
     message: OutboundMessage,
-) -> list[tuple[str, formatting.Style | None, Styles]]:
-    blocks: list[tuple[str, formatting.Style | None, Styles]] = []
+) -> list[tuple[str, Style | None, Styles]]:
+    blocks: list[tuple[str, Style | None, Styles]] = []
     if message.title.strip():
-        blocks.append((message.title.strip(), formatting.Style.BOLD, ()))
+        blocks.append((message.title.strip(), Style.BOLD, ()))
     body = message.body.strip("\n").rstrip()
     if body.strip():
         start = len(message.body) - len(message.body.lstrip("\n"))
         blocks.append((body, None, clip(message.body_styles, start, start + len(body))))
     if message.signature and message.signature.strip():
-        blocks.append((message.signature.strip(), formatting.Style.ITALIC, ()))
+        blocks.append((message.signature.strip(), Style.ITALIC, ()))
     tags = " ".join(t for t in (hashtag(tag) for tag in message.tags) if t)
     if tags:
         blocks.append((tags, None, ()))
@@ -139,11 +138,11 @@ def _close(text: str, pos: int, run: TextStyle, out: list[str]) -> int:
 
 
 def _open_tag(run: TextStyle) -> str:
-    if run.style is formatting.Style.LINK:
+    if run.style is Style.LINK:
         if run.url and _SAFE_URL.match(run.url):
             return f'<a href="{html.escape(run.url, quote=True)}">'
         return ""
-    if run.style is formatting.Style.PRE:
+    if run.style is Style.PRE:
         if run.language and _LANGUAGE.match(run.language):
             return f'<pre><code class="language-{html.escape(run.language, quote=True)}">'
         return "<pre>"
@@ -151,9 +150,9 @@ def _open_tag(run: TextStyle) -> str:
 
 
 def _close_tag(run: TextStyle) -> str:
-    if run.style is formatting.Style.LINK:
+    if run.style is Style.LINK:
         return "</a>" if run.url and _SAFE_URL.match(run.url) else ""
-    if run.style is formatting.Style.PRE:
+    if run.style is Style.PRE:
         return "</code></pre>" if run.language and _LANGUAGE.match(run.language) else "</pre>"
     return f"</{_RUN_TAGS[run.style]}>"
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
-from bot.ports import AdapterState, Core
+from bot.ports import AdapterState, Core, FileIds
 from bot.settings import Settings
 
 
-def telegram_adapter(core: Core, state: AdapterState, settings: Settings) -> TelegramAdapter:
+def telegram_adapter(
+    core: Core, state: AdapterState, settings: Settings, *, file_ids: FileIds | None = None
+) -> TelegramAdapter:
     """The Telegram adapter for `core`, configured from HERALD_TELEGRAM_* settings."""
-    return TelegramAdapter(core, TelegramConfig.from_settings(settings), state=state)
+    config = TelegramConfig.from_settings(settings)
+    return TelegramAdapter(core, config, state=state, file_ids=file_ids)

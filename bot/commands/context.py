@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.commands.rendered import RenderedPages
 from bot.commands.types import Command
 from bot.domain import Chat
+from bot.feeds.service import FeedService
 from bot.i18n import translate, translate_plural
 from bot.ports import Clock
 from bot.replies import Reply
@@ -42,6 +43,8 @@ class Services:
     searches: dict[str, str] = field(default_factory=dict)
     # A burst of members asking one cached page gets one rendering per language.
     rendered: RenderedPages = field(default_factory=RenderedPages)
+    # The society's website sources (None where no feed service is wired, e.g. some tests).
+    feeds: FeedService | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ ADMIN_HELP = (
     ("edit", N_("ID TITLE\\nBODY"), "Replace an announcement's text everywhere"),
     ("delete", "ID", "Retract an announcement everywhere"),
     ("anniversary", "add|edit|list|remove", "Manage anniversaries"),
+    ("feed", "add|list|pause|resume|remove|poll", "Follow the society's website"),
     ("stats", "[ID]", "Numbers, or one announcement's deliveries"),
     ("target", N_("add|remove @channel [tags]"), "Make a Telegram channel a target"),
     ("admin", "add|remove|list PLATFORM:USER_ID", "Manage admins (owners only)"),
@@ -98,6 +99,7 @@ _TRANSLATED_USAGE = frozenset(
     "en|ru|ko",
     "ID YYYY-MM-DD HH:MM",
     "add|edit|list|remove",
+    "add|list|pause|resume|remove|poll",
     "add|remove|list PLATFORM:USER_ID",
 }
 

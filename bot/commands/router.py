@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.commands import admin, member
+from bot.commands import admin, feeds, member
 from bot.commands.context import Context, Handler, Services
 from bot.commands.parsing import MAX_COMMAND_LENGTH, CommandLine, parse_command_line
 from bot.commands.throttle import CommandThrottle, Verdict
@@ -62,6 +62,7 @@ ROUTES: dict[str, Route] = {
     "edit": Route(admin.edit, "Replace an announcement's text everywhere", admin_only=True),
     "delete": Route(admin.delete, "Retract an announcement everywhere", admin_only=True),
     "anniversary": Route(admin.anniversary, "Manage anniversaries", admin_only=True),
+    "feed": Route(feeds.feed, "Follow the society's website", admin_only=True),
     "stats": Route(admin.stats, "Numbers and deliveries", admin_only=True),
     "target": Route(admin.target, "Make a channel a target", admin_only=True),
     "admin": Route(admin.admin, "Manage admins", admin_only=True, owner_only=True),

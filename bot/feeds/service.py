@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from bot.domain import PublishResult, Status
@@ -48,7 +49,26 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class SourceError(ValueError):
-    """The address cannot be added as a source; the message says why in one line."""
+    """The address cannot be added as a source; the message says why in one line.
+
+    `reason`: address (not http/https), backfill (negative), fetch (the fetch failed),
+    not_feed (neither a feed nor a news page), no_items (an HTML page without news links);
+    `detail` is the technical part (the fetch error, the parser's complaint).
+    """
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "address": "not an http or https address: {url}",
+        "backfill": "--backfill must be 0 or more",
+        "fetch": "cannot fetch {url}: {detail}",
+        "not_feed": "not a feed: {detail}",
+        "no_items": "an HTML page without news items, and not a feed",
+    }
+
+    def __init__(self, reason: str, url: str, detail: str = "") -> None:
+        super().__init__(self.MESSAGES[reason].format(url=url[:200], detail=detail))
+        self.reason = reason
+        self.url = url
+        self.detail = detail
 
 
 class UnknownSource(LookupError):
@@ -126,14 +146,14 @@ class FeedService:
         url = url.strip()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SourceError(f"not an http or https address: {url[:200]}")
+            raise SourceError("address", url)
         if backfill < 0:
-            raise SourceError("--backfill must be 0 or more")
+            raise SourceError("backfill", url)
         try:
             fetched = await self._fetcher.fetch(url)
         except FetchError as exc:
-            raise SourceError(f"cannot fetch {url}: {exc.reason}") from None
-        kind, title, entries, links = self._detect(fetched)
+            raise SourceError("fetch", url, exc.reason) from None
+        kind, title, entries, links = self._detect(url, fetched)
         now = self._clock.now()
         source = await self._store.add(
             NewSource(url, kind, mode, every, tuple(tags), title),
@@ -177,7 +197,7 @@ class FeedService:
         return Added(added or source, count, tuple(created))
 
     def _detect(
-        self, fetched: Fetched
+        self, url: str, fetched: Fetched
     ) -> tuple[SourceKind, str | None, tuple[FeedEntry, ...], list[str]]:
         try:
             parsed = self._parser.parse_feed(
@@ -191,11 +211,11 @@ class FeedService:
                         fetched.body, content_type=fetched.content_type, url=fetched.url
                     )
                 except FeedError as page_error:
-                    raise SourceError(f"not a feed or a news page: {page_error}") from None
+                    raise SourceError("not_feed", url, str(page_error)) from None
                 if links:
                     return SourceKind.HTML, None, (), list(dict.fromkeys(links))
-                raise SourceError("an HTML page without news items, and not a feed") from None
-            raise SourceError(f"not a feed: {feed_error}") from None
+                raise SourceError("no_items", url) from None
+            raise SourceError("not_feed", url, str(feed_error)) from None
 
     async def sources(self) -> list[FeedSource]:
         """Every source, by id."""

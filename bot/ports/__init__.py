@@ -233,6 +233,27 @@ class AdapterState(Protocol):
         ...
 
 
+class FileIds(Protocol):
+    """The ids platforms gave files uploaded to them, by platform and the file's sha256 (hex).
+
+    Platform-specific (a Telegram `file_id`), so kept beside the core's photos, not in them:
+    a photo uploaded once is sent by its id to every later chat, in every process, after a
+    restart too.
+    """
+
+    async def get(self, platform: str, sha256: str) -> str | None:
+        """The id `platform` knows these bytes by, or None."""
+        ...
+
+    async def put(self, platform: str, sha256: str, file_id: str) -> None:
+        """Remember (or replace) the id `platform` gave these bytes."""
+        ...
+
+    async def forget(self, platform: str, sha256: str, file_id: str) -> None:
+        """Drop `file_id`, which the platform no longer accepts, unless replaced meanwhile."""
+        ...
+
+
 class Adapter(Platform, Protocol):
     """A running platform connection: receives commands, delivers messages."""
 

@@ -75,7 +75,8 @@ def test_flat_spans_keep_the_strongest_style() -> None:
             TextStyle(C, 19, 23), TextStyle(L, 24, 27, url="javascript:x"),
         ),
     )
-    assert [(s.style.value, s.text, s.url) for s in spans] == [
+    # A plain span has no style (None); written "plain" here.
+    assert [(s.style.value if s.style else "plain", s.text, s.url) for s in spans] == [
         ("plain", "a ", None), ("bold", "bold italic", None), ("plain", " ", None),
         ("link", "link", "https://x"), ("plain", " ", None), ("code", "code", None),
         ("plain", " end", None),

@@ -16,7 +16,7 @@ from storage.photos import add_photo
 from tests.delivery.support import add_chats, publish
 from tests.images import png
 
-PHOTO = Photo(png(), "image/png", "p.png", "AgAD-9")
+PHOTO = Photo(png(), "image/png", "p.png")
 
 
 def _photo_reads(engine: AsyncEngine) -> list[str]:

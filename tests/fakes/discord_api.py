@@ -97,6 +97,10 @@ class FakeDiscord(ix.InjectInteractions):
         self.sessions: list[GatewaySession] = []
         self.gateway_queries: list[dict[str, str]] = []
         self.resumes: list[JSON] = []
+        # (session id, the client's close code, when) for every gateway connection that ended.
+        self.gateway_closes: list[tuple[str, int | None, float]] = []
+        # When each answer delayed by a 200 fault left (a send that was in flight).
+        self.late_answers: list[float] = []
         self.latency = 0.0
         self.interaction_deadline = 3.0
         self.bucket_limit = bucket_limit
@@ -281,6 +285,7 @@ class FakeDiscord(ix.InjectInteractions):
         response.headers.update(headers)
         if slow:
             await asyncio.sleep(slow)
+            self.late_answers.append(time.monotonic())
         return response
 
     def _fault_response(self, fault: Fault) -> web.Response:

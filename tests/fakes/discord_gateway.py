@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,7 @@ async def serve_gateway(
     finally:
         if session in fake.sessions:
             fake.sessions.remove(session)
+        fake.gateway_closes.append((session.session_id, ws.close_code, time.monotonic()))
         on_change()
     return ws
 

@@ -16,7 +16,7 @@ from storage.repository import Repository
 from tests.images import png
 from tests.storage.util import new
 
-PHOTO = Photo(png(), "image/png", "photo.png", telegram_file_id="AgAD-1")
+PHOTO = Photo(png(), "image/png", "photo.png")
 
 
 async def _photo_rows(repo: Repository) -> int:

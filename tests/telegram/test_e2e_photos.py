@@ -46,7 +46,9 @@ async def test_admin_photo_with_caption_reaches_subscribers_as_a_photo(world: Wo
         assert world.fake.files.files[received.file_id or ""].data == JPEG
     # The admin's own file id is stored and reused: nothing was uploaded.
     assert world.fake.files.uploads == []
-    stored = await world.scalar("SELECT telegram_file_id FROM announcement_photos")
+    stored = await world.scalar(
+        "SELECT file_id FROM platform_file_ids WHERE platform = 'telegram'"
+    )
     copies = [m for m in world.fake.sent_to(10) + world.fake.sent_to(11) if m.kind == "photo"]
     assert len(copies) == 2
     assert all(m.file_id == stored for m in copies)

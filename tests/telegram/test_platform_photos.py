@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from adapters.telegram.transport import AiohttpRequest
 from bot.domain import ChatKind
 from bot.formatting import Photo
 from bot.ports import BadMessage, MessageKind, MessageTooOld, OutboundMessage, Target
+from storage.repository import Repository
 from tests.fakes.telegram_api import FakeTelegram
 from tests.images import png
 
@@ -58,16 +60,25 @@ async def test_short_text_is_the_caption_and_the_file_id_is_reused(
 
 
 async def test_a_stored_file_id_is_used_and_a_stale_one_falls_back_to_upload(
-    fake: FakeTelegram, platform: TelegramPlatform
+    fake: FakeTelegram, platform: TelegramPlatform, repo: Repository
 ) -> None:
+    stored = TelegramPlatform(platform._bot, TelegramConfig(token=fake.token),
+                              file_ids=repo.file_ids)
     known = fake.files.add(PHOTO.data)
-    await platform.send(USER, replace(SHORT, photo=replace(PHOTO, telegram_file_id=known.file_id)),
-                        key="d1")
+    await repo.file_ids.put("telegram", _sha(PHOTO.data), known.file_id)
+    await stored.send(USER, SHORT, key="d1")
     assert fake.files.uploads == []
-    stale = replace(SHORT, photo=Photo(png(3, 3), "image/png", "x.png", "no-such-id"))
-    await platform.send(OTHER, stale, key="d2")
+    other = Photo(png(3, 3), "image/png", "x.png")
+    await repo.file_ids.put("telegram", _sha(other.data), "no-such-id")
+    await stored.send(OTHER, replace(SHORT, photo=other), key="d2")
     assert len(fake.files.uploads) == 1
     assert fake.sent_to(43)[0].kind == "photo"
+    # The upload's id replaced the stale one in the store.
+    assert await repo.file_ids.get("telegram", _sha(other.data)) == fake.sent_to(43)[0].file_id
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 async def test_long_caption_goes_as_photo_then_numbered_text_parts(

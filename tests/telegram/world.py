@@ -132,7 +132,9 @@ async def running_world(tmp_path: Path, **settings: Any) -> AsyncIterator[World]
         try:
             # What platform_adapters() builds, around a core that tells when chats change.
             core = ObservedCore(herald.router)
-            telegram = telegram_adapter(core, herald.repository.state, config)
+            telegram = telegram_adapter(
+                core, herald.repository.state, config, file_ids=herald.repository.file_ids
+            )
             herald.adapters = [telegram]
             platforms: dict[str, Platform] = {telegram.name: telegram}
             await herald.start_delivery(platforms).start()

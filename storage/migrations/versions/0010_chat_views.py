@@ -1,7 +1,7 @@
 """Chat views: one row per reader and announcement, so a reader's repeated /show counts once.
 
-Revision ID: 0009_chat_views
-Revises: 0008_retraction_index
+Revision ID: 0010_chat_views
+Revises: 0009_platform_file_ids
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_chat_views"
-down_revision: str | Sequence[str] | None = "0008_retraction_index"
+revision: str = "0010_chat_views"
+down_revision: str | Sequence[str] | None = "0009_platform_file_ids"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

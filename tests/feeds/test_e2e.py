@@ -1,0 +1,143 @@
+"""The society's website to every chat: a loopback site, the feed service, the delivery engine,
+python-telegram-bot against the fake Bot API and discord.py against the fake Discord."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+from telegram import Bot
+
+from adapters.discord.adapter import DiscordAdapter
+from adapters.feeds.fetch import HttpFetcher
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.platform import TelegramPlatform
+from adapters.telegram.transport import AiohttpRequest
+from bot.delivery import DeliveryConfig, DeliveryEngine
+from bot.ports import ManualClock, Platform
+from storage.outbox import SqlOutbox
+from storage.repository import Repository
+from tests.delivery.support import add_chats
+from tests.discord.conftest import RecordingCore, config_for
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
+from tests.feeds.site import Page, Site, rss
+from tests.feeds.support import feed_service
+
+TELEGRAM_CHATS = [5001, 5002, 5003]
+PICNIC = ("urn:2", "Summer picnic", "<p>In the park.</p>")
+MEETING = ("urn:1", "Spring meeting", "<p>Room 101.</p>")
+NOON = ("urn:2", "Summer picnic", "<p>In the park, at noon.</p>")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite (the PostgreSQL replicas have their own test)."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'herald.db'}"
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord with one guild (#general text, #news announcement)."""
+    server = FakeDiscord()
+    server.add_guild("Society")
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def seams() -> Iterator[None]:
+    old = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
+
+
+@pytest.fixture
+async def platforms(
+    telegram: FakeTelegram, fake: FakeDiscord, seams: None
+) -> AsyncIterator[dict[str, Platform]]:
+    """Telegram (python-telegram-bot) and Discord (discord.py, send-only) on the fakes."""
+    discord = DiscordAdapter(RecordingCore(), config_for(fake), state=RecordingCore().state)
+    await discord.start_sending()
+    request = AiohttpRequest(connection_pool_size=16)
+    async with Bot(telegram.token, base_url=telegram.base_url, request=request) as bot:
+        try:
+            yield {
+                "telegram": TelegramPlatform(bot, TelegramConfig(token=telegram.token)),
+                "discord": discord,
+            }
+        finally:
+            await discord.stop()
+
+
+async def test_a_new_entry_reaches_every_chat_and_its_edit_edits_every_copy(
+    repo: Repository,
+    clock: ManualClock,
+    site: Site,
+    fetcher: HttpFetcher,
+    telegram: FakeTelegram,
+    fake: FakeDiscord,
+    platforms: dict[str, Platform],
+) -> None:
+    channels = [c for g in fake.guilds.values() for c in g.channels]
+    await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
+    await add_chats(
+        repo.sessions, clock.now(), [str(c.id) for c in channels],
+        platform="discord", kind="guild_channel",
+    )  # fmt: skip
+    engine = DeliveryEngine(
+        SqlOutbox(repo.sessions), platforms, clock,
+        DeliveryConfig(
+            rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05,
+            flush_interval=0.01,
+        ),
+    )  # fmt: skip
+    feeds = feed_service(repo, fetcher, clock)
+    site.pages["/rss"] = Page(rss(MEETING))
+    source = (await feeds.add(site.url("/rss"), actor="cli:admin")).source
+
+    site.pages["/rss"] = Page(rss(PICNIC, MEETING))
+    (created,) = (await feeds.poll(source.id)).created
+    await engine.run_until_idle(timeout=20)
+    for chat in TELEGRAM_CHATS:
+        (message,) = telegram.sent_to(chat)
+        assert message.text.startswith("Summer picnic")
+        assert "In the park." in message.text
+    for channel in channels:
+        (posted,) = fake.channel_messages(channel.id)
+        assert posted.embeds[0]["title"].startswith("Summer picnic")
+
+    site.pages["/rss"] = Page(rss(NOON, MEETING))
+    assert (await feeds.poll(source.id)).edited == [created]
+    await engine.run_until_idle(timeout=20)
+    for chat in TELEGRAM_CHATS:
+        (message,) = telegram.sent_to(chat)
+        assert len(message.edits) == 1
+        assert "In the park, at noon." in message.text
+    for channel in channels:
+        (posted,) = fake.channel_messages(channel.id)
+        assert posted.edits == 1
+        assert posted.embeds[0]["description"].startswith("In the park, at noon.")
+    # A restart (a new service, a new fetcher, the same database) sends nothing again.
+    again = feed_service(repo, HttpFetcher("Herald/test"), clock)
+    site.pages["/rss"] = Page(rss(NOON, MEETING), etag=False)
+    report = await again.poll(source.id)
+    assert report.created == []
+    await engine.run_until_idle(timeout=20)
+    assert [len(telegram.sent_to(c)) for c in TELEGRAM_CHATS] == [1, 1, 1]
+    assert [len(fake.channel_messages(c.id)) for c in channels] == [1, 1]
