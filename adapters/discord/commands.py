@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 import discord
 from discord import app_commands
 
-from adapters.discord.interactions import InteractionRunner
+from adapters.discord.interactions import InteractionRunner, user_language
 from adapters.discord.photos import PHOTO_OPTION, open_post_form
 from bot import i18n
 from bot.commands.member import LATEST_COUNT_MAX
-from bot.i18n import N_
+from bot.i18n import N_, translate
 from bot.ports import Core
 from bot.tags import tag_token
 
@@ -86,6 +86,27 @@ def latest_line(count: int | None, page: int | None) -> str:
     if count is None:
         return _joined("/latest", page)
     return f"/latest {page or 1} {count}"
+
+
+# What the core's `/anniversary add DATE [HH:MM] TITLE [#tags]` would read otherwise.
+_TIME = re.compile(r"[0-9]{1,2}:[0-9]{2}")
+_LEADING_TIME = re.compile(r"\d{1,2}:\d{2}(?:\s|$)")
+_HASHTAG = re.compile(r"(?<![\w#&])#\w")
+
+
+def anniversary_problem(language: str, date: str, title: str, time: str | None) -> str | None:
+    """Why the options would be read as something else by the core's command line; or None."""
+    if len(date.split()) != 1:
+        return translate(
+            language, "The date is one word: YYYY-MM-DD, or --MM-DD when the year is unknown."
+        )
+    if time is not None and not _TIME.fullmatch(time.strip()):
+        return translate(language, "The time is HH:MM, for example 09:30.")
+    if time is None and _LEADING_TIME.match(title.strip()):
+        return translate(language, "The title cannot start with a time: put it in the time option.")
+    if _HASHTAG.search(title):
+        return translate(language, "The title cannot contain #tags: put them in the tags option.")
+    return None
 
 
 def hashtag_list(tags: str | None) -> str:
@@ -318,12 +339,22 @@ def install_commands(
         date=N_("YYYY-MM-DD, or --MM-DD when the year is unknown"),
         title=N_("What happened"),
         tags=N_("Comma-separated tags (optional)"),
+        time=N_("HH:MM to announce it (society's time zone; optional)"),
     )
     @app_commands.autocomplete(tags=tag_list_complete)
     async def anniversary_add(
-        interaction: discord.Interaction[Any], date: str, title: str, tags: str | None = None
+        interaction: discord.Interaction[Any],
+        date: str,
+        title: str,
+        tags: str | None = None,
+        time: str | None = None,
     ) -> None:
-        await runner.run(interaction, _joined("/anniversary add", date, title, hashtag_list(tags)))
+        problem = anniversary_problem(user_language(interaction), date, title, time)
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True)
+            return
+        line = _joined("/anniversary add", date, time, title, hashtag_list(tags))
+        await runner.run(interaction, line)
 
     @anniversary.command(name="list", description=N_("List the anniversaries"))
     async def anniversary_list(interaction: discord.Interaction[Any]) -> None:

@@ -34,6 +34,8 @@ VALUES: dict[str, list[str]] = {
     "at": ["09:00"],
     "actor": ["telegram:1"],
     "index": ["0"],
+    "url": ["https://society.example/feed.xml"],
+    "source_id": ["1"],
 }
 # Arguments a command needs beyond its required ones to reach the database at all.
 EXTRA: dict[tuple[str, ...], list[str]] = {
