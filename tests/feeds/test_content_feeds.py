@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -216,3 +217,19 @@ def test_content_hash_changes_with_the_text_and_not_with_whitespace() -> None:
     assert entry("<p>Hello  world</p>").content_hash == entry("<p>Hello world</p>\n").content_hash
     assert entry("<p>Hello world</p>").content_hash != entry("<p>Hello there</p>").content_hash
     assert entry("<p>Hello world</p>").key == entry("<p>Hello there</p>").key == "1"
+
+
+def test_an_unchanged_entry_is_converted_once_and_the_cache_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.feeds.content import convert as module
+
+    monkeypatch.setattr(module, "CACHE_SIZE", 3)
+    monkeypatch.setattr(module, "_converted", OrderedDict())
+    first = parse("rss20.xml").entries
+    again = parse("rss20.xml").entries
+    assert len(first) == 3
+    assert all(a is b for a, b in zip(first, again, strict=True))  # read once, kept
+    monkeypatch.setattr(module, "CACHE_SIZE", 2)
+    atom = parse("atom.xml").entries
+    assert list(module._converted.values()) == list(atom)  # the least recently used dropped

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.feeds.content.convert import BadEntry, RawEntry, convert
+from bot.feeds.content.convert import BadEntry, RawEntry, to_entry
 from bot.feeds.content.encoding import decode
 from bot.feeds.content.images import checked_image, first_image, is_tracker
 from bot.feeds.content.json_feed import looks_like_json, read_json_feed
@@ -65,6 +65,6 @@ def _entry(raw: RawEntry | BadEntry, *, url: str, language: str | None) -> FeedE
     if isinstance(raw, BadEntry):
         return raw
     try:
-        return convert(raw, base_url=url, language=language)
+        return to_entry(raw, base_url=url, language=language)
     except BadEntry as exc:
         return exc

@@ -32,7 +32,10 @@ def read_xml_feed(
         response_headers={"content-type": "application/xml; charset=utf-8",
                           "content-location": url},
         sanitize_html=False,
-        resolve_relative_uris=True,
+        # Relative addresses in the content are resolved by Herald's own HTML reader, against
+        # the content's xml:base: feedparser's rewriting of every entry's HTML cost more than
+        # the rest of its parse.
+        resolve_relative_uris=False,
     )
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and isinstance(problem, xml.sax.SAXException):
@@ -54,7 +57,7 @@ def _raw(entry: Any) -> RawEntry | BadEntry:
 
 def _read(entry: Any) -> RawEntry:
     title = plain_title(str(entry.get("title", "")), html=_is_html(entry.get("title_detail")))
-    html, text = _content(entry)
+    html, text, base = _content(entry)
     return RawEntry(
         guid=_text(entry.get("id")),
         link=_web(entry.get("link")),
@@ -69,13 +72,15 @@ def _read(entry: Any) -> RawEntry:
             if tag.get("label") or tag.get("term")
         ),
         media_images=_media(entry),
+        html_base=base,
     )
 
 
-def _content(entry: Any) -> tuple[str | None, str | None]:
-    """The fullest content: Atom content / content:encoded, else the summary or description."""
+def _content(entry: Any) -> tuple[str | None, str | None, str | None]:
+    """The fullest content (Atom content / content:encoded, else the summary or description)
+    as (html, text, its base address)."""
     candidates = [*(entry.get("content") or []), entry.get("summary_detail")]
-    best: tuple[str | None, str | None] = (None, None)
+    best: tuple[str | None, str | None, str | None] = (None, None, None)
     longest = -1
     for detail in candidates:
         if not detail or not detail.get("value"):
@@ -84,7 +89,8 @@ def _content(entry: Any) -> tuple[str | None, str | None]:
         if len(value) > longest:
             longest = len(value)
             html = _is_html(detail) or bool(re.search(r"</?[a-zA-Z][^>]*>", value))
-            best = (value, None) if html else (None, value)
+            base = str(detail.get("base") or "") or None
+            best = (value, None, base) if html else (None, value, base)
     return best
 
 
