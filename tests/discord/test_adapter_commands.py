@@ -407,6 +407,11 @@ COMMAND_LINES: list[tuple[str, dict[str, object], str | None, str]] = [
     ),
     ("admin", {"who": "telegram:5"}, "add", "/admin add telegram:5"),
     ("admin", {"who": "discord:6"}, "remove", "/admin remove discord:6"),
+    ("feed", {"url": "https://s.example/rss"}, "add", "/feed add https://s.example/rss"),
+    ("feed", {}, "list", "/feed list"),
+    ("feed", {"id": 2}, "resume", "/feed resume 2"),
+    ("feed", {"id": 3}, "remove", "/feed remove 3"),
+    ("feed", {"id": 5}, "poll", "/feed poll 5"),
 ]
 
 
