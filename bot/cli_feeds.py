@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -9,7 +10,7 @@ import typer
 from rich.console import Console
 
 from bot.cli_chat import actor
-from bot.cli_errors import HeraldGroup, fail, run, settings, usage
+from bot.cli_errors import HeraldGroup, debugging, fail, run, settings, usage
 
 if TYPE_CHECKING:
     from bot.app import Herald
@@ -29,6 +30,10 @@ def _run(work: Callable[[Herald], Awaitable[T]]) -> T:
     from bot.app import open_herald
     from bot.feeds.service import SourceError, UnknownSource
     from bot.feeds.sources import DuplicateSource
+
+    if not debugging():
+        # The command prints what each poll did; the service's log lines would say it twice.
+        logging.getLogger("bot.feeds").setLevel(logging.ERROR)
 
     async def guarded() -> T:
         herald = await open_herald(settings())
