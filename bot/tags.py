@@ -59,6 +59,11 @@ def _is_hashtag_char(char: str) -> bool:
     return char == "_" or category[0] in "LM" or category == "Nd"
 
 
+def _is_word_char(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] == "L" or category == "Nd"
+
+
 def hashtag(name: str) -> str:
     """A tag as one hashtag: `DPRK-Russia relations` → `#DPRK_Russia_relations`.
 
@@ -125,7 +130,8 @@ def checked_tag(raw: str, limits: TagLimits = DEFAULT_TAG_LIMITS) -> tuple[str, 
     name, key = display_name(raw), tag_key(raw)
     if max(len(name), len(key)) > min(limits.length, MAX_TAG_LENGTH):
         raise TagError("too_long", raw, limit=min(limits.length, MAX_TAG_LENGTH))
-    if not key or not any(c.isalnum() for c in key):
+    # A letter or a decimal digit, so the tag has a hashtag (`½` or `…` alone would not).
+    if not key or not any(_is_word_char(c) for c in name):
         raise TagError("unusable", raw)
     return name, key
 
