@@ -25,7 +25,7 @@ from bot.replies import (
 )
 from bot.schedule.ordinals import is_jubilee, ordinal
 from bot.services.announcements import SEARCH_TOTAL_CAP, NotFound, UnknownTag
-from bot.tags import DEFAULT_TAG_LIMITS, TagError, TagLimits, read_tags
+from bot.tags import DEFAULT_TAG_LIMITS, TagError, TagLimits, checked_tag, read_tags
 
 MAX_SAVED_SEARCHES = 1000
 TAGS_SHOWN = 50
@@ -222,6 +222,10 @@ async def tag(ctx: Context) -> Reply:
     name = " ".join(words).strip().lstrip("#")
     if not name:
         return wrong_usage(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
+    try:
+        checked_tag(name, ctx.services.chats.tag_limits)
+    except TagError as error:
+        return tag_refusal(ctx, error, what="subscribe")
     try:
         listing = await ctx.services.announcements.by_tag(name, page)
     except UnknownTag as unknown:

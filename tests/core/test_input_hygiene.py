@@ -95,6 +95,13 @@ async def test_text_that_is_no_tag_is_refused_by_name(herald: Herald, line: str)
     assert await subscriptions(herald) == []
 
 
+async def test_tag_listing_refuses_what_is_no_tag(herald: Herald) -> None:
+    assert "“<U+200B>” cannot be a tag" in await say(herald, "/tag \u200b")
+    assert "is longer than 24 characters" in await say(herald, "/tag " + LONG_TAG)
+    await say(herald, "/post Day\nText\nTags: Korea", owner=True)
+    assert "announcements: 1" in await say(herald, "/tag Kor\u200bea")
+
+
 async def test_an_invisible_tag_is_shown_spelled_out(herald: Herald) -> None:
     answer = await say(herald, "/subscribe \u200b\u2066")
     assert "“<U+200B><U+2066>” cannot be a tag" in answer
