@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,7 +17,7 @@ from bot.commands.router import CommandRouter
 from bot.commands.throttle import BucketSize, CommandThrottle
 from bot.delivery import DeliveryConfig, DeliveryEngine, delivery_status
 from bot.delivery.notices import photo_note, tell_owners_of_refused_photos
-from bot.feeds.entries import FeedEntry, FeedParser, ParsedFeed
+from bot.feeds.entries import FeedParser
 from bot.feeds.notices import PlatformNotices
 from bot.feeds.scheduler import FeedScheduler
 from bot.feeds.service import FeedService
@@ -185,6 +185,7 @@ async def open_herald(
         notify,
         page_size=settings.page_size,
         views=repository.site,
+        tag_limits=settings.tag_limits,
     )
     anniversaries = AnniversaryService(
         repository.anniversaries,
@@ -217,7 +218,9 @@ async def open_herald(
     )
     services = Services(
         announcements=announcements,
-        chats=ChatService(repository.chats, clock, settings.language),
+        chats=ChatService(
+            repository.chats, clock, settings.language, tag_limits=settings.tag_limits
+        ),
         anniversaries=anniversaries,
         access=access,
         zone=settings.zone,
@@ -253,33 +256,10 @@ async def open_herald(
 
 
 def feed_parser() -> FeedParser:
-    """What reads feeds and pages: bot.feeds.content, imported when first needed."""
-    return _ContentParser()
+    """What reads feeds and pages: bot.feeds.content (its functions make the FeedParser)."""
+    from bot.feeds import content
 
-
-class _ContentParser:
-    """bot.feeds.content's module-level functions as a FeedParser (imported on first use)."""
-
-    def parse_feed(self, body: bytes, *, content_type: str | None, url: str) -> ParsedFeed:
-        """See bot.feeds.entries.FeedParser."""
-        parsed: ParsedFeed = _content().parse_feed(body, content_type=content_type, url=url)
-        return parsed
-
-    def parse_news_page(self, body: bytes, *, content_type: str | None, url: str) -> list[str]:
-        """See bot.feeds.entries.FeedParser."""
-        links: list[str] = _content().parse_news_page(body, content_type=content_type, url=url)
-        return links
-
-    def parse_article(self, body: bytes, *, content_type: str | None, url: str) -> FeedEntry:
-        """See bot.feeds.entries.FeedParser."""
-        entry: FeedEntry = _content().parse_article(body, content_type=content_type, url=url)
-        return entry
-
-
-def _content() -> Any:
-    import importlib
-
-    return importlib.import_module("bot.feeds.content")
+    return content
 
 
 def command_throttle(settings: Settings) -> CommandThrottle:
@@ -482,8 +462,7 @@ async def run(
                 feed_jobs = herald.start_feeds()
                 if feed_jobs is not None:
                     await feed_jobs.start()
-            names = ", ".join(platforms) or "none"
-            log.info("Herald running (role %s; platforms: %s)", role, names)
+            log.info("%s", await startup_line(herald, role, list(platforms)))
             await stop.wait()
             if watch is not None and watch.done() and (rejected := nothing_to_do(herald)):
                 raise StartupError(rejected)
@@ -495,6 +474,26 @@ async def run(
             watch.cancel()
         await herald.close()
     return 0
+
+
+async def startup_line(herald: Herald, role: Role, platforms: list[str]) -> str:
+    """The one line that says what this process is: version, database, schema, platforms, ports."""
+    from storage.engine import safe_url
+    from storage.migrate import current_revision
+
+    settings = herald.settings
+    listening = []
+    if settings.http_address is not None:
+        listening.append(f"http on {settings.http_listen}")
+    if settings.telegram_token and settings.telegram_webhook_url and role == "all":
+        where = settings.telegram_webhook_listen or settings.http_listen
+        listening.append(f"telegram webhook on {where}")
+    return (
+        f"Herald running: version {herald_version()}, role {role}, "
+        f"database {safe_url(settings.database_url)} at schema "
+        f"{await current_revision(herald.engine)}, platforms {', '.join(platforms) or 'none'}, "
+        f"listening {'; '.join(listening) or 'nowhere'}"
+    )
 
 
 def nothing_to_do(herald: Herald) -> str | None:

@@ -6,19 +6,19 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from typing import Any, ClassVar
 
 import discord
 from discord import app_commands
 
-from adapters.discord.interactions import InteractionRunner
+from adapters.discord.interactions import InteractionRunner, user_language
 from adapters.discord.photos import PHOTO_OPTION, open_post_form
 from bot import i18n
 from bot.commands.member import LATEST_COUNT_MAX
-from bot.i18n import N_
+from bot.i18n import N_, translate
 from bot.ports import Core
-from bot.render import hashtag
-from bot.tags import split_tag_list
+from bot.tags import tag_token
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ DESCRIPTIONS = {
     "anniversary": "Add, list or remove anniversaries (admins)",
     "stats": "Delivery statistics (admins)",
     "admin": "Add or remove Herald admins (owners)",
+    "feed": "Follow the society's website (admins)",
 }
 
 
@@ -88,9 +89,31 @@ def latest_line(count: int | None, page: int | None) -> str:
     return f"/latest {page or 1} {count}"
 
 
+# What the core's `/anniversary add DATE [HH:MM] TITLE [#tags]` would read otherwise.
+_TIME = re.compile(r"[0-9]{1,2}:[0-9]{2}")
+_LEADING_TIME = re.compile(r"\d{1,2}:\d{2}(?:\s|$)")
+_HASHTAG = re.compile(r"(?<![\w#&])#\w")
+
+
+def anniversary_problem(language: str, date: str, title: str, time: str | None) -> str | None:
+    """Why the options would be read as something else by the core's command line; or None."""
+    if len(date.split()) != 1:
+        return translate(
+            language, "The date is one word: YYYY-MM-DD, or --MM-DD when the year is unknown."
+        )
+    if time is not None and not _TIME.fullmatch(time.strip()):
+        return translate(language, "The time is HH:MM, for example 09:30.")
+    if time is None and _LEADING_TIME.match(title.strip()):
+        return translate(language, "The title cannot start with a time: put it in the time option.")
+    if _HASHTAG.search(title):
+        return translate(language, "The title cannot contain #tags: put them in the tags option.")
+    return None
+
+
 def hashtag_list(tags: str | None) -> str:
     """`Friends of Korea, DPRK` → `#Friends_of_Korea #DPRK` (how `/anniversary add` takes tags)."""
-    return " ".join(hashtag(name) for name in split_tag_list(tags or ""))
+    # Unchecked here: the core checks every tag and refuses a bad one by name.
+    return " ".join(tag_token(name) for name in re.split(r"[,;]", tags or "") if name.strip())
 
 
 class CoreTranslator(app_commands.Translator):
@@ -317,12 +340,22 @@ def install_commands(
         date=N_("YYYY-MM-DD, or --MM-DD when the year is unknown"),
         title=N_("What happened"),
         tags=N_("Comma-separated tags (optional)"),
+        time=N_("HH:MM to announce it (society's time zone; optional)"),
     )
     @app_commands.autocomplete(tags=tag_list_complete)
     async def anniversary_add(
-        interaction: discord.Interaction[Any], date: str, title: str, tags: str | None = None
+        interaction: discord.Interaction[Any],
+        date: str,
+        title: str,
+        tags: str | None = None,
+        time: str | None = None,
     ) -> None:
-        await runner.run(interaction, _joined("/anniversary add", date, title, hashtag_list(tags)))
+        problem = anniversary_problem(user_language(interaction), date, title, time)
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True)
+            return
+        line = _joined("/anniversary add", date, time, title, hashtag_list(tags))
+        await runner.run(interaction, line)
 
     @anniversary.command(name="list", description=N_("List the anniversaries"))
     async def anniversary_list(interaction: discord.Interaction[Any]) -> None:
@@ -350,3 +383,58 @@ def install_commands(
         await runner.run(interaction, f"/admin remove {who.strip()}")
 
     tree.add_command(admin)
+
+    feed = app_commands.Group(
+        name="feed", description=describe(core, "feed"), default_permissions=HERALD_ADMIN
+    )
+
+    @feed.command(name="add", description=N_("Follow a feed or news page of the website"))
+    @app_commands.describe(
+        url=N_("The feed's or news page's address"),
+        tags=N_("Comma-separated tags (optional)"),
+        draft=N_("Keep new entries as drafts instead of publishing them"),
+        every=N_("How often to look: 15m, 2h, 1d"),
+        backfill=N_("Announce the newest entries now (how many)"),
+    )
+    @app_commands.autocomplete(tags=tag_list_complete)
+    async def feed_add(
+        interaction: discord.Interaction[Any],
+        url: str,
+        tags: str | None = None,
+        draft: bool = False,
+        every: str | None = None,
+        backfill: app_commands.Range[int, 0, 50] = 0,
+    ) -> None:
+        line = _joined(
+            "/feed add", url.strip(), "--draft" if draft else None,
+            f"--every {every.strip()}" if every and every.strip() else None,
+            f"--backfill {backfill}" if backfill else None,
+            f"--tags {tags.strip()}" if tags and tags.strip() else None,
+        )  # fmt: skip
+        await runner.run(interaction, line)
+
+    @feed.command(name="list", description=N_("The feeds, with their last and next polls"))
+    async def feed_list(interaction: discord.Interaction[Any]) -> None:
+        await runner.run(interaction, "/feed list")
+
+    @feed.command(name="pause", description=N_("Stop polling a feed"))
+    @app_commands.describe(id=N_("The feed's number"))
+    async def feed_pause(interaction: discord.Interaction[Any], id: Number) -> None:
+        await runner.run(interaction, f"/feed pause {id}")
+
+    @feed.command(name="resume", description=N_("Poll a paused feed again"))
+    @app_commands.describe(id=N_("The feed's number"))
+    async def feed_resume(interaction: discord.Interaction[Any], id: Number) -> None:
+        await runner.run(interaction, f"/feed resume {id}")
+
+    @feed.command(name="remove", description=N_("Stop following a feed"))
+    @app_commands.describe(id=N_("The feed's number"))
+    async def feed_remove(interaction: discord.Interaction[Any], id: Number) -> None:
+        await runner.run(interaction, f"/feed remove {id}")
+
+    @feed.command(name="poll", description=N_("Poll now: one feed, or every active one"))
+    @app_commands.describe(id=N_("The feed's number (optional)"))
+    async def feed_poll(interaction: discord.Interaction[Any], id: Number | None = None) -> None:
+        await runner.run(interaction, _joined("/feed poll", id))
+
+    tree.add_command(feed)

@@ -22,6 +22,7 @@ from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import Conversation
 from adapters.telegram.ordering import ChatOrderedProcessor
 from adapters.telegram.platform import TelegramPlatform
+from adapters.telegram.quiet import quiet_updater_logs
 from adapters.telegram.redact import Redaction, scrub
 from adapters.telegram.transport import AiohttpRequest
 from adapters.telegram.webhook import WebhookServer
@@ -62,6 +63,7 @@ class TelegramAdapter:
         # Installed before PTB is built: the Bot logs its URLs, token included, at DEBUG.
         self._redaction = Redaction(config.token)
         self._redaction.install()
+        quiet_updater_logs()
         self._requests = (
             AiohttpRequest(connection_pool_size=config.connection_pool_size),
             AiohttpRequest(connection_pool_size=2),

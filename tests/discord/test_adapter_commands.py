@@ -399,8 +399,19 @@ COMMAND_LINES: list[tuple[str, dict[str, object], str | None, str]] = [
     ("anniversary", {}, "list", "/anniversary list"),
     ("anniversary", {"id": 2}, "remove", "/anniversary remove 2"),
     ("anniversary", {"date": "--02-29", "title": "Leap"}, "add", "/anniversary add --02-29 Leap"),
+    (
+        "anniversary",
+        {"date": "1945-08-15", "title": "10:30 train", "time": "09:00"},
+        "add",
+        "/anniversary add 1945-08-15 09:00 10:30 train",
+    ),
     ("admin", {"who": "telegram:5"}, "add", "/admin add telegram:5"),
     ("admin", {"who": "discord:6"}, "remove", "/admin remove discord:6"),
+    ("feed", {"url": "https://s.example/rss"}, "add", "/feed add https://s.example/rss"),
+    ("feed", {}, "list", "/feed list"),
+    ("feed", {"id": 2}, "resume", "/feed resume 2"),
+    ("feed", {"id": 3}, "remove", "/feed remove 3"),
+    ("feed", {"id": 5}, "poll", "/feed poll 5"),
 ]
 
 
@@ -421,6 +432,47 @@ async def test_numbers_are_bounded_where_they_are_declared(
         assert bounds(command, "id") == (1, 2**53), command
     (remove,) = [o for o in synced["anniversary"]["options"] if o["name"] == "remove"]
     assert remove["options"][0]["min_value"] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            {"date": "1945-08-15 Liberation", "title": "Day"},
+            "The date is one word: YYYY-MM-DD, or --MM-DD when the year is unknown.",
+        ),
+        (
+            {"date": "1945-08-15", "title": "Day", "time": "9 30"},
+            "The time is HH:MM, for example 09:30.",
+        ),
+        (
+            {"date": "1945-08-15", "title": "Day", "time": "09:30 extra"},
+            "The time is HH:MM, for example 09:30.",
+        ),
+        (
+            {"date": "1945-08-15", "title": "10:30 train"},
+            "The title cannot start with a time: put it in the time option.",
+        ),
+        (
+            {"date": "1945-08-15", "title": "We are #1"},
+            "The title cannot contain #tags: put them in the tags option.",
+        ),
+    ],
+)
+async def test_anniversary_options_the_core_would_misread_are_refused(
+    adapter: DiscordAdapter,
+    fake: FakeDiscord,
+    core: RecordingCore,
+    options: dict[str, object],
+    expected: str,
+) -> None:
+    _, general, member = society(fake)
+    reply = await fake.reply_to(
+        await fake.slash("anniversary", options, subcommand="add", user=member, channel=general)
+    )
+    assert reply.ephemeral
+    assert reply.content == expected
+    assert core.seen == []
 
 
 async def test_every_slash_command_becomes_its_command_line(

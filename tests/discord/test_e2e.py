@@ -261,6 +261,16 @@ async def test_latest_count_and_tags_page_do_what_they_say(
     assert second.button_ids()[-1] == "/tags 1"
 
 
+async def test_anniversary_time_and_title_stay_apart(world: World) -> None:
+    options: dict[str, object] = {"date": "1945-08-15", "title": "10:30 train", "time": "09:00"}
+    added = await world.run(
+        "anniversary", options, user=world.admin, channel=world.general, subcommand="add"
+    )
+    assert added.content.startswith("Anniversary #1 kept: 10:30 train")
+    (kept,) = await world.herald.services.anniversaries.all()
+    assert (kept.title, kept.time_of_day) == ("10:30 train", "09:00")
+
+
 async def test_deleted_channel_disables_the_target(world: World) -> None:
     await world.run("subscribe", user=world.member, channel=world.general, manage=True)
     await world.run("subscribe", user=world.member, channel=world.news, manage=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from adapters.feeds.fetch import HttpFetcher
 from bot.domain import PublishResult
+from bot.feeds.entries import FeedParser
 from bot.feeds.service import FeedService
 from bot.feeds.sources import FeedSource
 from bot.ports import Clock
@@ -35,9 +36,14 @@ class Notices:
 
 
 def feed_service(
-    repo: Repository, fetcher: HttpFetcher, clock: Clock, notices: Notices | None = None
+    repo: Repository,
+    fetcher: HttpFetcher,
+    clock: Clock,
+    notices: Notices | None = None,
+    parser: FeedParser | None = None,
 ) -> FeedService:
-    """The service with no jitter, so the next poll is exact."""
+    """The service with no jitter, so the next poll is exact (the small parser by default)."""
     return FeedService(
-        repo.feeds, fetcher, SimpleParser(), clock, notices=notices, jitter=lambda _s: 0.0
-    )
+        repo.feeds, fetcher, parser or SimpleParser(), clock, notices=notices,
+        jitter=lambda _s: 0.0,
+    )  # fmt: skip

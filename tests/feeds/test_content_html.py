@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from bot.commands.parsing import MAX_POST_LENGTH, MAX_TITLE_LENGTH
 from bot.feeds import content
 from bot.feeds.content.images import checked_image, file_name_of, is_tracker
 from bot.feeds.content.limits import ELLIPSIS, MAX_BODY_LENGTH, hold_body
-from bot.feeds.entries import FeedEntry
+from bot.feeds.entries import FeedEntry, FeedError
 from bot.formatting import Style, TextStyle
+from bot.limits import MAX_CATEGORY_LENGTH, MAX_TITLE_LENGTH, MAX_VIEWS, storable_problem
 from bot.photos import PhotoError
 from tests.images import png
 
@@ -123,7 +123,7 @@ def test_long_body_is_cut_with_a_read_more_link() -> None:
     e = entry("<p><b>Bold start</b></p>" + paragraph * 200)
     body = e.draft.body
     assert len(body) <= MAX_BODY_LENGTH
-    assert len(e.title) + 1 + len(body) <= MAX_POST_LENGTH
+    assert storable_problem(e.draft) is None
     assert body.endswith(ELLIPSIS + "\n\nRead more")
     assert "Friendship" + ELLIPSIS in body  # cut at a boundary, not inside a word
     assert runs(e)[0] == ("bold", "Bold start", None)
@@ -200,3 +200,30 @@ def test_tracker_hosts_match_subdomains_only_on_a_dot() -> None:
     assert not is_tracker("https://notdoubleclick.net/x.jpg")
     assert not is_tracker("https://krfs.example.org/images/tracker-history.jpg")
     assert file_name_of("https://x.example/") == "photo.jpg"
+
+
+def test_metadata_fields_are_held_to_what_can_be_stored() -> None:
+    e = entry(
+        "<p>Text.</p><p>Sig</p><p>Category: " + "c" * 300 + " | Views: 99999999999 | Added by: "
+        + "a" * 150 + " | Tags: ok, " + "t" * 70 + "</p>"
+    )
+    assert len(e.draft.category or "") == MAX_CATEGORY_LENGTH
+    assert e.draft.views == MAX_VIEWS
+    assert e.draft.created_by is not None
+    assert e.draft.created_by.startswith("import:aaa")
+    assert e.draft.tags == ("ok",)  # a 70-character tag is no tag
+    assert storable_problem(e.draft) is None
+
+
+def test_an_entry_that_cannot_be_stored_is_skipped() -> None:
+    items = [
+        {"id": "nul", "title": "Bad", "content_text": "a\u0000b"},
+        {"id": "fine", "title": "Fine", "content_text": "Good text."},
+    ]
+    document = {"version": "https://jsonfeed.org/version/1.1", "items": items}
+    raw = json.dumps(document).encode()  # JSON's \\u0000 escape is a NUL once read
+    feed = content.parse_feed(raw, content_type=None, url="https://krfs.example.org/f.json")
+    assert [e.key for e in feed.entries] == ["fine"]
+    with pytest.raises(FeedError, match="cannot be stored: the body contains a NUL"):
+        content.parse_feed(json.dumps({**document, "items": items[:1]}).encode(),
+                           content_type=None, url="https://krfs.example.org/f.json")

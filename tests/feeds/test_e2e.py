@@ -17,14 +17,20 @@ from adapters.feeds.fetch import HttpFetcher
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.platform import TelegramPlatform
 from adapters.telegram.transport import AiohttpRequest
+from bot.app import feed_parser
 from bot.delivery import DeliveryConfig, DeliveryEngine
+from bot.feeds.notices import PlatformNotices
+from bot.feeds.service import FeedService
+from bot.feeds.sources import SourceKind, SourceMode
 from bot.ports import ManualClock, Platform
 from storage.outbox import SqlOutbox
 from storage.repository import Repository
+from tests.conftest import SAMPLES
 from tests.delivery.support import add_chats
 from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
+from tests.feeds.simple_parser import SimpleParser
 from tests.feeds.site import Page, Site, rss
 from tests.feeds.support import feed_service
 
@@ -141,3 +147,90 @@ async def test_a_new_entry_reaches_every_chat_and_its_edit_edits_every_copy(
     await engine.run_until_idle(timeout=20)
     assert [len(telegram.sent_to(c)) for c in TELEGRAM_CHATS] == [1, 1, 1]
     assert [len(fake.channel_messages(c.id)) for c in channels] == [1, 1]
+
+
+async def test_the_real_parsers_read_a_windows_1251_feed_and_a_news_page_like_the_sample(
+    repo: Repository,
+    clock: ManualClock,
+    site: Site,
+    fetcher: HttpFetcher,
+    telegram: FakeTelegram,
+    fake: FakeDiscord,
+    platforms: dict[str, Platform],
+) -> None:
+    await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
+    engine = DeliveryEngine(
+        SqlOutbox(repo.sessions), platforms, clock,
+        DeliveryConfig(rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05),
+    )  # fmt: skip
+    feeds = feed_service(repo, fetcher, clock, parser=feed_parser())
+    old = ("ru:1", "Собрание общества", "<p>В пятницу.</p>")
+    new = ("ru:2", "Лекция о дружбе", "<p><b>Зал №3</b>, вход свободный.</p>")
+    site.pages["/rss"] = Page(rss(old, encoding="windows-1251"), content_type="text/xml")
+    source = (await feeds.add(site.url("/rss"), actor="cli:admin")).source
+    site.pages["/rss"] = Page(rss(new, old, encoding="windows-1251"), content_type="text/xml")
+    (lecture,) = (await feeds.poll(source.id)).created
+
+    html = "text/html; charset=utf-8"
+    sample = (SAMPLES / "society-post.html").read_text(encoding="utf-8")
+    canonical = "https://krfs.ucoz.net/news/congratulations_to_the_dprk_isg/2020-08-15-412"
+    site.pages["/news/"] = Page(
+        b'<html><body><div class="eTitle"><a href="/news/old-1">Old</a></div></body></html>',
+        content_type=html,
+    )
+    news = (await feeds.add(site.url("/news/"), actor="cli:admin")).source
+    assert news.kind is SourceKind.HTML
+    site.pages["/news/2020-08-15-412"] = Page(
+        sample.replace(canonical, site.url("/news/2020-08-15-412")).encode(), content_type=html
+    )
+    site.pages["/news/"] = Page(
+        b'<html><body><div class="eTitle"><a href="/news/2020-08-15-412">New</a></div>'
+        b'<div class="eTitle"><a href="/news/old-1">Old</a></div></body></html>',
+        content_type=html,
+    )
+    (congratulations,) = (await feeds.poll(news.id)).created
+    item = await repo.announcements.get(congratulations)
+    assert item is not None
+    assert item.title.startswith("Congratulations from the Korean-Russian Friendship Society")
+    assert item.category == "English"
+    assert "DPRK ISG" in item.tags
+    await engine.run_until_idle(timeout=20)
+    for chat in TELEGRAM_CHATS:
+        texts = [m.text for m in telegram.sent_to(chat)]
+        assert any(t.startswith("Лекция о дружбе") and "Зал №3" in t for t in texts)
+        assert any(t.startswith("Congratulations from the Korean-Russian") for t in texts)
+    lecture_item = await repo.announcements.get(lecture)
+    assert lecture_item is not None
+    assert lecture_item.body_styles
+
+
+async def test_a_draft_entry_reaches_admins_privately_with_a_publish_button(
+    repo: Repository,
+    clock: ManualClock,
+    site: Site,
+    fetcher: HttpFetcher,
+    telegram: FakeTelegram,
+    fake: FakeDiscord,
+    platforms: dict[str, Platform],
+) -> None:
+    member = next(iter(fake.guilds.values())).members[0]
+
+    async def admins() -> list[str]:
+        return ["telegram:5001", f"discord:{member.id}"]
+
+    feeds = FeedService(
+        repo.feeds, fetcher, SimpleParser(), clock,
+        notices=PlatformNotices(lambda: platforms, admins, "en"), jitter=lambda _s: 0.0,
+    )  # fmt: skip
+    site.pages["/rss"] = Page(rss(MEETING))
+    added = await feeds.add(site.url("/rss"), actor="cli:admin", mode=SourceMode.DRAFT)
+    site.pages["/rss"] = Page(rss(PICNIC, MEETING))
+    (draft,) = (await feeds.poll(added.source.id)).created
+    (notice,) = telegram.sent_to(5001)
+    assert notice.text.startswith("New draft from the website: Summer picnic")
+    assert notice.buttons == [[{"text": "Publish", "callback_data": f"/publish {draft}"}]]
+    (dm,) = fake.channel_messages(fake.dm_channel(member).id)
+    (row,) = dm.components
+    assert [(b["label"], b["custom_id"]) for b in row["components"]] == [
+        ("Publish", f"/publish {draft}")
+    ]

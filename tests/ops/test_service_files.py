@@ -27,7 +27,7 @@ def test_systemd_unit_has_the_safeguards() -> None:
     for line in (
         "Restart=on-failure", "DynamicUser=yes", "StateDirectory=herald",
         "ProtectSystem=strict", "NoNewPrivileges=yes", "EnvironmentFile=/etc/herald/herald.env",
-        "ExecStart=/opt/herald/bin/herald run",
+        "ExecStart=/opt/herald/bin/herald run", "RestartPreventExitStatus=2",
     ):  # fmt: skip
         assert line in unit.splitlines(), line
 

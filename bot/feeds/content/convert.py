@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import NewAnnouncement
 from bot.feeds.content.images import first_image
-from bot.feeds.content.limits import hold_body, hold_title, read_more
+from bot.feeds.content.limits import hold_body, hold_fields, hold_title, read_more
 from bot.feeds.entries import FeedEntry, content_hash, entry_key
 from bot.formatting import Style, TextStyle
 from bot.i18n import normalize_language
@@ -17,6 +19,9 @@ from bot.tags import MAX_TAG_LENGTH, display_name, split_tag_list, tag_key
 
 # An entry without a title is titled by the start of its text, this long at most.
 DERIVED_TITLE_LENGTH = 100
+# Converted entries kept by their raw content: about 6 MB at a few kilobytes each.
+CACHE_SIZE = 1024
+_converted: OrderedDict[bytes, FeedEntry] = OrderedDict()
 
 
 class BadEntry(ValueError):
@@ -35,15 +40,36 @@ class RawEntry:
     updated: datetime | None = None
     categories: tuple[str, ...] = ()
     media_images: tuple[str, ...] = ()  # enclosures, media:content, a JSON Feed `image`
+    html_base: str | None = None  # the content's own base (Atom's xml:base), if any
 
 
-def convert(raw: RawEntry, *, base_url: str, language: str | None = None) -> FeedEntry:
-    """The entry ready to become an announcement; BadEntry when it has nothing to say."""
+def to_entry(raw: RawEntry, *, base_url: str, language: str | None = None) -> FeedEntry:
+    """The entry ready to become an announcement; BadEntry when it has nothing to say.
+
+    A feed that changed still repeats its other entries as they were: their conversion is
+    kept (CACHE_SIZE entries, least recently used dropped), so a poll that finds one new
+    entry reads the HTML of that one only (bench/feeds.py).
+    """
+    digest = hashlib.sha256(repr((raw, base_url, language)).encode("utf-8")).digest()
+    found = _converted.get(digest)
+    if found is not None:
+        _converted.move_to_end(digest)
+        return found
+    entry = _convert(raw, base_url=base_url, language=language)
+    _converted[digest] = entry
+    while len(_converted) > CACHE_SIZE:
+        _converted.popitem(last=False)
+    return entry
+
+
+def _convert(raw: RawEntry, *, base_url: str, language: str | None) -> FeedEntry:
     lang = normalize_language(language) or "en"
     link = raw.link.strip() if raw.link and raw.link.strip() else None
     image: str | None = None
     if raw.html is not None:
-        page = PageParser.parse(raw.html, base_url=link or base_url, fragment=True)
+        # An explicit xml:base wins; else links are relative to the entry's own page.
+        base = raw.html_base if raw.html_base and raw.html_base != base_url else None
+        page = PageParser.parse(raw.html, base_url=base or link or base_url, fragment=True)
         text, runs = page.styled("all")
         image = first_image(page.images, raw.media_images)
     else:
@@ -84,6 +110,9 @@ def convert(raw: RawEntry, *, base_url: str, language: str | None = None) -> Fee
         created_by=f"import:{meta['added_by']}" if meta.get("added_by") else None,
         body_styles=styles,
     )
+    draft, problem = hold_fields(draft)
+    if problem:
+        raise BadEntry(f"the entry cannot be stored: {problem}")
     return FeedEntry(key, link, title, raw.updated, digest, draft, image)
 
 
@@ -106,7 +135,7 @@ def _tags(listed: str, categories: tuple[str, ...]) -> tuple[str, ...]:
     for category in categories:
         name = display_name(category)
         key = tag_key(name)
-        if key and key not in seen and len(key) <= MAX_TAG_LENGTH:
+        if key and key not in seen and max(len(key), len(name)) <= MAX_TAG_LENGTH:
             seen.add(key)
             names.append(name)
     return tuple(names)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from bot.commands.parsing import MAX_POST_LENGTH, MAX_TITLE_LENGTH
+from dataclasses import replace
+
+from bot.domain import NewAnnouncement
 from bot.formatting import Style, Styles, TextStyle
 from bot.i18n import translate
+from bot.limits import (
+    MAX_BODY_LENGTH,
+    MAX_CATEGORY_LENGTH,
+    MAX_CREATED_BY_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_VIEWS,
+    storable_problem,
+)
 from bot.runs import clip, nest
 
+__all__ = ["ELLIPSIS", "MAX_BODY_LENGTH", "hold_body", "hold_fields", "hold_title", "read_more"]
+
 ELLIPSIS = "…"
-# The post limit counts the title line too; a body never leaves room for less than a title.
-MAX_BODY_LENGTH = MAX_POST_LENGTH - MAX_TITLE_LENGTH - 1
+_IMPORTED = "import:"
 
 
 def hold_title(title: str, limit: int = MAX_TITLE_LENGTH) -> str:
@@ -38,6 +49,23 @@ def hold_body(
     if label and link:
         runs += (TextStyle(Style.LINK, len(text) - len(label), len(text), link),)
     return text, nest(runs, len(text))
+
+
+def hold_fields(draft: NewAnnouncement) -> tuple[NewAnnouncement, str | None]:
+    """The draft's category, author and views held to what can be stored, and the problem
+    that remains (a NUL character, say), if any (bot.limits)."""
+    category = draft.category
+    if category and len(category) > MAX_CATEGORY_LENGTH:
+        category = hold_title(category, MAX_CATEGORY_LENGTH)
+    author = draft.created_by
+    if author and len(author) > MAX_CREATED_BY_LENGTH:
+        author = _IMPORTED + hold_title(
+            author.removeprefix(_IMPORTED), MAX_CREATED_BY_LENGTH - len(_IMPORTED)
+        )
+    held = replace(
+        draft, category=category, created_by=author, views=max(0, min(draft.views, MAX_VIEWS))
+    )
+    return held, storable_problem(held)
 
 
 def read_more(language: str) -> str:

@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bot.feeds.content.encoding import decode
 from bot.feeds.content.images import first_image
-from bot.feeds.content.limits import hold_body, hold_title
+from bot.feeds.content.limits import hold_body, hold_fields, hold_title
 from bot.feeds.entries import FeedEntry, FeedError, content_hash, entry_key
 from bot.i18n import normalize_language
 from bot.importers.society_post import ImportFormatError, read_post
@@ -131,6 +131,9 @@ def parse_article(body: bytes, *, content_type: str | None, url: str) -> FeedEnt
         source_url=post.source_url or url,
         source_key=key,
     )
+    draft, problem = hold_fields(draft)
+    if problem:
+        raise FeedError(f"the page {url} cannot be stored: {problem}")
     return FeedEntry(key, url, title, None, digest, draft, image)
 
 
