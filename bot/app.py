@@ -185,6 +185,7 @@ async def open_herald(
         notify,
         page_size=settings.page_size,
         views=repository.site,
+        tag_limits=settings.tag_limits,
     )
     anniversaries = AnniversaryService(
         repository.anniversaries,
@@ -217,7 +218,9 @@ async def open_herald(
     )
     services = Services(
         announcements=announcements,
-        chats=ChatService(repository.chats, clock, settings.language),
+        chats=ChatService(
+            repository.chats, clock, settings.language, tag_limits=settings.tag_limits
+        ),
         anniversaries=anniversaries,
         access=access,
         zone=settings.zone,

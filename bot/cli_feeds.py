@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bot.cli_chat import actor
-from bot.cli_errors import HeraldGroup, fail, run, settings, usage
+from bot.cli_errors import HeraldGroup, debugging, fail, run, settings, usage
 
 if TYPE_CHECKING:
     from bot.app import Herald
@@ -30,6 +30,10 @@ def _run(work: Callable[[Herald], Awaitable[T]]) -> T:
     from bot.app import open_herald
     from bot.feeds.service import SourceError, UnknownSource
     from bot.feeds.sources import DuplicateSource
+
+    if not debugging():
+        # The command prints what each poll did; the service's log lines would say it twice.
+        logging.getLogger("bot.feeds").setLevel(logging.ERROR)
 
     async def guarded() -> T:
         herald = await open_herald(settings())
@@ -81,7 +85,8 @@ def feed_add(
         backfilled = ", ".join(f"#{i}" for i in added.created)
         out.print(
             f"feed #{source.id} added ({source.kind.value}, {source.mode.value}, every "
-            f"{format_every(source.every)}): {added.entries} entries taken as seen"
+            f"{format_every(source.every)}): {added.entries} "
+            + ("entry" if added.entries == 1 else "entries") + " taken as seen"
             + (f"; backfilled {backfilled}" if backfilled else ""),
             markup=False, soft_wrap=True,
         )  # fmt: skip
@@ -91,7 +96,7 @@ def feed_add(
 
 @feed_app.command("list")
 def feed_list() -> None:
-    """Every source with its last success, last error and next poll."""
+    """Every source with its last success, last error and next poll (society time)."""
     from bot.feeds.sources import format_every
     from bot.render import local_time
 
@@ -102,19 +107,22 @@ def feed_list() -> None:
             out.print("no feeds yet: add one with `herald feed add URL`")
             return
         zone = herald.settings.zone
-        table = Table("id", "url", "kind", "mode", "every", "tags", "state", "last success",
-                      "last error", "next poll")  # fmt: skip
+        # One block per source: an address is never cut to fit a table's column.
         for s in sources:
             state = "paused" if s.paused else "active"
             if s.failures:
-                state += f", {s.failures} failures in a row"
-            error = f"{local_time(s.last_error_at, zone)} {s.last_error}" if s.last_error else ""
-            table.add_row(
-                str(s.id), s.url, s.kind.value, s.mode.value, format_every(s.every),
-                ", ".join(s.tags), state, local_time(s.last_success, zone) or "never", error,
-                "paused" if s.paused else local_time(s.next_poll, zone),
-            )  # fmt: skip
-        out.print(table)
+                state += f", {s.failures} failure{'' if s.failures == 1 else 's'} in a row"
+            tags = f", tags: {', '.join(s.tags)}" if s.tags else ""
+            lines = [
+                f"#{s.id} {s.url}",
+                f"   {s.kind.value}, {s.mode.value}, every {format_every(s.every)}{tags}; {state}",
+                f"   last success: {local_time(s.last_success, zone) or 'never'}"
+                f" · next poll: {'paused' if s.paused else local_time(s.next_poll, zone)}",
+            ]
+            if s.last_error:
+                lines.append(f"   last error ({local_time(s.last_error_at, zone)}): {s.last_error}")
+            for line in lines:
+                out.print(line, markup=False, soft_wrap=True)
 
     _run(work)
 

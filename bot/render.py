@@ -12,14 +12,12 @@ from bot.formatting import Span, Style
 from bot.photos import PHOTO_MARK
 from bot.replies import Button, ReplyBuilder
 from bot.runs import flat_spans
+from bot.tags import hashtag
+
+__all__ = ["hashtag"]
 
 Translate = Callable[..., str]
 PREVIEW_LENGTH = 160
-
-
-def hashtag(name: str) -> str:
-    """`Friends of Korea` → `#Friends_of_Korea`."""
-    return "#" + "_".join(name.split())
 
 
 def local_time(when: datetime | None, zone: ZoneInfo) -> str:

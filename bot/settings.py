@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.paths import default_database_url
+from bot.tags import MAX_TAG_LENGTH, TagLimits
 
 LANGUAGES = ("en", "ru", "ko")
 _ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     command_interval: float = Field(default=2.0, gt=0, le=3600)
     admin_command_burst: int = Field(default=60, ge=1, le=10_000)
     admin_command_interval: float = Field(default=0.5, gt=0, le=3600)
+
+    # Bounded work per request: tags on one post, in one /subscribe, followed by one chat;
+    # characters in one tag (the database holds at most 64).
+    max_tags_per_post: int = Field(default=20, ge=1, le=100)
+    max_tags_per_subscribe: int = Field(default=50, ge=1, le=1000)
+    max_tags_per_chat: int = Field(default=200, ge=1, le=10_000)
+    max_tag_length: int = Field(default=64, ge=8, le=MAX_TAG_LENGTH)
 
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
@@ -177,6 +185,16 @@ class Settings(BaseSettings):
     def owners(self) -> frozenset[str]:
         """The owners named in HERALD_ADMINS."""
         return frozenset(_split(self.admins))
+
+    @property
+    def tag_limits(self) -> TagLimits:
+        """The HERALD_MAX_TAG* caps as one value for the services."""
+        return TagLimits(
+            per_post=self.max_tags_per_post,
+            per_subscribe=self.max_tags_per_subscribe,
+            per_chat=self.max_tags_per_chat,
+            length=self.max_tag_length,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -17,7 +17,7 @@ from storage import convert, outbox
 from storage.audit import record
 from storage.engine import insert_new, read_sessions, write_lock
 from storage.listings import Listings, one
-from storage.models import AnnouncementRow, AnnouncementTagRow, TagRow
+from storage.models import AnnouncementRow, AnnouncementTagRow, ChatViewRow, TagRow
 from storage.photos import add_photo, has_photo, photos_of
 
 
@@ -118,14 +118,18 @@ class AnnouncementStore(Listings):
         async with self._reads() as session:
             return (await photos_of(session, [announcement_id])).get(announcement_id)
 
-    async def count_view(self, announcement_id: int) -> None:
-        """Add one to the views counter."""
+    async def count_view(self, announcement_id: int, viewer: str) -> bool:
+        """Count `viewer`'s view once per announcement (the counter moves only then)."""
         async with self._sessions.begin() as session:
+            values = {"announcement_id": announcement_id, "viewer": viewer}
+            if not await insert_new(session, ChatViewRow, values, ["announcement_id", "viewer"]):
+                return False
             await session.execute(
                 update(AnnouncementRow)
                 .where(AnnouncementRow.id == announcement_id)
                 .values(views=AnnouncementRow.views + 1)
             )
+            return True
 
     async def publish(self, announcement_id: int, *, now: datetime, actor: str) -> PublishResult:
         """Publish a draft or scheduled announcement now and enqueue its deliveries."""

@@ -312,6 +312,18 @@ class SiteViewRow(Base):
     visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class ChatViewRow(Base):
+    """A reader who opened an announcement in chat (`/show`): counted once per reader."""
+
+    __tablename__ = "chat_views"
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True
+    )
+    # SHA-256 of `platform:user_id`, cut to 32 hex digits: ids stay out of plain sight.
+    viewer: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class FeedSourceRow(Base):
     """A website source polled for new entries (bot.feeds); times UTC."""
 

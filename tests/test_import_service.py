@@ -87,7 +87,7 @@ async def test_reimport_updates_instead_of_duplicating(
 ) -> None:
     path = save(tmp_path, "post.html", SAMPLE_HTML)
     first = await service.import_file(path)
-    await repo.announcements.count_view(first.announcement_id or 0)
+    await repo.announcements.count_view(first.announcement_id or 0, "reader")
     clock.advance(60)
     # The site's page was edited: same address, new body and tags, an older views count.
     edited = SAMPLE_HTML.replace("We cordially congratulate", "We warmly congratulate")

@@ -18,8 +18,7 @@ from bot import i18n
 from bot.commands.member import LATEST_COUNT_MAX
 from bot.i18n import N_, translate
 from bot.ports import Core
-from bot.render import hashtag
-from bot.tags import split_tag_list
+from bot.tags import tag_token
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +112,8 @@ def anniversary_problem(language: str, date: str, title: str, time: str | None) 
 
 def hashtag_list(tags: str | None) -> str:
     """`Friends of Korea, DPRK` → `#Friends_of_Korea #DPRK` (how `/anniversary add` takes tags)."""
-    return " ".join(hashtag(name) for name in split_tag_list(tags or ""))
+    # Unchecked here: the core checks every tag and refuses a bad one by name.
+    return " ".join(tag_token(name) for name in re.split(r"[,;]", tags or "") if name.strip())
 
 
 class CoreTranslator(app_commands.Translator):

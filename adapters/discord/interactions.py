@@ -18,7 +18,7 @@ from bot.domain import ChatKind
 from bot.formatting import Photo, Styles
 from bot.i18n import N_, normalize_language, translate
 from bot.ports import Core
-from bot.replies import Reply
+from bot.replies import Button, Reply
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,11 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
         runner: InteractionRunner | None = getattr(interaction.client, "runner", None)
         if runner is not None:
             await runner.press(interaction, self.action)
+
+
+def action_view(actions: tuple[Button, ...]) -> discord.ui.View | None:
+    """An outbound message's action buttons (one row), like a reply's."""
+    return reply_view(Reply(spans=(), buttons=(actions[:5],)))
 
 
 def reply_view(reply: Reply) -> discord.ui.View | None:

@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 import aiohttp
 import discord
 
+from adapters.discord.interactions import action_view
 from adapters.discord.redact import redact
 from adapters.discord.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, MessagePart, render_message
+from bot.domain import ChatKind
 from bot.formatting import Photo
 from bot.ports import (
     BadMessage,
@@ -25,6 +27,7 @@ from bot.ports import (
     TargetGone,
     Transient,
 )
+from bot.replies import Button
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -139,6 +142,19 @@ class DiscordPlatform:
             raise TargetGone(f"not a Discord channel id: {target.external_id!r}") from None
         return self._client().get_partial_messageable(channel_id)
 
+    async def _send_channel(
+        self, target: Target
+    ) -> discord.PartialMessageable | discord.DMChannel:
+        """The channel to send to; a PRIVATE target is a user (an owner's or admin's notice,
+        addressed as `discord:USER_ID`), reached through the DM channel opened with them."""
+        if target.kind is not ChatKind.PRIVATE:
+            return self._channel(target)
+        try:
+            user_id = int(target.external_id)
+        except ValueError:
+            raise TargetGone(f"not a Discord user id: {target.external_id!r}") from None
+        return await self._call(self._client().create_dm(discord.Object(id=user_id)))
+
     async def _is_announcement_channel(self, channel_id: int) -> bool:
         """From the guild cache, else asked once (a send may come before GUILD_CREATE)."""
         client = self._client()
@@ -159,13 +175,16 @@ class DiscordPlatform:
 
     async def _send_part(
         self,
-        channel: discord.PartialMessageable,
+        channel: discord.PartialMessageable | discord.DMChannel,
         part: MessagePart,
         nonce: str,
         photo: Photo | None = None,
+        actions: tuple[Button, ...] = (),
     ) -> str:
         # A fresh File per request: discord.py reads (and closes) the buffer it is given.
         extra: dict[str, Any] = {}
+        if actions:
+            extra["view"] = action_view(actions)
         if photo is not None:
             extra["file"] = discord.File(io.BytesIO(photo.data), filename=photo.file_name)
         sent = await self._call(
@@ -187,11 +206,14 @@ class DiscordPlatform:
 
     async def send(self, target: Target, message: OutboundMessage, *, key: str) -> list[str]:
         """Send the announcement as embeds; a resend with the same key returns the same ids."""
-        channel = self._channel(target)
+        channel = await self._send_channel(target)
         ids: list[str] = []
         for index, part in enumerate(_with_photo(message)):
             photo = message.photo if index == 0 else None
-            ids.append(await self._send_part(channel, part, nonce_for(key, index), photo))
+            actions = message.actions if index == 0 else ()
+            ids.append(
+                await self._send_part(channel, part, nonce_for(key, index), photo, actions)
+            )
         return ids
 
     async def edit(

@@ -11,6 +11,7 @@ from bot.formatting import Span, Style, Styles, TextStyle
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Reply
 from bot.runs import clip
+from bot.tags import hashtag
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -129,7 +130,7 @@ def footer_text(message: OutboundMessage) -> str:
     if message.category:
         parts.append(message.category)
     if message.tags:
-        parts.append(" ".join("#" + tag.replace(" ", "_") for tag in message.tags))
+        parts.append(" ".join(filter(None, map(hashtag, message.tags))))
     text = " · ".join(parts)
     return text[: _fit(text, FOOTER_LIMIT - 1)] + "…" if ulen(text) > FOOTER_LIMIT else text
 

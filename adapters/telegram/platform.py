@@ -341,11 +341,15 @@ class TelegramPlatform:
 
 
 def link_markup(message: OutboundMessage) -> InlineKeyboardMarkup | None:
-    """The "Read on the website" button, when the message links to its page."""
-    if not message.link_url:
-        return None
-    button = InlineKeyboardButton(message.link_label or message.link_url, url=message.link_url)
-    return InlineKeyboardMarkup([[button]])
+    """The "Read on the website" button, when the message links to its page, and the
+    message's action buttons (pressed, they run their command like a reply's buttons)."""
+    buttons = [
+        InlineKeyboardButton(b.label, callback_data=b.action) for b in message.actions if b.fits
+    ]
+    if message.link_url:
+        label = message.link_label or message.link_url
+        buttons.insert(0, InlineKeyboardButton(label, url=message.link_url))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 def _json(value: object) -> bytes:

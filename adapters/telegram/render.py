@@ -15,13 +15,13 @@ from bot.formatting import Span, Style, Styles, TextStyle
 from bot.ports import OutboundMessage
 from bot.replies import Reply
 from bot.runs import clip, nest
+from bot.tags import hashtag
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 # Telegram shows the first 100 entities of a message and silently drops the rest.
 MAX_ENTITIES = 100
 _SAFE_URL = re.compile(r"^(https?|tg)://\S+$", re.IGNORECASE)
-_NOT_HASHTAG = re.compile(r"\W+")
 _TAG_OPEN = {Style.BOLD: "<b>", Style.ITALIC: "<i>", Style.CODE: "<code>"}
 _TAG_CLOSE = {Style.BOLD: "</b>", Style.ITALIC: "</i>", Style.CODE: "</code>"}
 _RUN_TAGS = {
@@ -56,12 +56,6 @@ def span_html(span: Span) -> str:
 def spans_html(spans: list[Span] | tuple[Span, ...]) -> str:
     """Spans as one Telegram HTML string; empty spans are dropped (they would be empty tags)."""
     return "".join(span_html(span) for span in spans if span.text)
-
-
-def hashtag(tag: str) -> str:
-    """A tag as a Telegram hashtag: `Friends of Korea` → `#Friends_of_Korea`."""
-    word = _NOT_HASHTAG.sub("_", tag.strip()).strip("_")
-    return f"#{word}" if word else ""
 
 
 def message_spans(message: OutboundMessage) -> list[Span]:

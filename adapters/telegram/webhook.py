@@ -80,9 +80,13 @@ class WebhookServer:
             return web.Response(status=403, text="forbidden")
         try:
             data = json.loads(await request.read())
+            # Telegram sends one JSON object with an integer update_id; anything else
+            # (an array, null, a number, a deeply nested body) is refused, not half-read.
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("the body is not an update object")
             update = Update.de_json(data, self._application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("telegram webhook: unreadable update dropped: %s", exc)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            log.warning("telegram webhook: unreadable update dropped: %s", str(exc)[:200])
             return web.Response(status=400, text="bad update")
         await self._application.update_queue.put(update)
         return web.Response(text="ok")

@@ -9,11 +9,16 @@ from bot.commands.adapter_ports import ChannelLookupFailed
 from bot.commands.context import Context
 from bot.commands.member import tag_names as member_tag_names
 from bot.commands.parsing import (
+    TIME_LIKE,
+    DateError,
     PostTextError,
+    parse_id,
     parse_local_datetime,
     parse_month_day,
     parse_post_text,
+    parse_time,
 )
+from bot.commands.refusals import date_refusal, tag_refusal
 from bot.domain import PublishResult
 from bot.formatting import Styles
 from bot.photos import PHOTO_MARK, PhotoError, photo_refusal
@@ -33,10 +38,17 @@ from bot.schedule.date_mentions import find_dates
 from bot.schedule.occurrences import local_instant
 from bot.services.anniversaries import AnniversaryFields
 from bot.services.announcements import NotFound, WrongState
-from bot.tags import hashtags
+from bot.tags import (
+    DEFAULT_TAG_LIMITS,
+    TagError,
+    TagLimits,
+    hashtag_words,
+    read_tags,
+    without_hashtags,
+)
 
 _ACTOR = re.compile(r"^[a-z]+:[^\s,]+$")
-_ID_THEN_TEXT = re.compile(r"^#?(\d+)\s*(.*)$", re.DOTALL)
+_ID_THEN_TEXT = re.compile(r"^#?([0-9]{1,18})(?![0-9])\s*(.*)$", re.DOTALL)
 
 
 def post_error(ctx: Context, error: PostTextError) -> Reply:
@@ -70,16 +82,21 @@ async def draft(ctx: Context) -> Reply:
 
 
 async def _create(ctx: Context, *, draft: bool) -> Reply:
+    limits = ctx.services.announcements.tag_limits
     try:
-        text = parse_post_text(*_post_source(ctx, ctx.args))
+        text = parse_post_text(*_post_source(ctx, ctx.args), limits)
     except PostTextError as error:
         return post_error(ctx, error)
+    except TagError as error:
+        return tag_refusal(ctx, error)
     try:
         result = await ctx.services.announcements.post(
             text, actor=ctx.actor, draft=draft, photo=ctx.command.photo
         )
     except PhotoError as error:
         return invalid(photo_refusal(ctx.language, error))
+    except TagError as error:
+        return tag_refusal(ctx, error)
     item = result.announcement
     b = ReplyBuilder()
     if draft:
@@ -156,16 +173,20 @@ async def schedule(ctx: Context) -> Reply:
         zone=ctx.services.zone.key,
     )
     parts = ctx.args.split()
-    if len(parts) != 3 or not parts[0].lstrip("#").isdigit():
+    found_id = parse_id(parts[0]) if len(parts) == 3 else None
+    if found_id is None:
         return wrong_usage(how)
     try:
         day, at = parse_local_datetime(parts[1], parts[2])
-    except ValueError:
-        return wrong_usage(how)
-    when = local_instant(day, at, ctx.services.zone)
+    except DateError as error:
+        return date_refusal(ctx, error)
+    try:
+        when = local_instant(day, at, ctx.services.zone)
+    except OverflowError:  # 9999-12-31 late at night west of UTC is in year 10000 there
+        return date_refusal(ctx, DateError("year", parts[1]))
     if when <= ctx.services.clock.now():
         return invalid(ctx.t("That time has already passed."))
-    announcement_id = int(parts[0].lstrip("#"))
+    announcement_id = found_id
     try:
         await ctx.services.announcements.schedule(announcement_id, when, actor=ctx.actor)
     except NotFound:
@@ -188,13 +209,17 @@ async def edit(ctx: Context) -> Reply:
         return wrong_usage(ctx.t("Usage: /edit ID, then the new title and text on the next lines"))
     announcement_id, rest = parsed
     try:
-        text = parse_post_text(*_post_source(ctx, rest))
+        text = parse_post_text(*_post_source(ctx, rest), ctx.services.announcements.tag_limits)
     except PostTextError as error:
         return post_error(ctx, error)
+    except TagError as error:
+        return tag_refusal(ctx, error)
     try:
         result = await ctx.services.announcements.edit(
             announcement_id, text, actor=ctx.actor, keep_tags=not text.tags
         )
+    except TagError as error:
+        return tag_refusal(ctx, error)
     except NotFound:
         return _no_such(ctx, announcement_id)
     except WrongState as wrong:
@@ -282,23 +307,24 @@ async def anniversary(ctx: Context) -> Reply:
     return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
 
 
-def parse_anniversary(text: str) -> AnniversaryFields:
-    """`YYYY-MM-DD [HH:MM] TITLE [#tags]` → fields; ValueError with what is wrong."""
+def parse_anniversary(text: str, limits: TagLimits = DEFAULT_TAG_LIMITS) -> AnniversaryFields:
+    """`YYYY-MM-DD [HH:MM] TITLE [#tags]` → fields.
+
+    DateError names a bad date or time, TagError a bad tag; ValueError when a part is missing.
+    """
     words = text.strip().split(maxsplit=1)
     if not words:
         raise ValueError("missing")
     year, month, day = parse_month_day(words[0])
     rest = words[1] if len(words) > 1 else ""
     at: str | None = None
-    time_match = re.match(r"^(\d{1,2}):(\d{2})(?:\s+|$)", rest)
-    if time_match:
-        if int(time_match[1]) > 23 or int(time_match[2]) > 59:
-            raise ValueError("time")
-        at = f"{int(time_match[1]):02d}:{time_match[2]}"
-        rest = rest[time_match.end() :]
-    tags = tuple(hashtags(rest))
-    title = re.sub(r"(?<![\w#&])#\w[\w-]*", "", rest).strip()
-    title = " ".join(title.split())
+    pieces = rest.split(maxsplit=1)
+    # Anything shaped like a time, in any script's digits, is read as one (and checked).
+    if pieces and TIME_LIKE.fullmatch(pieces[0]):
+        at = parse_time(pieces[0]).strftime("%H:%M")
+        rest = pieces[1] if len(pieces) > 1 else ""
+    tags = tuple(read_tags(hashtag_words(rest), limits, cap=limits.per_post))
+    title = " ".join(without_hashtags(rest).split())
     if not title:
         raise ValueError("title")
     return AnniversaryFields(
@@ -308,7 +334,11 @@ def parse_anniversary(text: str) -> AnniversaryFields:
 
 async def _anniversary_save(ctx: Context, anniversary_id: int | None, text: str) -> Reply:
     try:
-        fields = parse_anniversary(text)
+        fields = parse_anniversary(text, ctx.services.announcements.tag_limits)
+    except DateError as error:
+        return date_refusal(ctx, error)
+    except TagError as error:
+        return tag_refusal(ctx, error)
     except ValueError:
         return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
     service = ctx.services.anniversaries
@@ -347,14 +377,14 @@ async def _anniversary_list(ctx: Context) -> Reply:
 
 
 async def _anniversary_suggested(ctx: Context, rest: str) -> Reply:
-    parts = rest.split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    ids = [parse_id(p) for p in rest.split()]
+    if len(ids) != 2 or ids[0] is None or ids[1] is None:
         return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
-    item = await ctx.services.announcements.get(int(parts[0]))
+    item = await ctx.services.announcements.get(ids[0])
     if item is None:
-        return _no_such(ctx, int(parts[0]))
+        return _no_such(ctx, ids[0])
     mentions = find_dates(item.title + "\n" + item.body)
-    index = int(parts[1])
+    index = ids[1]
     if index >= len(mentions):
         return wrong_usage(ctx.t(ANNIVERSARY_USAGE))
     on = mentions[index].on
@@ -379,10 +409,10 @@ async def _anniversary_suggested(ctx: Context, rest: str) -> Reply:
 
 async def stats(ctx: Context) -> Reply:
     """Numbers: announcements, chats, deliveries; or one announcement's deliveries."""
-    arg = ctx.args.strip().lstrip("#")
-    if arg and not arg.isdigit():
+    arg = ctx.args.strip()
+    announcement_id = parse_id(arg) if arg else None
+    if arg and announcement_id is None:
         return wrong_usage(ctx.t("Usage: /stats [ID]"))
-    announcement_id = int(arg) if arg else None
     b = ReplyBuilder()
     if announcement_id is None:
         counts = await ctx.services.announcements.counts()
@@ -464,7 +494,10 @@ async def target(ctx: Context) -> Reply:
         if not removed:
             return not_found(ctx.t("There was no such subscription."))
         return text_reply(ctx.t("{name} receives nothing now.", name=name))
-    names = member_tag_names(tag_text)
-    await chats.subscribe(chat, names)
+    try:
+        names = member_tag_names(tag_text, chats.tag_limits)
+        await chats.subscribe(chat, names)
+    except TagError as error:
+        return tag_refusal(ctx, error, what="subscribe")
     what = " ".join(hashtag(n) for n in names) if names else ctx.t("everything")
     return text_reply(ctx.t("{name} now receives: {what}.", name=name, what=what))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 from bot.commands.context import Context
-from bot.commands.parsing import parse_page
+from bot.commands.parsing import parse_id
+from bot.commands.refusals import page_refusal, past_the_end, tag_refusal
 from bot.domain import Page
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate
+from bot.paging import PageError, parse_page
 from bot.render import announcement_full, announcement_list, hashtag, pager
 from bot.replies import (
     Button,
@@ -22,7 +25,7 @@ from bot.replies import (
 )
 from bot.schedule.ordinals import is_jubilee, ordinal
 from bot.services.announcements import SEARCH_TOTAL_CAP, NotFound, UnknownTag
-from bot.tags import split_tag_list
+from bot.tags import DEFAULT_TAG_LIMITS, TagError, TagLimits, checked_tag, read_tags
 
 MAX_SAVED_SEARCHES = 1000
 TAGS_SHOWN = 50
@@ -30,15 +33,24 @@ TAGS_SHOWN = 50
 LATEST_COUNT_MAX = 10
 
 
-def tag_names(args: str) -> list[str]:
-    """Tags from `#a #b`, `a, b` or a single multi-word name."""
+def tag_names(args: str, limits: TagLimits = DEFAULT_TAG_LIMITS) -> list[str]:
+    """Tags from `#a #b`, `a, b` or a single multi-word name; [] for none.
+
+    TagError when a tag cannot be used or there are more than `limits.per_subscribe`: text
+    that is there but is no tag never becomes "everything".
+    """
     if not args.strip():
         return []
     if "," in args or ";" in args:
-        return split_tag_list(args)
-    if "#" in args:
-        return split_tag_list(",".join(part for part in args.split("#")))
-    return split_tag_list(args)
+        parts = re.split(r"[,;]", args)
+    elif "#" in args:
+        parts = args.split("#")
+    else:
+        parts = [args]
+    names = read_tags(parts, limits, cap=limits.per_subscribe)
+    if not names:
+        raise TagError("unusable", args)
+    return names
 
 
 async def start(ctx: Context) -> Reply:
@@ -117,8 +129,11 @@ async def subscribe(ctx: Context) -> Reply:
     """Subscribe the chat to everything or to tags."""
     if not ctx.may_change_chat:
         return refused(ctx.t("Only this chat's admins can change its subscriptions."))
-    names = tag_names(ctx.args)
-    added = await ctx.services.chats.subscribe(ctx.chat, names)
+    try:
+        names = tag_names(ctx.args, ctx.services.chats.tag_limits)
+        added = await ctx.services.chats.subscribe(ctx.chat, names)
+    except TagError as error:
+        return tag_refusal(ctx, error, what="subscribe")
     if not names:
         if added:
             return text_reply(ctx.t("Subscribed to every announcement."))
@@ -133,8 +148,11 @@ async def unsubscribe(ctx: Context) -> Reply:
     """Unsubscribe from tags, or from everything."""
     if not ctx.may_change_chat:
         return refused(ctx.t("Only this chat's admins can change its subscriptions."))
-    names = tag_names(ctx.args)
-    removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
+    try:
+        names = tag_names(ctx.args, ctx.services.chats.tag_limits)
+        removed = await ctx.services.chats.unsubscribe(ctx.chat, names)
+    except TagError as error:
+        return tag_refusal(ctx, error, what="subscribe")
     if not removed:
         return not_found(ctx.t("There was no such subscription."))
     if not names:
@@ -161,22 +179,15 @@ def _count(text: str) -> int | None:
     return None
 
 
-def _past_the_end(ctx: Context, page: int, pages: int) -> Reply:
-    return not_found(
-        ctx.t(
-            "Page {page} is past the end (the last page is {pages}).",
-            page=page,
-            pages=max(pages, 1),
-        )
-    )
-
-
 async def latest(ctx: Context) -> Reply:
     """The newest announcements, paged: `/latest [page] [count per page]`."""
     words = ctx.args.split()
-    page = parse_page(words[0]) if words else 1
+    try:
+        page = parse_page(words[0]) if words else 1
+    except PageError as error:
+        return page_refusal(ctx, error)
     count = _count(words[1]) if len(words) == 2 else None
-    if page is None or len(words) > 2 or (len(words) == 2 and count is None):
+    if len(words) > 2 or (len(words) == 2 and count is None):
         return wrong_usage(
             ctx.t(
                 "Usage: /latest [page] [count]: count is how many to a page, 1–{max}.",
@@ -185,7 +196,7 @@ async def latest(ctx: Context) -> Reply:
         )
     found = await ctx.services.announcements.latest(page, count)
     if not found.items and page > 1:
-        return _past_the_end(ctx, page, found.pages)
+        return past_the_end(ctx, page, found.pages)
     if not found.items:
         return text_reply(ctx.t("No announcements yet."))
     rendered = ctx.services.rendered.get("latest", found, ctx.language)
@@ -203,12 +214,18 @@ async def tag(ctx: Context) -> Reply:
     words = ctx.args.split()
     page = 1
     if len(words) > 1 and words[-1].isdigit():
-        parsed = parse_page(words[-1])
-        page = parsed or 1
+        try:
+            page = parse_page(words[-1])
+        except PageError as error:
+            return page_refusal(ctx, error)
         words = words[:-1]
     name = " ".join(words).strip().lstrip("#")
     if not name:
         return wrong_usage(ctx.t("Usage: /tag TAG [page], for example /tag Korea"))
+    try:
+        checked_tag(name, ctx.services.chats.tag_limits)
+    except TagError as error:
+        return tag_refusal(ctx, error, what="subscribe")
     try:
         listing = await ctx.services.announcements.by_tag(name, page)
     except UnknownTag as unknown:
@@ -217,6 +234,8 @@ async def tag(ctx: Context) -> Reply:
     if rendered is not None:
         return rendered
     tag_count, found = listing
+    if not found.items:
+        return past_the_end(ctx, page, found.pages)
     b = ReplyBuilder().bold(hashtag(tag_count.name)).text(" — ")
     b.line(ctx.t("announcements: {count}", count=tag_count.count)).line()
     announcement_list(b, found, ctx.services.zone, ctx.t)
@@ -239,9 +258,10 @@ def _unknown_tag(ctx: Context, unknown: UnknownTag) -> Reply:
 
 async def tags(ctx: Context) -> Reply:
     """Every tag with its count, most used first, paged: `/tags [page]`; buttons open a tag."""
-    page = parse_page(ctx.args.strip())
-    if page is None:
-        return wrong_usage(ctx.t("Usage: /tags [page]"))
+    try:
+        page = parse_page(ctx.args)
+    except PageError as error:
+        return page_refusal(ctx, error)
     service = ctx.services.announcements
     offset = (page - 1) * TAGS_SHOWN
     found = await service.tags(limit=TAGS_SHOWN, offset=offset)
@@ -251,7 +271,7 @@ async def tags(ctx: Context) -> Reply:
         return text_reply(ctx.t("No tags yet."))
     pages = math.ceil(in_use / TAGS_SHOWN)
     if not found:
-        return _past_the_end(ctx, page, pages)
+        return past_the_end(ctx, page, pages)
     b = ReplyBuilder().bold(ctx.t("Tags")).line()
     for item in found:
         b.text(f"{hashtag(item.name)} ").italic(f"({item.count})").line()
@@ -266,14 +286,20 @@ async def search(ctx: Context) -> Reply:
     """Announcements containing every word: `/search liberation Korea`."""
     words, page = ctx.args.strip(), 1
     token_page = words.split()
-    if len(token_page) == 2 and token_page[0].startswith("~") and token_page[1].isdigit():
+    if len(token_page) == 2 and token_page[0].startswith("~"):
         saved = ctx.services.searches.get(token_page[0])
         if saved is None:
             return invalid(ctx.t("This search has expired; run /search again."))
-        words, page = saved, int(token_page[1])
+        try:
+            page = parse_page(token_page[1])
+        except PageError as error:
+            return page_refusal(ctx, error)
+        words = saved
     if not words:
         return wrong_usage(ctx.t("Usage: /search WORDS, for example /search liberation"))
     found = await ctx.services.announcements.search(words, page)
+    if not found.items and found.total:
+        return past_the_end(ctx, page, found.pages)
     if not found.items:
         return text_reply(ctx.t("Nothing found for “{words}”.", words=words))
     token = _save_search(ctx, words)
@@ -300,11 +326,12 @@ def _save_search(ctx: Context, words: str) -> str:
 
 async def show(ctx: Context) -> Reply:
     """One announcement in full; counts a view."""
-    text = ctx.args.strip().lstrip("#")
-    if not text.isdigit():
+    found_id = parse_id(ctx.args)
+    if found_id is None:
         return wrong_usage(ctx.t("Usage: /show ID, for example /show 12"))
+    text = str(found_id)
     try:
-        item = await ctx.services.announcements.show(int(text), count_view=True)
+        item = await ctx.services.announcements.show(found_id, viewer=ctx.actor)
     except NotFound:
         return not_found(ctx.t("There is no announcement #{id}.", id=text))
     if item.status.value != "published" and not ctx.is_admin:

@@ -8,7 +8,14 @@ from datetime import date, time
 
 from bot.formatting import Styles
 from bot.runs import clip, nest
-from bot.tags import hashtags, split_tag_list
+from bot.tags import (
+    DEFAULT_TAG_LIMITS,
+    TagError,
+    TagLimits,
+    hashtag_words,
+    parse_tag_list,
+    read_tags,
+)
 
 MAX_COMMAND_LENGTH = 4096
 MAX_POST_LENGTH = 100_000
@@ -36,6 +43,16 @@ def parse_command_line(text: str) -> CommandLine | None:
     return CommandLine(match[1].lower(), stripped[match.end() :].strip(), match[2])
 
 
+# Announcement and anniversary ids are 64-bit; a longer number names nothing.
+_ID = re.compile(r"#?([0-9]{1,18})")
+
+
+def parse_id(text: str) -> int | None:
+    """`12` or `#12` (ASCII digits) → 12; None when `text` is not an id."""
+    match = _ID.fullmatch(text.strip())
+    return None if match is None else int(match[1])
+
+
 @dataclass(frozen=True, slots=True)
 class PostText:
     """A post as an admin typed it: title, body and tags."""
@@ -55,10 +72,13 @@ class PostTextError(ValueError):
         self.reason = reason
 
 
-def parse_post_text(text: str, styles: Styles = ()) -> PostText:
+def parse_post_text(
+    text: str, styles: Styles = (), limits: TagLimits = DEFAULT_TAG_LIMITS
+) -> PostText:
     """First line the title, then the body; tags from a last `Tags: a, b` line or hashtags.
 
     `styles` are runs over `text`; the ones over the body come back in body coordinates.
+    A tag that cannot be used, or more than `limits.per_post` tags: TagError.
     """
     if len(text) > MAX_POST_LENGTH:
         raise PostTextError("too_long")
@@ -73,10 +93,10 @@ def parse_post_text(text: str, styles: Styles = ()) -> PostText:
     last = lines[-1]
     tags_match = _TAGS_LINE.match(last)
     if tags_match and len(lines) > 1:
-        tags = split_tag_list(tags_match[1])
+        tags = parse_tag_list(tags_match[1], limits, cap=limits.per_post)
         lines.pop()
     elif _HASHTAG_ONLY_LINE.match(last) and len(lines) > 1:
-        tags = hashtags(last)
+        tags = read_tags(hashtag_words(last), limits, cap=limits.per_post)
         lines.pop()
     title = lines[0].strip()
     joined = "\n".join(lines[1:])
@@ -86,7 +106,7 @@ def parse_post_text(text: str, styles: Styles = ()) -> PostText:
     if len(title) > MAX_TITLE_LENGTH:
         raise PostTextError("title_too_long")
     if not tags:
-        tags = hashtags(title + "\n" + body)
+        tags = read_tags(hashtag_words(title + "\n" + body), limits, cap=limits.per_post)
     # The body is one slice of the text: after the title line and the newlines it starts with.
     start = lead + len(lines[0]) + 1 + (len(joined) - len(joined.lstrip("\n")))
     body_styles = nest(clip(styles, start, start + len(body)), len(body)) if styles else ()
@@ -117,40 +137,68 @@ def _unix_newlines(text: str, styles: Styles) -> tuple[str, Styles]:
     return "".join(out), moved
 
 
-def parse_date(text: str) -> date:
-    """`YYYY-MM-DD` → date; ValueError otherwise."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise ValueError(text)
-    return date.fromisoformat(text)
+MIN_YEAR = 1000
+MAX_YEAR = 9999
+_DATE = re.compile(r"([0-9]{4}|-)-([0-9]{2})-([0-9]{2})")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+# What a person meant as a time of day, in any script's digits (`٠٩:٣٠`): refused by name.
+TIME_LIKE = re.compile(r"\d{1,2}:\d{2}")
+
+
+class DateError(ValueError):
+    """A date or time that cannot be used, and why; `value` is the text as typed.
+
+    `reason`: `date_format` (not YYYY-MM-DD), `time_format` (not HH:MM), `digits` (digits other
+    than 0-9), `not_a_date` (2023-02-30), `year` (outside 1000-9999), `not_a_time` (25:00).
+    """
+
+    def __init__(self, reason: str, value: str) -> None:
+        super().__init__(f"{reason}: {value[:40]!r}")
+        self.reason = reason
+        self.value = value
+
+
+def _other_digits(text: str) -> bool:
+    return any(c.isdigit() and not c.isascii() for c in text)
 
 
 def parse_month_day(text: str) -> tuple[int | None, int, int]:
-    """`YYYY-MM-DD` or `--MM-DD` (year unknown) → (year, month, day); ValueError otherwise."""
-    match = re.fullmatch(r"(\d{4}|-)-(\d{2})-(\d{2})", text)
+    """`YYYY-MM-DD` or `--MM-DD` (year unknown) → (year, month, day); DateError otherwise."""
+    match = _DATE.fullmatch(text)
     if not match:
-        raise ValueError(text)
+        raise DateError("digits" if _other_digits(text) else "date_format", text)
     year = None if match[1] == "-" else int(match[1])
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        raise DateError("year", text)
     month, day = int(match[2]), int(match[3])
-    date(2000 if year is None else year, month, day)  # 2000 is a leap year: 29 Feb is valid
+    try:
+        date(2000 if year is None else year, month, day)  # 2000 is a leap year: 29 Feb is valid
+    except ValueError:
+        raise DateError("not_a_date", text) from None
     return year, month, day
 
 
+def parse_date(text: str) -> date:
+    """`YYYY-MM-DD` (ASCII digits, year 1000-9999) → date; DateError naming the value otherwise."""
+    year, month, day = parse_month_day(text)
+    if year is None:
+        raise DateError("date_format", text)
+    return date(year, month, day)
+
+
+def parse_time(text: str) -> time:
+    """`HH:MM` (ASCII digits, 00:00-23:59) → time; DateError naming the value otherwise."""
+    match = _TIME.fullmatch(text)
+    if not match:
+        raise DateError("digits" if _other_digits(text) else "time_format", text)
+    if int(match[1]) > 23 or int(match[2]) > 59:
+        raise DateError("not_a_time", text)
+    return time(int(match[1]), int(match[2]))
+
+
 def parse_local_datetime(day_text: str, time_text: str) -> tuple[date, time]:
-    """`YYYY-MM-DD` and `HH:MM` → (date, time); ValueError otherwise."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", time_text)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError(time_text)
-    return parse_date(day_text), time(int(match[1]), int(match[2]))
-
-
-def parse_page(text: str, default: int = 1) -> int | None:
-    """A page number ≥ 1, or None when `text` is not one."""
-    if not text:
-        return default
-    if text.isdigit() and 1 <= int(text) <= 100_000:
-        return int(text)
-    return None
-
+    """`YYYY-MM-DD` and `HH:MM` → (date, time); DateError naming the bad value otherwise."""
+    return parse_date(day_text), parse_time(time_text)
 
 
 def with_tags(text: str, extra: str) -> str:
@@ -164,7 +212,7 @@ def with_tags(text: str, extra: str) -> str:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip().split("\n")
     try:
         own = list(parse_post_text("\n".join(lines)).tags)
-    except PostTextError:
+    except (PostTextError, TagError):
         own = []  # the post is refused anyway, with the reason, when it is sent
     last = lines[-1]
     if len(lines) > 1 and (_TAGS_LINE.match(last) or _HASHTAG_ONLY_LINE.match(last)):

@@ -9,6 +9,7 @@ from bot.domain import ChatKind, PublishResult
 from bot.feeds.sources import FeedSource
 from bot.i18n import translate, translate_plural
 from bot.ports import DeliveryError, MessageKind, OutboundMessage, Platform, Target
+from bot.replies import Button
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +71,17 @@ class PlatformNotices:
                 "Publish it with /publish {draft}, or look at it with /show {draft}.",
                 id=source.id, url=source.url, draft=item.id,
             ),
+            (Button(translate(t, "Publish"), f"/publish {item.id}"),),
         )  # fmt: skip
 
-    async def _tell(self, key: str, title: str, body: str) -> None:
+    async def _tell(
+        self, key: str, title: str, body: str, actions: tuple[Button, ...] = ()
+    ) -> None:
         platforms = self._platforms()
         message = OutboundMessage(
-            kind=MessageKind.ANNOUNCEMENT, title=title, body=body, language=self.language
-        )
+            kind=MessageKind.ANNOUNCEMENT, title=title, body=body, language=self.language,
+            actions=actions,
+        )  # fmt: skip
         for actor in sorted(set(await self._admins())):
             name, _, user = actor.partition(":")
             platform = platforms.get(name)

@@ -10,7 +10,7 @@ from typing import Protocol
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
 from bot.formatting import Photo, Styles
-from bot.replies import Reply
+from bot.replies import Button, Reply
 
 
 class MessageKind(StrEnum):
@@ -40,6 +40,8 @@ class OutboundMessage:
     # "Read on the website": the announcement's page when HERALD_PUBLIC_URL is set.
     link_url: str | None = None
     link_label: str = ""
+    # Buttons that run a command when pressed (an admin's notice: "Publish" a feed's draft).
+    actions: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

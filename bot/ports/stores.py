@@ -47,8 +47,8 @@ class AnnouncementStore(Protocol):
         """One announcement, or None."""
         ...
 
-    async def count_view(self, announcement_id: int) -> None:
-        """Add one to the views counter."""
+    async def count_view(self, announcement_id: int, viewer: str) -> bool:
+        """Count `viewer`'s view (a hash) once per announcement; whether it was new."""
         ...
 
     async def publish(self, announcement_id: int, *, now: datetime, actor: str) -> PublishResult:

@@ -23,8 +23,8 @@ def _alternatives(names: dict[str, int]) -> str:
 
 
 _EN = _alternatives(_EN_MONTHS)
-_DAY = r"(?P<day>\d{1,2})"
-_YEAR = r"(?P<year>\d{4})(?!\d)"
+_DAY = r"(?P<day>[0-9]{1,2})"
+_YEAR = r"(?P<year>[0-9]{4})(?![0-9])"
 _ORD = r"(?:st|nd|rd|th)?"
 # Each pattern names its groups day, month (a name or a number) and year.
 _PATTERNS = [
@@ -34,14 +34,14 @@ _PATTERNS = [
     re.compile(rf"\b{_DAY}{_ORD}\s+(?:of\s+)?(?P<month>{_EN})\b\.?,?\s+{_YEAR}", re.IGNORECASE),
     # 15 августа 1945 года / 15 августа 1945 г.
     re.compile(
-        rf"(?<!\d){_DAY}\s+(?P<month>{_alternatives(_RU_MONTHS)})\s+{_YEAR}"
+        rf"(?<![0-9]){_DAY}\s+(?P<month>{_alternatives(_RU_MONTHS)})\s+{_YEAR}"
         r"(?:\s*(?:года|г\.|г(?!\w)))?",
         re.IGNORECASE,
     ),
     # 1945년 8월 15일
-    re.compile(rf"(?<!\d){_YEAR}\s*년\s*(?P<month>\d{{1,2}})\s*월\s*{_DAY}\s*일"),
+    re.compile(rf"(?<![0-9]){_YEAR}\s*년\s*(?P<month>[0-9]{{1,2}})\s*월\s*{_DAY}\s*일"),
     # 1945-08-15
-    re.compile(r"(?<![\d-])(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?![\d-])"),
+    re.compile(r"(?<![0-9-])(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})(?![0-9-])"),
 ]
 
 
@@ -67,10 +67,12 @@ def find_dates(text: str) -> list[DateMention]:
     candidates: list[DateMention] = []
     for pattern in _PATTERNS:
         for match in pattern.finditer(text):
+            if not 1000 <= int(match["year"]) <= 9999:
+                continue  # the years Herald keeps, as /anniversary add takes them
             try:
                 on = date(int(match["year"]), _month(match["month"]), int(match["day"]))
             except ValueError:
-                continue  # 31 February, month 13, year 0
+                continue  # 31 February, month 13
             candidates.append(DateMention(on, match.group(), match.start(), match.end()))
     candidates.sort(key=lambda m: (m.start, -m.end))
     found: list[DateMention] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -21,12 +22,13 @@ from bot.domain import (
     TagCount,
     WrongState,
 )
+from bot.paging import check_page
 from bot.photos import PhotoError, checked_photo
 from bot.ports import Clock
 from bot.ports.stores import AnnouncementStore
 from bot.services.cache import TTLCache
 from bot.site.ports import ViewCounts
-from bot.tags import tag_key
+from bot.tags import DEFAULT_TAG_LIMITS, TagLimits, read_tags, tag_key
 
 __all__ = [
     "SEARCH_TOTAL_CAP",
@@ -57,8 +59,10 @@ class AnnouncementService:
         notify: Callable[[], None] = lambda: None,
         page_size: int = 5,
         views: ViewCounts | None = None,
+        tag_limits: TagLimits = DEFAULT_TAG_LIMITS,
     ) -> None:
         self._store = store
+        self.tag_limits = tag_limits
         self._views = views
         self._listeners: list[Callable[[], None]] = []
         self._clock = clock
@@ -86,11 +90,12 @@ class AnnouncementService:
 
         The photo is fetched here, so an adapter downloads it only for a command that runs.
         """
+        tags = self._checked_tags(text.tags)
         fetched = None if photo is None else checked_photo(await photo.fetch())
         new = NewAnnouncement(
             title=text.title,
             body=text.body,
-            tags=text.tags,
+            tags=tags,
             signature=signature,
             created_by=actor,
             body_styles=text.body_styles,
@@ -100,6 +105,10 @@ class AnnouncementService:
         result = await self._store.create(new, status=status, now=self._clock.now(), actor=actor)
         self._wake(result)
         return result
+
+    def _checked_tags(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The post's tags, each usable and at most `per_post` of them; TagError otherwise."""
+        return tuple(read_tags(names, self.tag_limits, cap=self.tag_limits.per_post))
 
     async def publish(self, announcement_id: int, *, actor: str) -> PublishResult:
         """Publish a draft or scheduled announcement now."""
@@ -126,12 +135,13 @@ class AnnouncementService:
         self, announcement_id: int, text: PostText, *, actor: str, keep_tags: bool = False
     ) -> PublishResult:
         """Replace the text; every copy already sent is edited."""
+        tags = None if keep_tags else self._checked_tags(text.tags)
         result = await self._store.edit(
             announcement_id,
             title=text.title,
             body=text.body,
             body_styles=text.body_styles,
-            tags=None if keep_tags else text.tags,
+            tags=tags,
             now=self._clock.now(),
             actor=actor,
         )
@@ -144,13 +154,16 @@ class AnnouncementService:
         self._wake(result)
         return result
 
-    async def show(self, announcement_id: int, *, count_view: bool = True) -> Announcement:
-        """One announcement; members see only published ones. Counts a view."""
+    async def show(
+        self, announcement_id: int, *, count_view: bool = True, viewer: str | None = None
+    ) -> Announcement:
+        """One announcement; counts `viewer`'s (`platform:user_id`) view, once per reader."""
         found = await self._store.get(announcement_id)
         if found is None:
             raise NotFound(announcement_id)
-        if count_view and found.status is Status.PUBLISHED:
-            await self._store.count_view(announcement_id)
+        if count_view and viewer and found.status is Status.PUBLISHED:
+            digest = hashlib.sha256(viewer.encode()).hexdigest()[:32]
+            await self._store.count_view(announcement_id, digest)
         if self._views is not None:
             web = await self._views.web_views([announcement_id])
             found = replace(found, web_views=web.get(announcement_id, 0))
@@ -162,6 +175,7 @@ class AnnouncementService:
 
     async def latest(self, page: int = 1, size: int | None = None) -> Page[Announcement]:
         """The newest published announcements, `size` (default: the page size) to a page."""
+        check_page(page)
         per_page = size or self.page_size
         return await self._latest.fetch(
             (page, per_page), lambda: self._store.latest(page=page, size=per_page)
@@ -169,6 +183,7 @@ class AnnouncementService:
 
     async def by_tag(self, name: str, page: int = 1) -> tuple[TagCount, Page[Announcement]]:
         """Published announcements with a tag; UnknownTag with suggestions when none."""
+        check_page(page)
         key = tag_key(name)
         found = None
         if key:
@@ -192,7 +207,12 @@ class AnnouncementService:
         return [by_key[k] for k in [*close, *contains][:limit]]
 
     async def search(self, words: str, page: int = 1) -> Page[Announcement]:
-        """Published announcements containing every word."""
+        """Published announcements containing every word (a page past the cap comes back empty)."""
+        check_page(page)
+        if page > 1 and (page - 1) * self.page_size >= SEARCH_TOTAL_CAP:
+            # Search counts at most SEARCH_TOTAL_CAP matches: no page lies beyond them.
+            first = await self.search(words, 1)
+            return Page((), page, first.pages, first.total)
         key = (" ".join(words.split()).casefold(), page)
         return await self._searches.fetch(
             key, lambda: self._store.search(words, page=page, size=self.page_size)

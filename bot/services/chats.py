@@ -14,7 +14,7 @@ from bot.ports.stores import ChatStore
 from bot.services.batch import Batcher
 from bot.services.cache import TTLCache
 from bot.services.known_chats import KnownChats
-from bot.tags import display_name, tag_key
+from bot.tags import DEFAULT_TAG_LIMITS, TagError, TagLimits, checked_tag
 
 # How long a chat's settings (language) read from the database are trusted: a change made by
 # another process (a second `herald run`, the CLI) shows within this many seconds.
@@ -35,8 +35,10 @@ class ChatService:
         default_language: str = "en",
         *,
         ticker: Callable[[], float] = time.monotonic,
+        tag_limits: TagLimits = DEFAULT_TAG_LIMITS,
     ) -> None:
         self._store = store
+        self.tag_limits = tag_limits
         self._clock = clock
         self.default_language = default_language
         # Every command looks its chat up; a short TTL bounds staleness across processes.
@@ -128,17 +130,31 @@ class ChatService:
         self._known.add((ref.platform, new_external_id))
 
     async def subscribe(self, chat: Chat, names: Sequence[str]) -> list[str]:
-        """Subscribe to the tags, or to everything when none are given; return what was added."""
+        """Subscribe to the tags, or to everything when none are given; return what was added.
+
+        TagError when a tag cannot be used, when there are more than `per_subscribe` of them,
+        or when the chat would follow more than `per_chat` tags.
+        """
         if not names:
             pairs = [(EVERYTHING, "")]
         else:
-            pairs = [(tag_key(n), display_name(n)) for n in names if tag_key(n)]
+            pairs = list({key: (key, name) for name, key in self._checked(names)}.values())
+            have = {s.tag_key for s in await self._store.subscriptions(chat.id) if s.tag_key}
+            total = len(have | {key for key, _ in pairs})
+            if total > self.tag_limits.per_chat:
+                raise TagError("chat_full", count=total, limit=self.tag_limits.per_chat)
         return await self._store.subscribe(chat.id, pairs, now=self._clock.now())
 
     async def unsubscribe(self, chat: Chat, names: Sequence[str]) -> int:
         """Unsubscribe from the tags, or from everything (all subscriptions) when none given."""
-        keys = None if not names else [tag_key(n) for n in names]
+        keys = None if not names else [key for _, key in self._checked(names)]
         return await self._store.unsubscribe(chat.id, keys)
+
+    def _checked(self, names: Sequence[str]) -> list[tuple[str, str]]:
+        limit = self.tag_limits.per_subscribe
+        if len(names) > limit:
+            raise TagError("too_many", count=len(names), limit=limit)
+        return [checked_tag(name, self.tag_limits) for name in names]
 
     async def subscriptions(self, chat: Chat) -> list[Subscription]:
         """The chat's subscriptions."""

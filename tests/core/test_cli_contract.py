@@ -181,7 +181,7 @@ def test_bad_usage_is_one_line_and_exit_2(world: Path) -> None:
         (["post", "--file", "{tmp}/empty.txt"], "herald: The post is empty.", 1),
         (["post", "--file", "{tmp}/missing.txt"], "herald: cannot read", 1),
         (["anniversary", "remove", "7"], "herald: There is no anniversary #7.", 1),
-        (["anniversary", "add", "someday", "Founding"], "herald: Usage: /anniversary", 2),
+        (["anniversary", "add", "someday", "Founding"], "herald: someday is not a date", 2),
     ],
 )
 def test_refusals_and_not_found_exit_non_zero(

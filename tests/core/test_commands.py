@@ -186,14 +186,14 @@ async def test_group_subscription_needs_chat_admin(session: Session) -> None:
         ("/post " + "x" * 100_001, "longer than 100,000"),
         ("/show 999", "There is no announcement #999"),
         ("/show abc", "Usage: /show ID"),
-        ("/schedule 1 15.08.2026 9:00", "YYYY-MM-DD HH:MM"),
-        ("/anniversary add 1945-02-30 Bad date", "YYYY-MM-DD"),
-        ("/anniversary add 15/08/1945 Bad", "YYYY-MM-DD"),
+        ("/schedule 1 15.08.2026 9:00", "15.08.2026 is not a date: write YYYY-MM-DD"),
+        ("/anniversary add 1945-02-30 Bad date", "1945-02-30 is not a date."),
+        ("/anniversary add 15/08/1945 Bad", "15/08/1945 is not a date: write YYYY-MM-DD"),
         ("/lang xx", "Usage: /lang"),
         ("/frobnicate", "Unknown command /frobnicate"),
         ("/search", "Usage: /search"),
         ("/tag", "Usage: /tag"),
-        ("/latest zero", "Usage: /latest"),
+        ("/latest zero", "“zero” is not a page number"),
     ],
 )
 async def test_bad_input_gets_a_clear_answer_and_writes_nothing(

@@ -105,7 +105,9 @@ async def test_tags_are_paged(herald: Herald, monkeypatch: pytest.MonkeyPatch) -
     russian = await ask(herald, "/tags 9", user="9", language="ru")
     assert russian.plain() == "Страницы 9 нет: последняя страница — 3."
     for bad in ("/tags x", "/tags 0", "/tags -1"):
-        assert (await ask(herald, bad, user="9")).plain() == "Usage: /tags [page]"
+        refused = await ask(herald, bad, user="9")
+        assert refused.plain().endswith("is not a page number: use 1 to 1000.")
+        assert refused.failure == "usage"
 
 
 async def test_one_short_page_of_tags_is_not_counted_twice(herald: Herald) -> None:

@@ -233,3 +233,33 @@ def test_an_unchanged_entry_is_converted_once_and_the_cache_is_bounded(
     monkeypatch.setattr(module, "CACHE_SIZE", 2)
     atom = parse("atom.xml").entries
     assert list(module._converted.values()) == list(atom)  # the least recently used dropped
+
+
+def test_an_archive_feed_is_read_up_to_its_first_500_entries() -> None:
+    items = "".join(
+        f"<item><guid>g{n}</guid><title>T{n}</title><description>x{n}</description></item>"
+        for n in range(content.MAX_ENTRIES + 20)
+    )
+    document = f"<rss version='2.0'><channel><title>A</title>{items}</channel></rss>".encode()
+    feed = content.parse_feed(document, content_type=None, url=FEED_URL)
+    assert len(feed.entries) == content.MAX_ENTRIES
+    assert (feed.entries[0].key, feed.entries[-1].key) == ("g0", f"g{content.MAX_ENTRIES - 1}")
+
+
+def test_a_relative_permalink_guid_keeps_its_key_when_the_feed_moves() -> None:
+    document = (
+        b"<rss version='2.0'><channel><title>A</title><item><guid>12345</guid><title>T</title>"
+        b"<description>x</description></item><item><title>U</title><link>/news/7</link>"
+        b"<description>y</description></item></channel></rss>"
+    )
+    moves = {  # the feed's address: where its relative links lead
+        "http://society.example/rss": ("http://society.example/12345",
+                                       "http://society.example/news/7"),
+        "https://www.society.example/news/rss": ("https://www.society.example/news/12345",
+                                                 "https://www.society.example/news/7"),
+    }  # fmt: skip
+    for url, (permalink, link) in moves.items():
+        first, second = content.parse_feed(document, content_type=None, url=url).entries
+        assert first.key == "12345"  # the guid as written, not resolved against the feed
+        assert first.link == permalink  # a permalink guid is still the entry's link
+        assert second.key == second.link == link

@@ -19,7 +19,9 @@ from adapters.telegram.platform import TelegramPlatform
 from adapters.telegram.transport import AiohttpRequest
 from bot.app import feed_parser
 from bot.delivery import DeliveryConfig, DeliveryEngine
-from bot.feeds.sources import SourceKind
+from bot.feeds.notices import PlatformNotices
+from bot.feeds.service import FeedService
+from bot.feeds.sources import SourceKind, SourceMode
 from bot.ports import ManualClock, Platform
 from storage.outbox import SqlOutbox
 from storage.repository import Repository
@@ -28,6 +30,7 @@ from tests.delivery.support import add_chats
 from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
+from tests.feeds.simple_parser import SimpleParser
 from tests.feeds.site import Page, Site, rss
 from tests.feeds.support import feed_service
 
@@ -199,3 +202,35 @@ async def test_the_real_parsers_read_a_windows_1251_feed_and_a_news_page_like_th
     lecture_item = await repo.announcements.get(lecture)
     assert lecture_item is not None
     assert lecture_item.body_styles
+
+
+async def test_a_draft_entry_reaches_admins_privately_with_a_publish_button(
+    repo: Repository,
+    clock: ManualClock,
+    site: Site,
+    fetcher: HttpFetcher,
+    telegram: FakeTelegram,
+    fake: FakeDiscord,
+    platforms: dict[str, Platform],
+) -> None:
+    member = next(iter(fake.guilds.values())).members[0]
+
+    async def admins() -> list[str]:
+        return ["telegram:5001", f"discord:{member.id}"]
+
+    feeds = FeedService(
+        repo.feeds, fetcher, SimpleParser(), clock,
+        notices=PlatformNotices(lambda: platforms, admins, "en"), jitter=lambda _s: 0.0,
+    )  # fmt: skip
+    site.pages["/rss"] = Page(rss(MEETING))
+    added = await feeds.add(site.url("/rss"), actor="cli:admin", mode=SourceMode.DRAFT)
+    site.pages["/rss"] = Page(rss(PICNIC, MEETING))
+    (draft,) = (await feeds.poll(added.source.id)).created
+    (notice,) = telegram.sent_to(5001)
+    assert notice.text.startswith("New draft from the website: Summer picnic")
+    assert notice.buttons == [[{"text": "Publish", "callback_data": f"/publish {draft}"}]]
+    (dm,) = fake.channel_messages(fake.dm_channel(member).id)
+    (row,) = dm.components
+    assert [(b["label"], b["custom_id"]) for b in row["components"]] == [
+        ("Publish", f"/publish {draft}")
+    ]

@@ -8,6 +8,7 @@ from bot.domain import Announcement, PublishResult, Status
 from bot.feeds.notices import PlatformNotices
 from bot.feeds.sources import FeedSource, SourceKind, SourceMode
 from bot.ports import ManualClock, Platform, TargetGone
+from bot.replies import Button
 from tests.delivery.support import RecordingPlatform
 
 SOURCE = FeedSource(3, "https://society.example/rss", SourceKind.FEED, SourceMode.DRAFT,
@@ -37,6 +38,8 @@ async def test_failing_recovered_and_draft_notices_reach_each_admin_privately() 
     failing, _, drafted = (s.message.body for s in telegram.received("11"))
     assert failing.startswith("Лента #3 (https://society.example/rss) не ответила 3 раза подряд")
     assert "/publish 42" in drafted
+    assert telegram.received("11")[2].message.actions == (Button("Опубликовать", "/publish 42"),)
+    assert telegram.received("11")[0].message.actions == ()
     assert len(discord.received("12")) == 3
     # Admin 13 blocked the bot for the first notice (logged); the console has no private chat;
     # a listed-twice admin hears once.

@@ -123,6 +123,11 @@ async def test_paging_and_bad_page_numbers(repo: Repository, clock: ManualClock)
         bad = await site.client.get("/", params={"page": "abc"})
         zero = await site.client.get("/", params={"page": "0"})
         beyond = await site.client.get("/", params={"page": "3"})
+        # The chat's page rule: ASCII digits, at most 1,000 (deep offsets cost every reader).
+        others = [
+            (await site.client.get("/", params={"page": page})).status
+            for page in ("1001", "٣", "²", "-1", "")
+        ]
         bad_text = await bad.text()
     assert "Post 24" in first
     assert "Post 05" in first
@@ -132,6 +137,7 @@ async def test_paging_and_bad_page_numbers(repo: Repository, clock: ManualClock)
     assert 'rel="next" href="/?page=2"' in first
     assert bad.status == 400
     assert zero.status == 400
+    assert others == [400] * 5
     assert "The page number must be a whole number, 1 or more." in bad_text
     assert "Traceback" not in bad_text
     assert beyond.status == 404

@@ -205,13 +205,14 @@ async def test_tags_listing_and_names(repo: Repository, clock: ManualClock) -> N
     assert await repo.announcements.tag_names("%", 5) == []
 
 
-async def test_views_counter(repo: Repository, clock: ManualClock) -> None:
+async def test_views_counter_counts_each_viewer_once(repo: Repository, clock: ManualClock) -> None:
     a = (await post(repo, clock)).announcement
-    for _ in range(3):
-        await repo.announcements.count_view(a.id)
+    counted = [await repo.announcements.count_view(a.id, "reader-1") for _ in range(3)]
+    assert counted == [True, False, False]
+    assert await repo.announcements.count_view(a.id, "reader-2")
     got = await repo.announcements.get(a.id)
     assert got is not None
-    assert got.views == 3
+    assert got.views == 2
 
 
 async def test_upsert_imported_twice_updates_one_row(repo: Repository, clock: ManualClock) -> None:

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.telegram.render import (
-    hashtag,
     keyboard,
     message_spans,
     render_message,
@@ -19,6 +18,7 @@ from adapters.telegram.render import (
 )
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Button, Reply, ReplyBuilder, Span, Style
+from bot.tags import hashtag
 from tests.fakes.telegram_wire import parse_html
 
 _NUMBER = re.compile(r"\n\n\((\d+)/(\d+)\)$")

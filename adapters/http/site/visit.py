@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from adapters.http.site.text import choose_language
+from bot.paging import PageError, parse_page
 from bot.tags import tag_key
-
-MAX_PAGE = 100_000
 
 
 class BadPage(ValueError):
@@ -80,8 +79,12 @@ def tag_path(name: str) -> str:
 
 
 def page_number(request: web.Request) -> int:
-    """`?page=N`, 1 by default; BadPage for anything but a whole number from 1."""
+    """`?page=N`, 1 by default; BadPage for anything but a whole number from 1 to MAX_PAGE."""
     raw = request.query.get("page", "1")
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadPage(raw[:20])
-    return int(raw)
+    try:
+        # The chat's rule (bot.paging): ASCII digits, 1 to MAX_PAGE; nothing at all is bad too.
+        if not raw.strip():
+            raise PageError(raw)
+        return parse_page(raw)
+    except PageError:
+        raise BadPage(raw[:20]) from None

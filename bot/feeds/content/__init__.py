@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# A feed is its newest entries; past this many it is an archive, whose older part (feeds list
+# newest first) is not read: converting ten thousand entries would take seconds every poll.
+MAX_ENTRIES = 500
 
 
 def parse_feed(body: bytes, *, content_type: str | None, url: str) -> ParsedFeed:
@@ -44,6 +47,9 @@ def parse_feed(body: bytes, *, content_type: str | None, url: str) -> ParsedFeed
     entries: list[FeedEntry] = []
     problems: list[str] = []
     seen: set[str] = set()
+    if len(raws) > MAX_ENTRIES:
+        log.warning("feed %s: %d entries, only the first %d read", url, len(raws), MAX_ENTRIES)
+        raws = raws[:MAX_ENTRIES]
     for raw in raws:
         entry = _entry(raw, url=url, language=language)
         if isinstance(entry, BadEntry):

@@ -9,6 +9,7 @@ import time
 import xml.sax
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -29,8 +30,10 @@ def read_xml_feed(
     data = as_utf8_xml(_numeric_entities(text))
     parsed = feedparser.parse(
         data,
-        response_headers={"content-type": "application/xml; charset=utf-8",
-                          "content-location": url},
+        # No content-location: feedparser would resolve a relative permalink guid (`<guid>
+        # 12345</guid>`) against it, and every entry's key would change with the feed's
+        # address (a new redirect, http to https). Links are resolved here instead.
+        response_headers={"content-type": "application/xml; charset=utf-8"},
         sanitize_html=False,
         # Relative addresses in the content are resolved by Herald's own HTML reader, against
         # the content's xml:base: feedparser's rewriting of every entry's HTML cost more than
@@ -45,22 +48,22 @@ def read_xml_feed(
     feed = parsed.get("feed", {})
     title = plain_title(str(feed.get("title", "")), html=_is_html(feed.get("title_detail")))
     language = feed.get("language") or None
-    return title or None, language, [_raw(entry) for entry in parsed.get("entries", [])]
+    return title or None, language, [_raw(entry, url) for entry in parsed.get("entries", [])]
 
 
-def _raw(entry: Any) -> RawEntry | BadEntry:
+def _raw(entry: Any, url: str) -> RawEntry | BadEntry:
     try:
-        return _read(entry)
+        return _read(entry, url)
     except (TypeError, ValueError, AttributeError) as exc:
         return BadEntry(f"the entry cannot be read: {exc}")
 
 
-def _read(entry: Any) -> RawEntry:
+def _read(entry: Any, url: str) -> RawEntry:
     title = plain_title(str(entry.get("title", "")), html=_is_html(entry.get("title_detail")))
     html, text, base = _content(entry)
     return RawEntry(
         guid=_text(entry.get("id")),
-        link=_web(entry.get("link")),
+        link=_web(_absolute(url, entry.get("link"))),
         title=title,
         html=html,
         text=text,
@@ -71,7 +74,7 @@ def _read(entry: Any) -> RawEntry:
             for tag in entry.get("tags", []) or []
             if tag.get("label") or tag.get("term")
         ),
-        media_images=_media(entry),
+        media_images=tuple(_absolute(url, image) or image for image in _media(entry)),
         html_base=base,
     )
 
@@ -108,6 +111,17 @@ def _media(entry: Any) -> tuple[str, ...]:
         if item.get("url"):
             found.append(str(item["url"]))
     return tuple(dict.fromkeys(found))
+
+
+def _absolute(base: str, value: Any) -> str | None:
+    """A link of the feed made absolute against the feed's own address."""
+    link = _text(value)
+    if not link:
+        return None
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
 
 
 def _web(value: Any) -> str | None:
