@@ -49,7 +49,7 @@ def test_two_upgrades_started_together_both_succeed(pg_database: str, tmp_path: 
     procs = [_start_upgrade(pg_database, tmp_path) for _ in range(2)]
     upgraded, up_to_date = _outcomes(procs)
     head = head_revision()
-    assert upgraded.endswith(f"upgraded from schema nothing to {head}"), upgraded
+    assert upgraded.endswith(f"upgraded from schema nothing to schema {head}"), upgraded
     assert up_to_date.endswith(f"is up to date at schema {head}"), up_to_date
 
 
