@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -100,6 +99,7 @@ class HeraldScheduler:
         # APScheduler runs each job as a task of its own and does not wait for them at
         # shutdown: stop() does, so no job is left talking to a database being closed.
         self._jobs_running: set[asyncio.Task[object]] = set()
+        self._job_tasks: set[asyncio.Task[object]] = set()  # APScheduler's, around ours
         self._broken: set[int] = set()
 
     @property
@@ -165,12 +165,16 @@ class HeraldScheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+            # Let the job tasks APScheduler has just cancelled finish; ours go on (below).
+            await asyncio.sleep(0)
         if self._jobs_running:
             _, late = await asyncio.wait(self._jobs_running, timeout=_JOB_STOP_GRACE)
             for task in late:
                 task.cancel()
             if late:
                 await asyncio.gather(*late, return_exceptions=True)
+        if self._job_tasks:
+            await asyncio.wait(self._job_tasks, timeout=_JOB_STOP_GRACE)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -371,33 +375,47 @@ class HeraldScheduler:
             log.error("scheduler job rebuild failed", exc_info=exc)
 
     async def _anniversary_job(self, planned: datetime) -> None:
-        with self._job_running():
+        async def work() -> None:
             await self._guarded(self.tick)
             await self._guarded(lambda: self.rebuild_jobs(after=planned))
 
+        await self._owned(work())
+
     async def _sweep_job(self) -> None:
-        with self._job_running():
+        async def work() -> None:
             await self._guarded(self.tick)
             await self._guarded(self.rebuild_jobs)
 
+        await self._owned(work())
+
     async def _leader_job(self) -> None:
-        with self._job_running():
+        async def work() -> None:
             if not self._leading:
                 # Becoming the leader includes its catch-up sweep.
                 await self._guarded(self.tick)
             else:
                 await self._guarded(self.elect)
 
-    @contextmanager
-    def _job_running(self) -> Iterator[None]:
-        task = asyncio.current_task()
-        if task is not None:
-            self._jobs_running.add(task)
-        try:
-            yield
-        finally:
-            if task is not None:
-                self._jobs_running.discard(task)
+        await self._owned(work())
+
+    async def _owned(self, work: Coroutine[object, object, None]) -> None:
+        # APScheduler cancels its job tasks at shutdown, mid-transaction; the work runs in a
+        # task of ours instead, shielded from that, and stop() waits for it.
+        task: asyncio.Task[object] = asyncio.ensure_future(work)
+        self._jobs_running.add(task)
+        task.add_done_callback(self._job_done)
+        if (outer := asyncio.current_task()) is not None:
+            self._job_tasks.add(outer)
+            outer.add_done_callback(self._job_tasks.discard)
+        await asyncio.shield(task)
+
+    def _job_done(self, task: asyncio.Task[object]) -> None:
+        self._jobs_running.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()  # retrieved here too: its APScheduler task may be gone
+        if exc is not None and self._scheduler is None:
+            log.error("scheduler job failed while stopping", exc_info=exc)
 
     async def _guarded(self, work: Callable[[], Awaitable[object]]) -> None:
         if self._scheduler is None:

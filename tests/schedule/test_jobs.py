@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.domain import NewAnnouncement, Status
 from bot.ports import ManualClock
@@ -104,19 +107,45 @@ class _Trigger:
     run_date: datetime
 
 
-async def test_stop_waits_for_the_jobs_it_started(make: Make, clock: ManualClock) -> None:
-    # APScheduler leaves a running job's task behind at shutdown; one left talking to a
-    # database that the caller closes next would end in errors at exit.
+class _Sweeps:
+    """Counts the sweeps running, and those begun after stop() returned."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.stopped = False
+        self.late = 0
+
+    def counting(self, tick: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
+        async def counted() -> int:
+            self.late += self.stopped
+            self.running += 1
+            try:
+                await asyncio.sleep(0.002)  # a sweep in progress when stop() comes
+                return await tick()
+            finally:
+                self.running -= 1
+
+        return counted
+
+
+async def test_stop_waits_for_the_jobs_it_started(
+    make: Make, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # APScheduler cancels its job tasks at shutdown and does not wait for them; a job cut
+    # mid-transaction, or one still talking to a database the caller closes next, would end
+    # in errors at exit. Once stop() returns, no sweep is running and none starts.
     clock.set(datetime.now(UTC))
     herald = make()
     await herald.chat("1", everything=True)
+    sweeps = _Sweeps()
     for _ in range(20):
         scheduler = herald.scheduler(sweep_seconds=0.005)
+        monkeypatch.setattr(scheduler, "tick", sweeps.counting(scheduler.tick))
+        sweeps.stopped = False
         await scheduler.start()
         await asyncio.sleep(0.03)
         await scheduler.stop()
-        left = [
-            task for task in asyncio.all_tasks()
-            if "run_coroutine_job" in repr(task.get_coro()) and not task.done()
-        ]  # fmt: skip
-        assert left == []
+        sweeps.stopped = True
+        assert sweeps.running == 0, "stop() returned while a sweep was running"
+        await asyncio.sleep(0.02)
+        assert (sweeps.running, sweeps.late) == (0, 0)
