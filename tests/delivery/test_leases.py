@@ -262,6 +262,8 @@ async def test_a_running_worker_takes_over_at_its_next_heartbeat(
     engine = DeliveryEngine(SqlOutbox(sessions), {"telegram": platform}, clock, beating)
     await engine.start()
     try:
+        # Its first look (on an empty outbox) is over: the next is 30 s away.
+        await engine.run_until_idle()
         # Another process on this host claims the broadcast and dies while this one runs.
         await add_chats(sessions, clock.now(), CHATS)
         await publish(sessions, clock.now())

@@ -30,6 +30,7 @@ HERALD_ADMIN_COMMANDS = {
     "stats",
     "anniversary",
     "admin",
+    "feed",
 }
 # A channel's settings: hidden from members without Manage Channels (the core's chat admin).
 CHAT_ADMIN_COMMANDS = {"subscribe", "unsubscribe", "lang"}

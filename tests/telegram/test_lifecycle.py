@@ -63,6 +63,8 @@ async def test_rejected_token_logged_without_the_token(caplog: pytest.LogCapture
 
 def test_redaction_filter_and_factory(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    # Herald's quiet logging (set up by any CLI test run before this one) raises httpx's level.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     record = logging.LogRecord("x", logging.INFO, "f", 1, "url %s", (f"/bot{TOKEN}/getMe",), None)
     RedactToken(TOKEN).filter(record)
     assert record.getMessage() == f"url /bot{REDACTED}/getMe"
