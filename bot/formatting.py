@@ -1,10 +1,11 @@
 """Formatted text without a platform, for announcements and replies alike; a post's photo.
 
-One vocabulary of styles (`Style`) in two shapes: `TextStyle` runs over a plain string (an
-announcement's body; runs may nest but never cross), and `Span`s, pieces that follow one
-another (a reply, built by `bot.replies.ReplyBuilder`; `bot.runs.flat_spans` turns runs into
-spans). Offsets are Python string indices (code points); adapters convert to and from their
-own units (Telegram counts UTF-16 code units).
+One model: a plain string plus `TextStyle` runs over it, in one vocabulary of styles (`Style`).
+An announcement's body is stored that way (`styles_to_json`), and a reply is the same thing
+(`bot.replies.Reply.text` and `.styles`, built by `bot.replies.ReplyBuilder`). Runs may nest
+but never cross; `bot.runs.nest` settles any set of runs into that shape. Offsets are Python
+string indices (code points); each adapter renders text and runs through one renderer of its
+own and converts to its platform's units (Telegram counts UTF-16 code units).
 """
 
 from __future__ import annotations
@@ -40,15 +41,6 @@ class TextStyle:
 
 
 Styles = tuple[TextStyle, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A piece of text in one style (None: plain); `url` for links. Spans never nest."""
-
-    text: str
-    style: Style | None = None
-    url: str | None = None
 
 
 def styles_to_json(styles: Styles) -> str | None:

@@ -8,10 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import Announcement, Page
-from bot.formatting import Span, Style
 from bot.photos import PHOTO_MARK
 from bot.replies import Button, ReplyBuilder
-from bot.runs import flat_spans
+from bot.runs import flat_runs
 from bot.tags import hashtag
 
 __all__ = ["hashtag"]
@@ -35,9 +34,7 @@ def announcement_full(
 ) -> ReplyBuilder:
     """Title, body, signature, tags and the facts line."""
     builder.bold(item.title).line().line()
-    for span in flat_spans(item.body, item.body_styles):
-        _append(builder, span)
-    builder.line()
+    builder.styled(item.body, flat_runs(item.body, item.body_styles)).line()
     if item.signature:
         builder.line().italic(item.signature).line()
     if item.tags:
@@ -56,19 +53,6 @@ def announcement_full(
         facts.append(t("Views: {count}", count=item.views))
     builder.line().italic(" · ".join(facts))
     return builder
-
-
-def _append(builder: ReplyBuilder, span: Span) -> None:
-    if span.style is Style.LINK and span.url:
-        builder.link(span.text, span.url)
-    elif span.style is Style.BOLD:
-        builder.bold(span.text)
-    elif span.style is Style.ITALIC:
-        builder.italic(span.text)
-    elif span.style is Style.CODE:
-        builder.code(span.text)
-    else:
-        builder.text(span.text)
 
 
 def preview(text: str, length: int = PREVIEW_LENGTH) -> str:

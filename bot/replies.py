@@ -1,4 +1,4 @@
-"""Neutral replies: text with light formatting and optional buttons; adapters render them."""
+"""Neutral replies: styled text and optional buttons; adapters render them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 # Replies are styled text in bot.formatting's one model (re-exported for the adapters).
-from bot.formatting import Span as Span
 from bot.formatting import Style as Style
+from bot.formatting import Styles as Styles
+from bot.formatting import TextStyle
+from bot.runs import clip, shift
 
 MAX_ACTION_BYTES = 64
 
@@ -36,9 +38,10 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the core answers to one command."""
+    """What the core answers to one command: a plain text and its style runs."""
 
-    spans: tuple[Span, ...]
+    text: str = ""
+    styles: Styles = ()
     buttons: tuple[tuple[Button, ...], ...] = ()
     ephemeral: bool = False
     # Set when the reply proposes follow-up actions an interactive console may prompt for.
@@ -48,46 +51,55 @@ class Reply:
 
     def plain(self) -> str:
         """The reply as plain text, formatting dropped."""
-        return "".join(span.text for span in self.spans)
+        return self.text
 
 
 class ReplyBuilder:
-    """Builds a Reply span by span."""
+    """Builds a Reply piece by piece: the text grows, each styled piece adds a run over it."""
 
     def __init__(self) -> None:
-        self._spans: list[Span] = []
+        self._pieces: list[str] = []
+        self._length = 0
+        self._runs: list[TextStyle] = []
         self._rows: list[tuple[Button, ...]] = []
+
+    def _add(self, text: str, style: Style | None = None, url: str | None = None) -> ReplyBuilder:
+        if text:
+            if style is not None:
+                self._runs.append(TextStyle(style, self._length, self._length + len(text), url))
+            self._pieces.append(text)
+            self._length += len(text)
+        return self
 
     def text(self, text: str) -> ReplyBuilder:
         """Append plain text."""
-        if text:
-            self._spans.append(Span(text))
-        return self
+        return self._add(text)
 
     def bold(self, text: str) -> ReplyBuilder:
         """Append bold text."""
-        self._spans.append(Span(text, Style.BOLD))
-        return self
+        return self._add(text, Style.BOLD)
 
     def italic(self, text: str) -> ReplyBuilder:
         """Append italic text."""
-        self._spans.append(Span(text, Style.ITALIC))
-        return self
+        return self._add(text, Style.ITALIC)
 
     def code(self, text: str) -> ReplyBuilder:
         """Append monospaced text."""
-        self._spans.append(Span(text, Style.CODE))
-        return self
+        return self._add(text, Style.CODE)
 
     def link(self, text: str, url: str) -> ReplyBuilder:
         """Append a link."""
-        self._spans.append(Span(text, Style.LINK, url))
-        return self
+        return self._add(text, Style.LINK, url)
+
+    def styled(self, text: str, styles: Styles) -> ReplyBuilder:
+        """Append text with its own style runs (an announcement's body, say)."""
+        if text:
+            self._runs.extend(shift(clip(styles, 0, len(text)), self._length))
+        return self._add(text)
 
     def line(self, text: str = "") -> ReplyBuilder:
         """Append plain text and a line break."""
-        self._spans.append(Span(text + "\n"))
-        return self
+        return self._add(text + "\n")
 
     def buttons(self, *row: Button) -> ReplyBuilder:
         """Append a row of buttons; one whose action no platform could carry is left out."""
@@ -97,20 +109,18 @@ class ReplyBuilder:
         return self
 
     def build(self, *, ephemeral: bool = False, failure: Failure | None = None) -> Reply:
-        """Finish the reply; trailing line breaks are trimmed."""
-        spans = list(self._spans)
-        while spans and spans[-1].style is None and spans[-1].text.endswith("\n"):
-            trimmed = spans[-1].text.rstrip("\n")
-            spans[-1] = Span(trimmed)
-            if trimmed:
-                break
-            spans.pop()
-        return Reply(tuple(spans), tuple(self._rows), ephemeral, failure=failure)
+        """Finish the reply; trailing line breaks outside every run are trimmed."""
+        text = "".join(self._pieces)
+        styled_to = max((run.end for run in self._runs), default=0)
+        end = len(text)
+        while end > styled_to and text[end - 1] == "\n":
+            end -= 1
+        return Reply(text[:end], tuple(self._runs), tuple(self._rows), ephemeral, failure=failure)
 
 
 def text_reply(text: str, *, ephemeral: bool = False, failure: Failure | None = None) -> Reply:
     """A reply of one plain text (`failure` when it says no)."""
-    return Reply((Span(text),), ephemeral=ephemeral, failure=failure)
+    return Reply(text, ephemeral=ephemeral, failure=failure)
 
 
 def refused(text: str, *, ephemeral: bool = False) -> Reply:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import replace
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
-from bot.formatting import Span, Style, Styles, TextStyle
+from bot.formatting import Style, Styles, TextStyle
 
 # Outermost first when two runs cover the same text.
 _RANK = {
@@ -34,6 +35,8 @@ def nest(styles: Styles, length: int) -> Styles:
 
     Runs inside code or code blocks, and a run inside one of its own style, are dropped.
     """
+    if _flat(styles, length):
+        return styles
     result, merged = _nest_once(styles, length)
     # Merging touching runs can make a new tie (`**a**` over two code runs that became one);
     # nesting again settles it. Without a merge one pass is settled already.
@@ -42,6 +45,22 @@ def nest(styles: Styles, length: int) -> Styles:
             break
         result, merged = _nest_once(result, length)
     return result
+
+
+def _flat(styles: Styles, length: int) -> bool:
+    """Whether the runs already follow one another, none empty, none continuing the one before.
+
+    A reply's runs mostly are; nesting them would give them back unchanged.
+    """
+    end = 0
+    previous: TextStyle | None = None
+    for run in styles:
+        if run.start < end or run.end <= run.start or run.end > length:
+            return False
+        if previous is not None and _continues(previous, run):
+            return False
+        end, previous = run.end, run
+    return True
 
 
 def _nest_once(styles: Styles, length: int) -> tuple[Styles, bool]:
@@ -97,6 +116,13 @@ def _continues(before: TextStyle, run: TextStyle) -> bool:
     )
 
 
+def utf16_offsets(text: str) -> Sequence[int]:
+    """Where each code point of `text` starts in UTF-16 code units, then the total length."""
+    if len(text.encode("utf-16-le")) == 2 * len(text):
+        return range(len(text) + 1)  # no character outside the BMP: one unit each
+    return [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+
+
 def clip(styles: Styles, start: int, end: int) -> Styles:
     """The runs over `text[start:end]`, in that slice's coordinates; empty ones dropped."""
     out = []
@@ -117,8 +143,8 @@ def shift(styles: Styles, by: int) -> Styles:
     return tuple(out)
 
 
-# The styles a span shows, strongest first, as (run style, span style): a code block is code.
-_SPAN_STYLES = (
+# The styles a flat run may keep, strongest first, as (run style, flat style): a code block is code.
+_FLAT_STYLES = (
     (Style.LINK, Style.LINK),
     (Style.CODE, Style.CODE),
     (Style.PRE, Style.CODE),
@@ -127,26 +153,26 @@ _SPAN_STYLES = (
 )
 
 
-def flat_spans(text: str, styles: Styles) -> list[Span]:
-    """Text with runs as reply spans, which cannot nest: each piece keeps its strongest style.
+def flat_runs(text: str, styles: Styles) -> Styles:
+    """The runs flattened, as a reply shows a body: each piece keeps only its strongest style.
 
-    A link wins (it stays clickable), then code, bold, italic; the other styles are dropped.
+    A link wins (it stays clickable), then code, bold, italic; the other styles are dropped,
+    and no two runs overlap.
     """
     runs = nest(styles, len(text))
     cuts = sorted({0, len(text), *(r.start for r in runs), *(r.end for r in runs)})
-    spans: list[Span] = []
+    out: list[TextStyle] = []
     for start, end in pairwise(cuts):
         covering = [r for r in runs if r.start <= start and end <= r.end]
-        span = Span(text[start:end])
-        for style, span_style in _SPAN_STYLES:
+        for style, flat_style in _FLAT_STYLES:
             found = next((r for r in covering if r.style is style), None)
             if found is not None and (style is not Style.LINK or _web(found.url)):
-                span = Span(text[start:end], span_style, found.url if found.url else None)
+                run = TextStyle(flat_style, start, end, found.url if found.url else None)
+                if out and _continues(out[-1], run):
+                    run = replace(out.pop(), end=end)
+                out.append(run)
                 break
-        if spans and (spans[-1].style, spans[-1].url) == (span.style, span.url):
-            span = Span(spans.pop().text + span.text, span.style, span.url)
-        spans.append(span)
-    return spans
+    return tuple(out)
 
 
 def _web(url: str | None) -> bool:

@@ -14,21 +14,27 @@ from rich.text import Text
 
 from bot.commands.types import Command
 from bot.domain import ChatKind, ChatRef
-from bot.formatting import Photo, Style
+from bot.formatting import Photo, Style, Styles
 from bot.ports import Core, MessageKind, OutboundMessage, PlatformLimits, Target
 from bot.render import hashtag
 from bot.replies import Button, Reply
+from bot.runs import nest
 
 CONSOLE_CHAT = "console"
 END_OF_POST = "."
 MULTILINE_COMMANDS = ("post", "draft", "edit")
 
-# Rich styles for the span styles replies use; others (and plain text) show unstyled.
+# Rich styles for the text styles; a link also shows its address after its text.
 _STYLES = {
     Style.BOLD: "bold",
     Style.ITALIC: "italic",
+    Style.UNDERLINE: "underline",
+    Style.STRIKE: "strike",
+    Style.SPOILER: "reverse",
     Style.CODE: "cyan",
+    Style.PRE: "cyan",
     Style.LINK: "underline blue",
+    Style.QUOTE: "dim",
 }
 
 
@@ -37,14 +43,36 @@ def photo_label(photo: Photo) -> str:
     return f"[photo: {photo.file_name}, {max(1, round(len(photo.data) / 1024))} KB]"
 
 
+def styled_text(text: str, runs: Styles) -> Text:
+    """Text with its style runs as Rich text; user text is never read as markup."""
+    out = Text()
+    pos = 0
+    stack: list[tuple[int, str, str | None]] = []  # (end, rich style, link address) of open runs
+    for run in nest(runs, len(text)):
+        while stack and stack[-1][0] <= run.start:
+            pos = _close(out, text, pos, stack)
+        out.append(text[pos : run.start], style=" ".join(s for _, s, _ in stack))
+        pos = run.start
+        url = run.url if run.style is Style.LINK else None
+        stack.append((run.end, _STYLES[run.style], url))
+    while stack:
+        pos = _close(out, text, pos, stack)
+    out.append(text[pos:])
+    return out
+
+
+def _close(out: Text, text: str, pos: int, stack: list[tuple[int, str, str | None]]) -> int:
+    end = stack[-1][0]
+    out.append(text[pos:end], style=" ".join(s for _, s, _ in stack))
+    _, _, url = stack.pop()
+    if url:
+        out.append(f" ({url})", style="dim")
+    return end
+
+
 def reply_text(reply: Reply) -> Text:
     """A Reply as Rich text; user text is never read as markup."""
-    text = Text()
-    for span in reply.spans:
-        text.append(span.text, style=_STYLES.get(span.style, "") if span.style else "")
-        if span.style is Style.LINK and span.url:
-            text.append(f" ({span.url})", style="dim")
-    return text
+    return styled_text(reply.text, reply.styles)
 
 
 def buttons_text(buttons: list[Button]) -> Text:
@@ -208,7 +236,7 @@ class ConsoleAdapter:
         body = Text()
         if message.photo is not None:
             body.append(photo_label(message.photo) + "\n\n", style="dim")
-        body.append(message.body)
+        body.append_text(styled_text(message.body, message.body_styles))
         if message.signature:
             body.append("\n\n" + message.signature, style="italic")
         if message.tags:

@@ -137,7 +137,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
 
 def action_view(actions: tuple[Button, ...]) -> discord.ui.View | None:
     """An outbound message's action buttons (one row), like a reply's."""
-    return reply_view(Reply(spans=(), buttons=(actions[:5],)))
+    return reply_view(Reply(buttons=(actions[:5],)))
 
 
 def reply_view(reply: Reply) -> discord.ui.View | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from itertools import accumulate
+from collections.abc import Sequence
 
 from discord.utils import escape_markdown
 
 from bot.formatting import Style, Styles, TextStyle
-from bot.runs import clip, nest
+from bot.runs import clip, nest, utf16_offsets
 
 _MARKS = {
     Style.BOLD: "**",
@@ -36,10 +36,15 @@ def escape(text: str) -> str:
 
 def runs_markdown(text: str, runs: Styles) -> str:
     """Text with style runs as Discord markdown: text escaped, markers properly nested."""
+    return _markdown(text, nest(runs, len(text)))
+
+
+def _markdown(text: str, runs: Styles) -> str:
+    """`runs_markdown` for runs already nested (parents before children)."""
     out: list[str] = []
     stack: list[TextStyle] = []
     pos = 0
-    for run in _trimmed(nest(runs, len(text)), text):
+    for run in _trimmed(runs, text):
         while stack and stack[-1].end <= run.start:
             pos = _close(text, pos, stack.pop(), out, stack)
         out.append(_plain(text[pos : run.start], stack))
@@ -150,7 +155,8 @@ def _close(text: str, pos: int, run: TextStyle, out: list[str], outer: list[Text
         if run.style in _MARKS:
             out.append(_MARKS[run.style])
         elif run.style is Style.LINK and _safe(run):
-            url = (run.url or "").replace("(", "%28").replace(")", "%29")
+            # `)` would end the link early; `(` cannot (the address sits in `<...>`).
+            url = (run.url or "").replace(")", "%29")
             out.append(f"](<{url}>)")
     return run.end
 
@@ -166,17 +172,17 @@ def take_runs(text: str, runs: Styles, budget: int) -> tuple[str, str, Styles]:
     a longer run is closed at the cut and opened again in the rest.
     """
     runs = nest(runs, len(text))
-    units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+    units = utf16_offsets(text)
     # Markdown is never shorter than its text: only a text that fits can fit whole.
     if units[-1] <= budget:
-        whole = runs_markdown(text, runs)
+        whole = _markdown(text, runs)
         if ulen(whole) <= budget:
             return whole, "", ()
     limit = max(1, _fit(units, budget))
     while True:
         cut = _cut(text, runs, units, limit, budget)
         head = text[:cut].rstrip()
-        markdown = runs_markdown(head, clip(runs, 0, len(head)))
+        markdown = _markdown(head, clip(runs, 0, len(head)))  # clipping keeps runs nested
         if ulen(markdown) <= budget or cut <= 1:
             break
         # Escapes and markers made it longer than the text: try again on a shorter head.
@@ -185,7 +191,7 @@ def take_runs(text: str, runs: Styles, budget: int) -> tuple[str, str, Styles]:
     return markdown, text[rest_start:], clip(runs, rest_start, len(text))
 
 
-def _fit(units: list[int], budget: int) -> int:
+def _fit(units: Sequence[int], budget: int) -> int:
     """How many code points fit in `budget` UTF-16 units."""
     lo, hi = 0, len(units) - 1
     while lo < hi:
@@ -197,7 +203,7 @@ def _fit(units: list[int], budget: int) -> int:
     return lo
 
 
-def _cut(text: str, runs: Styles, units: list[int], limit: int, budget: int) -> int:
+def _cut(text: str, runs: Styles, units: Sequence[int], limit: int, budget: int) -> int:
     """The best place to end a head of at most `limit` code points."""
     whole = [(r.start, r.end) for r in runs if units[r.end] - units[r.start] <= budget // 2]
 

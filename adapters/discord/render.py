@@ -1,4 +1,8 @@
-"""Neutral replies and announcements rendered as Discord markdown and embeds within the limits."""
+"""Styled text (replies and announcements alike) as Discord markdown, and embeds, within limits.
+
+One markdown renderer (`adapters.discord.markdown.runs_markdown`, split by `take_runs`) serves
+a reply's text and runs and an announcement's body and runs: the same escaping for both.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass, field
 import discord
 
 from adapters.discord.markdown import escape, take_runs, ulen
-from bot.formatting import Span, Style, Styles, TextStyle
+from bot.formatting import Style, Styles, TextStyle
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Reply
 from bot.runs import clip
@@ -42,69 +46,27 @@ def _fit(text: str, budget: int) -> int:
     return len(text)
 
 
-def take(text: str, budget: int) -> tuple[str, str]:
-    """Split off a head of at most `budget` units, on a paragraph, line or space boundary."""
-    if ulen(text) <= budget:
-        return text, ""
-    limit = _fit(text, budget)
-    window = text[:limit]
-    for separator in ("\n\n", "\n", " "):
-        cut = window.rfind(separator)
-        if cut >= limit // 2:
-            head, rest = text[:cut], text[cut + len(separator) :]
-            return head.rstrip(), _protect_start(rest.lstrip("\n"))
-    cut = max(limit, 1)
-    # Never leave an escaping backslash alone at the end of a part.
-    while cut > 1 and _trailing_backslashes(text[:cut]) % 2 == 1:
-        cut -= 1
-    return text[:cut], _protect_start(text[cut:])
-
-
 def _trailing_backslashes(text: str) -> int:
     return len(text) - len(text.rstrip("\\"))
 
 
-def _protect_start(text: str) -> str:
-    """A part cut mid-line must not start a heading, list or quote it was not."""
-    if text[:1] in ("#", "-", ">"):
-        return "\\" + text
-    return text
+def split_text(text: str, limit: int, runs: Styles = ()) -> list[str]:
+    """Text with its runs as markdown parts of at most `limit` units each.
 
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split `text` into parts of at most `limit` units on paragraph, line, then space bounds."""
+    Parts end on paragraph, line, then space boundaries outside any run short enough to keep
+    whole; each part is escaped on its own, so none starts a heading, list or quote it was not.
+    """
     parts: list[str] = []
-    rest = text
-    while rest:
-        head, rest = take(rest, limit)
+    while text.strip():
+        head, text, runs = take_runs(text, runs, limit)
         if head:
             parts.append(head)
     return parts
 
 
-def _span(span: Span) -> str:
-    text = span.text
-    if span.style is Style.BOLD:
-        return f"**{escape(text)}**" if text.strip() else text
-    if span.style is Style.ITALIC:
-        return f"*{escape(text)}*" if text.strip() else text
-    if span.style is Style.CODE:
-        return f"`` {text} ``" if "`" in text else f"`{text}`"
-    if span.style is Style.LINK and span.url:
-        url = span.url.replace(")", "%29").replace(" ", "%20")
-        label = escape(text).replace("]", "\\]") or url
-        return f"[{label}](<{url}>)"
-    return escape(text)
-
-
-def reply_markdown(reply: Reply) -> str:
-    """The reply as Discord markdown, user text escaped."""
-    return "".join(_span(span) for span in reply.spans)
-
-
 def render_reply(reply: Reply) -> list[str]:
     """The reply as one or more message contents of at most 2000 units."""
-    return split_text(reply_markdown(reply), CONTENT_LIMIT) or ["\u200b"]
+    return split_text(reply.text, CONTENT_LIMIT, reply.styles) or ["\u200b"]
 
 
 @dataclass(slots=True)
@@ -146,37 +108,18 @@ def title_text(title: str) -> str:
     return head + "…"
 
 
-def body_text(message: OutboundMessage) -> str:
-    """The escaped body with the signature, if any, on its own last line."""
-    body = escape(message.body.strip())
-    signature = (message.signature or "").strip()
-    if signature:
-        body = f"{body}\n\n*{escape(signature)}*" if body else f"*{escape(signature)}*"
-    return body
-
-
 class _Body:
-    """What is left of the body to place in embeds: escaped markdown, or text with runs."""
+    """What is left of the body to place in embeds: text with its runs."""
 
     def __init__(self, message: OutboundMessage) -> None:
-        self.markdown = ""
-        self.text = ""
-        self.runs: Styles = ()
-        self.styled = bool(message.body_styles)
-        if self.styled:
-            self.text, self.runs = styled_body(message)
-        else:
-            self.markdown = body_text(message)
+        self.text, self.runs = styled_body(message)
 
     def size(self) -> int:
-        """Roughly how many units are left (exact for plain bodies)."""
-        return ulen(self.text) if self.styled else ulen(self.markdown)
+        """Roughly how many units are left (markdown adds escapes and markers)."""
+        return ulen(self.text)
 
     def take(self, room: int) -> str:
         """The next chunk of at most `room` units."""
-        if not self.styled:
-            chunk, self.markdown = take(self.markdown, room)
-            return chunk
         chunk, self.text, self.runs = take_runs(self.text, self.runs, room)
         return chunk
 

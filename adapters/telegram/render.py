@@ -1,4 +1,8 @@
-"""Neutral replies and messages → Telegram HTML parts, every user fragment escaped, split safely."""
+"""Styled text (replies and announcements alike) → Telegram HTML parts, escaped, split safely.
+
+One path: a plain text and its style runs become HTML (`runs_html`), cut into parts of at most
+4096 UTF-16 units (`split_runs`) that end outside any run short enough to keep whole.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,13 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
-from itertools import accumulate
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.formatting import Span, Style, Styles, TextStyle
+from bot.formatting import Style, Styles, TextStyle
 from bot.ports import OutboundMessage
 from bot.replies import Reply
-from bot.runs import clip, nest
+from bot.runs import clip, nest, utf16_offsets
 from bot.tags import hashtag
 
 TEXT_LIMIT = 4096
@@ -22,8 +25,6 @@ CAPTION_LIMIT = 1024
 # Telegram shows the first 100 entities of a message and silently drops the rest.
 MAX_ENTITIES = 100
 _SAFE_URL = re.compile(r"^(https?|tg)://\S+$", re.IGNORECASE)
-_TAG_OPEN = {Style.BOLD: "<b>", Style.ITALIC: "<i>", Style.CODE: "<code>"}
-_TAG_CLOSE = {Style.BOLD: "</b>", Style.ITALIC: "</i>", Style.CODE: "</code>"}
 _RUN_TAGS = {
     Style.BOLD: "b",
     Style.ITALIC: "i",
@@ -39,43 +40,6 @@ _LANGUAGE = re.compile(r"^[\w+#.-]{1,32}$")
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the way Telegram counts."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def span_html(span: Span) -> str:
-    """One span as Telegram HTML, its text escaped."""
-    text = html.escape(span.text, quote=False)
-    if span.style is Style.LINK:
-        if span.url and _SAFE_URL.match(span.url):
-            return f'<a href="{html.escape(span.url, quote=True)}">{text}</a>'
-        return text
-    if span.style in _TAG_OPEN:
-        return f"{_TAG_OPEN[span.style]}{text}{_TAG_CLOSE[span.style]}"
-    return text
-
-
-def spans_html(spans: list[Span] | tuple[Span, ...]) -> str:
-    """Spans as one Telegram HTML string; empty spans are dropped (they would be empty tags)."""
-    return "".join(span_html(span) for span in spans if span.text)
-
-
-def message_spans(message: OutboundMessage) -> list[Span]:
-    """The announcement layout: bold title, body, italic signature, hashtags."""
-    blocks: list[list[Span]] = []
-    if message.title.strip():
-        blocks.append([Span(message.title.strip(), Style.BOLD)])
-    if message.body.strip():
-        blocks.append([Span(message.body.strip("\n").rstrip())])
-    if message.signature and message.signature.strip():
-        blocks.append([Span(message.signature.strip(), Style.ITALIC)])
-    tags = " ".join(t for t in (hashtag(tag) for tag in message.tags) if t)
-    if tags:
-        blocks.append([Span(tags)])
-    spans: list[Span] = []
-    for i, block in enumerate(blocks):
-        if i:
-            spans.append(Span("\n\n"))
-        spans.extend(block)
-    return spans
 
 
 def message_text(message: OutboundMessage) -> tuple[str, Styles]:
@@ -115,10 +79,15 @@ def _blocks(
 
 def runs_html(text: str, runs: Styles) -> str:
     """Text with style runs as Telegram HTML: every fragment escaped, tags nested and closed."""
+    return _html(text, nest(runs, len(text)))
+
+
+def _html(text: str, runs: Styles) -> str:
+    """`runs_html` for runs already nested (parents before children)."""
     out: list[str] = []
     stack: list[TextStyle] = []
     pos = 0
-    for run in nest(runs, len(text)):  # parents before children
+    for run in runs:
         while stack and stack[-1].end <= run.start:
             pos = _close(text, pos, stack.pop(), out)
         out.append(html.escape(text[pos : run.start], quote=False))
@@ -157,18 +126,23 @@ def _close_tag(run: TextStyle) -> str:
     return f"</{_RUN_TAGS[run.style]}>"
 
 
+def render_text(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[str]:
+    """Styled text as numbered HTML parts, each within `limit` UTF-16 units of text."""
+    return [
+        # split_runs hands back nested runs: clipping keeps them nested.
+        _html(part, part_runs) + html.escape(suffix, quote=False)
+        for part, part_runs, suffix in split_runs(text, runs, limit)
+    ]
+
+
 def render_reply(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
     """A reply as HTML parts, each within `limit` UTF-16 units of text."""
-    return [spans_html(part) for part in split_spans(list(reply.spans), limit)]
+    return render_text(reply.text, reply.styles, limit)
 
 
 def render_message(message: OutboundMessage, limit: int = TEXT_LIMIT) -> list[str]:
     """An outbound message as HTML parts, each within `limit` UTF-16 units of text."""
-    text, runs = message_text(message)
-    return [
-        runs_html(part, part_runs) + html.escape(suffix, quote=False)
-        for part, part_runs, suffix in split_runs(text, runs, limit)
-    ]
+    return render_text(*message_text(message), limit)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -186,30 +160,6 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def split_spans(spans: list[Span], limit: int = TEXT_LIMIT) -> list[list[Span]]:
-    """Split spans into numbered parts of at most `limit` UTF-16 units; [] for blank text."""
-    spans = [s for s in spans if s.text]
-    text = "".join(s.text for s in spans)
-    if not text.strip():
-        return []
-    if utf16_len(text) <= limit:
-        return [spans]
-    links: list[tuple[int, int]] = []
-    offset = 0
-    for span in spans:
-        if span.style is Style.LINK:
-            links.append((offset, offset + len(span.text)))
-        offset += len(span.text)
-    bounds = _numbered_bounds(text, lambda budget: links, limit)
-    total = len(bounds)
-    if total == 1:
-        return [_slice(spans, *bounds[0])]
-    return [
-        [*_slice(spans, start, end), Span(f"\n\n({i}/{total})")]
-        for i, (start, end) in enumerate(bounds, 1)
-    ]
-
-
 def split_runs(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[tuple[str, Styles, str]]:
     """Split formatted text into parts (text, its runs, a `(i/n)` suffix) within `limit` units.
 
@@ -221,7 +171,7 @@ def split_runs(text: str, runs: Styles, limit: int = TEXT_LIMIT) -> list[tuple[s
     runs = nest(runs, len(text))
     if utf16_len(text) <= limit and len(runs) <= MAX_ENTITIES:
         return [(text, runs, "")]
-    units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+    units = utf16_offsets(text)
     starts = [r.start for r in runs]  # nested runs come in start order
 
     def fits(start: int, end: int) -> bool:
@@ -261,17 +211,6 @@ def _numbered_bounds(
         digits += 1
 
 
-def _slice(spans: list[Span], start: int, end: int) -> list[Span]:
-    out: list[Span] = []
-    offset = 0
-    for span in spans:
-        lo, hi = max(start, offset), min(end, offset + len(span.text))
-        if lo < hi:
-            out.append(Span(span.text[lo - offset : hi - offset], span.style, span.url))
-        offset += len(span.text)
-    return out
-
-
 def _split_text(
     text: str,
     links: list[tuple[int, int]],
@@ -282,7 +221,7 @@ def _split_text(
 
     `fits(start, end)`, when given, must also hold for every part (shorter parts are cut).
     """
-    units = [0, *accumulate(2 if ord(c) > 0xFFFF else 1 for c in text)]
+    units = utf16_offsets(text)
     bounds: list[tuple[int, int]] = []
     pos, n = 0, len(text)
     while True:

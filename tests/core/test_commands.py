@@ -232,7 +232,7 @@ async def test_draft_publish_edit_retract_life_cycle(session: Session) -> None:
     assert "Plan v2" in await session.say("/show 1")
     assert "retracted" in await session.say("/delete 1")
     assert "There is no announcement #1" in (
-        (await session.as_user("/show 1", user="5")) or Reply(())
+        (await session.as_user("/show 1", user="5")) or Reply()
     ).plain()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.commands.parsing import parse_post_text
 from bot.formatting import Style, Styles, TextStyle
-from bot.runs import clip, flat_spans, nest, shift
+from bot.runs import clip, flat_runs, nest, shift
 
 B, IT, C, L = Style.BOLD, Style.ITALIC, Style.CODE, Style.LINK
 
@@ -66,17 +68,30 @@ def test_nest_is_idempotent_and_properly_nested(runs: list[TextStyle]) -> None:
             assert not crossing
 
 
-def test_flat_spans_keep_the_strongest_style() -> None:
+def _pieces(text: str, runs: Styles) -> list[tuple[str, str, str | None]]:
+    """The text cut at the (flat) runs' edges: each piece's style ("plain" outside runs)."""
+    cuts = sorted({0, len(text), *(r.start for r in runs), *(r.end for r in runs)})
+    pieces = []
+    for start, end in pairwise(cuts):
+        run = next((r for r in runs if r.start <= start and end <= r.end), None)
+        pieces.append(
+            ("plain", text[start:end], None) if run is None
+            else (run.style.value, text[start:end], run.url)
+        )
+    return pieces
+
+
+def test_flat_runs_keep_the_strongest_style() -> None:
     text = "a bold italic link code end"
-    spans = flat_spans(
+    runs = flat_runs(
         text,
         (
             TextStyle(B, 2, 13), TextStyle(IT, 7, 13), TextStyle(L, 14, 18, url="https://x"),
             TextStyle(C, 19, 23), TextStyle(L, 24, 27, url="javascript:x"),
         ),
     )
-    # A plain span has no style (None); written "plain" here.
-    assert [(s.style.value if s.style else "plain", s.text, s.url) for s in spans] == [
+    assert all(a.end <= b.start for a, b in pairwise(runs))  # none overlap
+    assert _pieces(text, runs) == [
         ("plain", "a ", None), ("bold", "bold italic", None), ("plain", " ", None),
         ("link", "link", "https://x"), ("plain", " ", None), ("code", "code", None),
         ("plain", " end", None),

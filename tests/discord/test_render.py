@@ -9,18 +9,19 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.discord.markdown import ulen
+from adapters.discord.markdown import runs_markdown, ulen
+from adapters.discord.markdown_parse import parse_markdown
 from adapters.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
     EMBEDS_PER_MESSAGE,
     TITLE_LIMIT,
-    body_text,
     embed_size,
     render_message,
     render_reply,
     split_text,
+    styled_body,
 )
 from bot.ports import MessageKind, OutboundMessage
 from bot.replies import Button, ReplyBuilder
@@ -62,7 +63,7 @@ def test_every_message_within_discord_limits(title: str, body: str, tags: list[s
             assert ulen(embed.title or "") <= TITLE_LIMIT
             assert ulen(embed.description or "") <= DESCRIPTION_LIMIT
             descriptions.append(embed.description or "")
-    assert squash("".join(descriptions)) == squash(body_text(outbound))
+    assert squash("".join(descriptions)) == squash(runs_markdown(*styled_body(outbound)))
 
 
 @settings(max_examples=80, deadline=None)
@@ -141,3 +142,13 @@ def test_long_reply_is_split_into_messages() -> None:
     assert all(ulen(c) <= CONTENT_LIMIT for c in contents)
     lines = "\n".join(contents).splitlines()
     assert lines == [f"{i}. an announcement title" for i in range(300)]
+
+
+def test_reply_markers_never_run_together_or_hug_spaces() -> None:
+    reply = ReplyBuilder().italic("a").bold("b").text(" ").bold(" c ").build()
+    (content,) = render_reply(reply)
+    plain, runs = parse_markdown(content)
+    assert plain == "ab  c "
+    assert {(r.style.value, plain[r.start : r.end]) for r in runs} == {
+        ("italic", "a"), ("bold", "b"), ("bold", "c"),
+    }

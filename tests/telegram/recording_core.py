@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands.types import Command
 from bot.domain import ChatRef
 from bot.ports import CommandInfo
-from bot.replies import Button, Reply, ReplyBuilder, Span, text_reply
+from bot.replies import Button, Reply, ReplyBuilder, text_reply
 from tests.adapter_state import MemoryState
 
 DESCRIPTIONS = {"en": "Check the bot", "ru": "Проверить бота", "ko": "봇 확인"}
@@ -40,7 +40,7 @@ class RecordingCore:
         if name == "/long":
             para = "word " * 300
             return Reply(
-                tuple(Span(para + "\n\n") for _ in range(20)), buttons=((Button("More", "/ping"),),)
+                "".join(para + "\n\n" for _ in range(20)), buttons=((Button("More", "/ping"),),)
             )
         if name == "/refuse":
             return text_reply("Only admins can do that.", ephemeral=True)

@@ -9,15 +9,16 @@ from hypothesis import strategies as st
 
 from adapters.telegram.render import (
     keyboard,
-    message_spans,
+    message_text,
     render_message,
     render_reply,
-    spans_html,
-    split_spans,
+    runs_html,
+    split_runs,
     utf16_len,
 )
+from bot.formatting import TextStyle
 from bot.ports import MessageKind, OutboundMessage
-from bot.replies import Button, Reply, ReplyBuilder, Span, Style
+from bot.replies import Button, Reply, ReplyBuilder, Style
 from bot.tags import hashtag
 from tests.fakes.telegram_wire import parse_html
 
@@ -26,12 +27,22 @@ _ALPHABET = st.sampled_from(
     [*"ab cd\n\n\n <>&\"'", "𝄞", "😀", "é", "\u0301", "한", "я", "\t", "👍", "🏽", "\u200d"]
 )
 _TEXT = st.text(alphabet=_ALPHABET, max_size=120) | st.text(max_size=60)
-_SPAN = st.builds(
-    Span,
+# A piece of a reply: its text, a style, an address (used when the style is a link).
+_PIECE = st.tuples(
     _TEXT,
     st.sampled_from(list(Style)),
     st.sampled_from([None, "https://example.org/a?b=1&c=<2>", "javascript:alert(1)"]),
 )
+Piece = tuple[str, Style, str | None]
+
+
+def _reply(pieces: list[Piece]) -> Reply:
+    """The pieces one after another, each a run of its style."""
+    text, runs = "", []
+    for piece, style, url in pieces:
+        runs.append(TextStyle(style, len(text), len(text) + len(piece), url))
+        text += piece
+    return Reply(text, tuple(runs))
 
 
 def _check_parts(original: str, parts: list[str], limit: int) -> None:
@@ -60,10 +71,10 @@ def _check_parts(original: str, parts: list[str], limit: int) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_SPAN, max_size=12), st.sampled_from([30, 45, 80, 200]))
-def test_any_spans_split_into_valid_parts(spans: list[Span], limit: int) -> None:
-    parts = render_reply(Reply(tuple(spans)), limit)
-    original = "".join(s.text for s in spans)
+@given(st.lists(_PIECE, max_size=12), st.sampled_from([30, 45, 80, 200]))
+def test_any_pieces_split_into_valid_parts(pieces: list[Piece], limit: int) -> None:
+    parts = render_reply(_reply(pieces), limit)
+    original = "".join(piece for piece, _, _ in pieces)
     if not original.strip():
         assert parts == []
         return
@@ -79,7 +90,7 @@ _LONG = st.lists(
 @settings(max_examples=40, deadline=None)
 @given(_LONG)
 def test_long_texts_at_the_real_limit(text: str) -> None:
-    parts = render_reply(Reply((Span(text),)))
+    parts = render_reply(Reply(text))
     if text.strip():
         _check_parts(text, parts, 4096)
 
@@ -106,23 +117,30 @@ def test_everything_escaped() -> None:
 
 def test_paragraph_boundaries_preferred_and_bold_reopened() -> None:
     para = "word " * 150  # 750 chars
-    spans = [Span("Title", Style.BOLD), Span("\n\n"), Span((para.strip() + "\n\n") * 7, Style.BOLD)]
-    parts = split_spans(spans, 4096)
+    body = (para.strip() + "\n\n") * 7
+    text = "Title\n\n" + body
+    parts = split_runs(text, (TextStyle(Style.BOLD, 0, 5), TextStyle(Style.BOLD, 7, len(text))))
     assert len(parts) == 2
-    first = "".join(s.text for s in parts[0])
+    first = parts[0][0] + parts[0][2]
     assert first.endswith(para.strip() + "\n\n(1/2)")
-    assert all(s.style is Style.BOLD for s in parts[1][:-1])
-    assert parts[1][-1].text == "\n\n(2/2)"
+    assert parts[1][1] == (TextStyle(Style.BOLD, 0, len(parts[1][0])),)
+    assert parts[1][2] == "\n\n(2/2)"
 
 
 def test_link_never_split_and_surrogates_kept() -> None:
-    link = Span("a link text", Style.LINK, "https://example.org")
-    spans = [Span("x" * 25), link, Span("y" * 30)]
-    parts = split_spans(spans, 40)
-    links = [s for part in parts for s in part if s.style is Style.LINK]
-    assert links == [link]
-    emoji = Span("😀" * 3000)
-    for part in render_reply(Reply((emoji,))):
+    reply = ReplyBuilder().text("x" * 25).link("a link text", "https://example.org")
+    reply.text("y" * 30)
+    built = reply.build()
+    parts = split_runs(built.text, built.styles, 40)
+    links = [
+        (text[run.start : run.end], run.url)
+        for text, runs, _ in parts
+        for run in runs
+        if run.style is Style.LINK
+    ]
+    assert links == [("a link text", "https://example.org")]
+    emoji = "😀" * 3000
+    for part in render_reply(Reply(emoji)):
         plain, _ = parse_html(part)
         assert utf16_len(plain) <= 4096
         assert "\ufffd" not in plain
@@ -145,7 +163,7 @@ def test_announcement_layout_and_9000_characters() -> None:
         "<i>Korean-Russian Friendship Society</i>\n\n#Friends_of_Korea #DPRK_Russia_relations"
         "\n\n(3/3)"
     )
-    original = "".join(s.text for s in message_spans(message))
+    original = message_text(message)[0]
     _check_parts(original, parts, 4096)
 
 
@@ -153,9 +171,28 @@ def test_short_message_and_helpers() -> None:
     message = OutboundMessage(MessageKind.ANNIVERSARY, title="Day", body="Text", tags=("a b",))
     assert render_message(message) == ["<b>Day</b>\n\nText\n\n#a_b"]
     assert hashtag(" #!! ") == ""
-    assert spans_html([Span(""), Span("", Style.BOLD)]) == ""
-    reply = Reply((Span("p"),), buttons=((Button("Next ›", "/tag 1 2"),),))
+    assert runs_html("", (TextStyle(Style.BOLD, 0, 0),)) == ""
+    reply = Reply("p", buttons=((Button("Next ›", "/tag 1 2"),),))
     markup = keyboard(reply)
     assert markup is not None
     assert markup.inline_keyboard[0][0].callback_data == "/tag 1 2"
-    assert keyboard(Reply((Span("p"),))) is None
+    assert keyboard(Reply("p")) is None
+
+
+def test_a_reply_keeps_every_entity_telegram_shows() -> None:
+    # Telegram shows the first 100 entities of a message: a reply is split like a post is.
+    builder = ReplyBuilder()
+    for i in range(150):
+        builder.bold(f"#{i}").text(" ")
+    reply = builder.build()
+    parts = render_reply(reply)
+    assert len(parts) == 2
+    assert all(len(parse_html(part)[1]) <= 100 for part in parts)
+    assert sum(len(parse_html(part)[1]) for part in parts) == 150
+
+
+def test_a_reply_is_not_cut_inside_a_styled_piece() -> None:
+    reply = ReplyBuilder().text("x " * 12).bold("bold words here").text(" y").build()
+    parts = render_reply(reply, 40)
+    assert len(parts) == 2
+    assert parts[1].startswith("<b>bold words here</b>")
