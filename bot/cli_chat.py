@@ -22,6 +22,7 @@ from bot.cli_errors import exit_for, fail, logged_errors, run, say, settings, us
 from bot.cli_words import for_shell
 from bot.formatting import Photo
 from bot.replies import Button, Reply
+from bot.runs import map_pieces
 
 out = Console(highlight=False)
 
@@ -57,8 +58,8 @@ def print_reply(reply: Reply | None, *, search_words: str | None = None) -> None
     if reply is None:
         return
     # The core names chat commands ("See /tags"); the shell is told the `herald` one.
-    spans = tuple(replace(span, text=for_shell(span.text)) for span in reply.spans)
-    reply = replace(reply, spans=spans)
+    text, styles = map_pieces(reply.text, reply.styles, for_shell)
+    reply = replace(reply, text=text, styles=styles)
     if reply.failure is not None:
         if reply.failure != "failed" or not logged_errors():
             say(reply.plain())  # else the logged error was the one line

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import accumulate, pairwise
 
@@ -131,6 +131,19 @@ def clip(styles: Styles, start: int, end: int) -> Styles:
         if lo < hi:
             out.append(TextStyle(run.style, lo - start, hi - start, run.url, run.language))
     return tuple(out)
+
+
+def map_pieces(text: str, styles: Styles, change: Callable[[str], str]) -> tuple[str, Styles]:
+    """The text with `change` applied to each piece between run edges, the runs moved to fit."""
+    runs = clip(styles, 0, len(text))
+    edges = sorted({0, len(text), *(r.start for r in runs), *(r.end for r in runs)})
+    pieces: list[str] = []
+    moved = {0: 0}
+    for start, end in pairwise(edges):
+        pieces.append(change(text[start:end]))
+        moved[end] = moved[start] + len(pieces[-1])
+    kept = (replace(r, start=moved[r.start], end=moved[r.end]) for r in runs)
+    return "".join(pieces), tuple(r for r in kept if r.start < r.end)
 
 
 def shift(styles: Styles, by: int) -> Styles:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot.commands.parsing import parse_post_text
 from bot.formatting import Style, Styles, TextStyle
-from bot.runs import clip, flat_runs, nest, shift
+from bot.runs import clip, flat_runs, map_pieces, nest, shift
 
 B, IT, C, L = Style.BOLD, Style.ITALIC, Style.CODE, Style.LINK
 
@@ -34,6 +34,14 @@ def test_clip_and_shift() -> None:
     runs = (TextStyle(B, 0, 4), TextStyle(IT, 5, 9))
     assert clip(runs, 2, 6) == (TextStyle(B, 0, 2), TextStyle(IT, 3, 4))
     assert shift(runs, -3) == (TextStyle(B, 0, 1), TextStyle(IT, 2, 6))
+
+
+def test_map_pieces_moves_runs_with_the_text() -> None:
+    text = "See /tags now or /tag x"
+    runs = (TextStyle(B, 0, 3), TextStyle(C, 17, 23))
+    out, moved = map_pieces(text, runs, lambda piece: piece.replace("/", "herald "))
+    assert out == "See herald tags now or herald tag x"
+    assert _spans(out, moved) == [("bold", "See"), ("code", "herald tag x")]
 
 
 def test_post_runs_move_into_body_coordinates() -> None:
