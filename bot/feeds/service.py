@@ -18,6 +18,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from bot.domain import PublishResult, Status
+from bot.feeds.content.images import checked_image
 from bot.feeds.entries import FeedEntry, FeedError, FeedParser
 from bot.feeds.ports import FeedNotices, FeedStore, Fetched, Fetcher, FetchError
 from bot.feeds.sources import (
@@ -29,9 +30,9 @@ from bot.feeds.sources import (
     SourceMode,
 )
 from bot.formatting import Photo
-from bot.photos import MAX_PHOTO_BYTES, PhotoError, checked_photo
+from bot.photos import MAX_PHOTO_BYTES, PhotoError
 from bot.ports import Clock
-from bot.tags import tag_key
+from bot.tags import DEFAULT_TAG_LIMITS, TagLimits, capped_tags
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class FeedService:
         changed: Callable[[], None] = lambda: None,
         jitter: Callable[[float], float] = _jitter,
         notice_after: int = NOTICE_AFTER,
+        tag_limits: TagLimits = DEFAULT_TAG_LIMITS,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -126,6 +128,7 @@ class FeedService:
         self._changed = changed
         self._jitter = jitter
         self.notice_after = notice_after
+        self.tag_limits = tag_limits
         # Called with (source id, next poll) after each poll: the scheduler re-plans the job.
         self.planned: Callable[[int, datetime], None] = lambda _id, _when: None
 
@@ -405,7 +408,7 @@ class FeedService:
                 title=entry.draft.title,
                 body=entry.draft.body,
                 body_styles=entry.draft.body_styles,
-                tags=_tags(source, entry),
+                tags=self._tags(source, entry),
                 now=self._clock.now(),
                 actor=_actor(source),
             )
@@ -419,7 +422,7 @@ class FeedService:
         draft = entry.draft
         new = replace(
             draft,
-            tags=_tags(source, entry),
+            tags=self._tags(source, entry),
             source_url=draft.source_url or entry.link,
             created_by=draft.created_by or _actor(source),
             photo=await self._photo(entry.image_url),
@@ -448,14 +451,27 @@ class FeedService:
             await self._notices.draft(source, result)
         return result
 
+    def _tags(self, source: FeedSource, entry: FeedEntry) -> tuple[str, ...]:
+        """The source's tags, then the entry's own, each once, held to the tags-per-post cap
+        and the tag rules of chat posts; what is left out is logged."""
+        kept, left_out = capped_tags((*source.tags, *entry.draft.tags), self.tag_limits)
+        if left_out:
+            log.warning(
+                "feed %d: entry %s carries tags past the cap of %d or unusable; left out: %s",
+                source.id, entry.key[:120], self.tag_limits.per_post,
+                ", ".join(t[:40] for t in left_out[:10]),
+            )  # fmt: skip
+        return tuple(kept)
+
     async def _photo(self, url: str | None) -> Photo | None:
         """The entry's first image, checked like an uploaded photo; None when unusable."""
         if not url:
             return None
         try:
             fetched = await self._fetcher.fetch(url, limit=MAX_PHOTO_BYTES)
-            name = urlsplit(fetched.url).path.rsplit("/", 1)[-1] or "photo"
-            return checked_photo(Photo(fetched.body, "", name))
+            # bot.photos.checked_photo, the check of every uploaded photo, plus the
+            # refusal of a tracking pixel that did not declare its size.
+            return checked_image(fetched.body, fetched.url)
         except (FetchError, PhotoError) as exc:
             log.warning("feed image %s left out: %s", url[:200], exc)
             return None
@@ -463,16 +479,6 @@ class FeedService:
 
 def _actor(source: FeedSource) -> str:
     return f"feed:{source.id}"
-
-
-def _tags(source: FeedSource, entry: FeedEntry) -> tuple[str, ...]:
-    """The source's tags, then the entry's own, each once."""
-    merged: dict[str, str] = {}
-    for name in (*source.tags, *entry.draft.tags):
-        key = tag_key(name)
-        if key and key not in merged:
-            merged[key] = name
-    return tuple(merged.values())
 
 
 def _unique(entries: Sequence[FeedEntry]) -> tuple[FeedEntry, ...]:
