@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -276,6 +276,23 @@ class FeedStore:
                 .returning(FeedSourceRow.failures)
             )
             return int(failures or 0)
+
+    async def claim(self, source_id: int, *, now: datetime, until: datetime) -> bool:
+        """Take a due, active source's poll: its next poll moves to `until` (the lease), in one
+        statement, so of two processes on one database only one polls it; False when the
+        source is not due (another process took it), paused or gone."""
+        async with self._sessions.begin() as session:
+            taken = await session.scalars(
+                update(FeedSourceRow)
+                .where(
+                    FeedSourceRow.id == source_id,
+                    FeedSourceRow.paused.is_(False),
+                    or_(FeedSourceRow.next_poll.is_(None), FeedSourceRow.next_poll <= now),
+                )
+                .values(next_poll=until)
+                .returning(FeedSourceRow.id)
+            )
+            return taken.first() is not None
 
     async def postpone(self, source_id: int, *, next_poll: datetime) -> None:
         """Move the next poll."""

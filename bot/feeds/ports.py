@@ -108,6 +108,11 @@ class FeedStore(Protocol):
         """Record a failed poll and its next try; the failures in a row now."""
         ...
 
+    async def claim(self, source_id: int, *, now: datetime, until: datetime) -> bool:
+        """Take a due, active source's poll by moving its next poll to `until`, atomically;
+        False when it is not due (another process took it), paused or gone."""
+        ...
+
     async def postpone(self, source_id: int, *, next_poll: datetime) -> None:
         """Move the next poll (a poll claimed by this replica)."""
         ...

@@ -47,6 +47,8 @@ MAX_NEW_PER_POLL = 10
 # An HTML news page's first items are fetched again on each changed poll, to follow edits.
 RECHECK_ITEMS = 3
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# A due poll is claimed for this long: a process that dies mid-poll leaves it to another then.
+POLL_LEASE = timedelta(minutes=10)
 
 
 class SourceError(ValueError):
@@ -255,13 +257,27 @@ class FeedService:
     # --- polling ---------------------------------------------------------------------------
 
     async def poll_due(self) -> list[PollReport]:
-        """Poll every active source whose next poll has come."""
+        """Poll every active source whose next poll has come (and this process claimed)."""
         now = self._clock.now()
         due = [
             s for s in await self._store.all()
             if not s.paused and (s.next_poll is None or s.next_poll <= now)
         ]  # fmt: skip
-        return [await self.poll(source.id) for source in due]
+        reports = [await self.poll_if_due(source.id) for source in due]
+        return [report for report in reports if report is not None]
+
+    async def poll_if_due(self, source_id: int) -> PollReport | None:
+        """Poll a source if it is due and this process claims it first (the scheduled poll).
+
+        Two processes on one database (two `herald run` on one SQLite file, or a leadership
+        change) both fire the job; the claim moves the next poll in one statement, so one of
+        them polls and the other returns None. The claim lasts POLL_LEASE, the poll then sets
+        the real next poll.
+        """
+        now = self._clock.now()
+        if not await self._store.claim(source_id, now=now, until=now + POLL_LEASE):
+            return None
+        return await self.poll(source_id)
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every active source now (`herald feed poll`)."""
