@@ -406,10 +406,12 @@ async def test_a_feed_image_gets_the_same_check_as_an_uploaded_photo(
     feeds = feed_service(repo, fetcher, clock)
     site.pages["/rss"] = Page(_rss_with([]))
     source = (await feeds.add(site.url("/rss"), actor="cli:admin")).source
-    entries = [(p, f'<p>Look.</p><img src="{site.url(p)}">', []) for p in images]
+    entries: list[tuple[str, str, list[str]]] = [
+        (p, f'<p>Look.</p><img src="{site.url(p)}">', []) for p in images
+    ]
     site.pages["/rss"] = Page(_rss_with(entries))
     report = await feeds.poll(source.id)
-    kept = {}
+    kept: dict[str, bool] = {}
     for announcement_id in report.created:
         item = await _announcement(repo, announcement_id)
         kept[item.title.removeprefix("Entry ")] = item.has_photo
