@@ -21,10 +21,10 @@ from bot.feeds.sources import (
     SourceKind,
     SourceMode,
 )
-from bot.formatting import Styles
 from storage.announcements import create_in, edit_in
 from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
 from storage.models import AnnouncementRow, FeedEntryRow, FeedSourceRow
+from storage.photos import replace_photo
 
 # Keys are looked up and rows inserted in batches this size (far below parameter limits).
 _BATCH = 200
@@ -198,10 +198,8 @@ class FeedStore:
         old_hash: str,
         content_hash: str,
         updated: datetime | None,
-        title: str,
-        body: str,
-        body_styles: Styles,
-        tags: Sequence[str],
+        new: NewAnnouncement,
+        keep_photo: bool,
         now: datetime,
         actor: str,
     ) -> PublishResult | None:
@@ -221,15 +219,19 @@ class FeedStore:
             row = claimed.first()
             if row is None or row[0] is None:
                 return None
-            status = await session.scalar(
-                select(AnnouncementRow.status).where(AnnouncementRow.id == row[0])
-            )
-            if status is None or status == Status.RETRACTED.value:
+            announcement = await session.get(AnnouncementRow, row[0], with_for_update=True)
+            if announcement is None or announcement.status == Status.RETRACTED.value:
                 return None
+            # The metadata line and the photo change with the text: edit_in below bumps the
+            # revision, so every sent copy is edited to show them.
+            announcement.category, announcement.signature = new.category, new.signature
+            announcement.views = max(announcement.views or 0, new.views)
+            if not keep_photo:
+                await replace_photo(session, announcement.id, new.photo, now)
             try:
                 return await edit_in(
-                    session, row[0], title=title, body=body, tags=tags, now=now,
-                    actor=actor, body_styles=body_styles,
+                    session, announcement.id, title=new.title, body=new.body, tags=new.tags,
+                    now=now, actor=actor, body_styles=new.body_styles,
                 )  # fmt: skip
             except WrongState:
                 return None

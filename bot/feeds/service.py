@@ -4,7 +4,8 @@ Identity: an entry is its key (guid/id, else link, else content hash); the store
 (source, key) row is claimed in the same transaction that stores the announcement and its
 outbox rows, so an entry becomes one announcement across restarts and replicas. A change
 (another content hash, unless the entry's date went backwards) edits that announcement,
-which edits every copy sent. Entries that disappear are left alone.
+which edits every copy sent: text, styles, tags, the metadata line's category and signature,
+and the photo. Entries that disappear are left alone.
 """
 
 from __future__ import annotations
@@ -415,16 +416,17 @@ class FeedService:
                 continue
             if entry.updated and before.updated and entry.updated < before.updated:
                 continue
+            # The image again: a new one replaces the photo, none removes it; one that cannot
+            # be fetched (or used) this time leaves the photo as it is.
+            photo = await self._photo(entry.image_url)
             edited = await self._store.edit_announcement(
                 source.id,
                 key=entry.key,
                 old_hash=before.content_hash,
                 content_hash=entry.content_hash,
                 updated=entry.updated,
-                title=entry.draft.title,
-                body=entry.draft.body,
-                body_styles=entry.draft.body_styles,
-                tags=self._tags(source, entry),
+                new=replace(entry.draft, tags=self._tags(source, entry), photo=photo),
+                keep_photo=photo is None and entry.image_url is not None,
                 now=self._clock.now(),
                 actor=_actor(source),
             )
