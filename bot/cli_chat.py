@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import re
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from bot.cli_errors import exit_for, fail, run, say, settings, usage
+from bot.cli_errors import exit_for, fail, logged_errors, run, say, settings, usage
+from bot.cli_words import for_shell
 from bot.formatting import Photo
 from bot.replies import Button, Reply
 
@@ -37,6 +39,8 @@ def shell_command(action: str) -> str | None:
     words = rest.split()
     if name == "latest" and len(words) == 1:
         return f"herald list --page {words[0]}"
+    if name == "tags" and len(words) == 1:
+        return f"herald tags --page {words[0]}"
     if name == "tag" and words:
         if len(words) > 1 and words[-1].isdigit():
             return f"herald tag {shlex.quote(' '.join(words[:-1]))} --page {words[-1]}"
@@ -52,8 +56,12 @@ def print_reply(reply: Reply | None, *, search_words: str | None = None) -> None
     """The reply on stdout, or on stderr as one line when it says no (then exit 1 or 2)."""
     if reply is None:
         return
+    # The core names chat commands ("See /tags"); the shell is told the `herald` one.
+    spans = tuple(replace(span, text=for_shell(span.text)) for span in reply.spans)
+    reply = replace(reply, spans=spans)
     if reply.failure is not None:
-        say(reply.plain())
+        if reply.failure != "failed" or not logged_errors():
+            say(reply.plain())  # else the logged error was the one line
         exit_for(reply)
     from adapters.console.adapter import reply_text
 
@@ -112,9 +120,16 @@ def chat(text: str, photo: Photo | None = None) -> None:
 
 
 def read_post(file: Path) -> str:
-    """A post file's text; exit 1 when it cannot be read."""
+    """A post file's text; exit 1 when it cannot be read or is larger than a post can be."""
+    from bot.commands.parsing import MAX_POST_LENGTH
+
+    limit = 4 * MAX_POST_LENGTH  # bytes: UTF-8 takes at most four per character
     try:
-        return file.read_text(encoding="utf-8")
+        with file.open("rb") as stream:
+            data = stream.read(limit + 1)  # never more: /dev/zero or a 10 GB file ends here
+        if len(data) > limit:
+            fail(f"{file} is larger than a post can be ({MAX_POST_LENGTH:,} characters)")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         fail(f"cannot read {file}: {reason}")
@@ -135,7 +150,11 @@ def read_photo(path: Path) -> Photo:
     try:
         if path.stat().st_size > MAX_PHOTO_BYTES:
             raise PhotoError("too_large")  # not read into memory at all
-        return checked_photo(Photo(path.read_bytes(), file_name=path.name))
+        with path.open("rb") as stream:
+            data = stream.read(MAX_PHOTO_BYTES + 1)  # a device or a pipe has no size to check
+        if len(data) > MAX_PHOTO_BYTES:
+            raise PhotoError("too_large")
+        return checked_photo(Photo(data, file_name=path.name))
     except OSError as exc:
         usage(f"cannot read the photo {path}: {exc.strerror or exc}")
     except PhotoError as exc:
@@ -208,7 +227,16 @@ def tag(
     page: Annotated[int, typer.Option(min=1, help="Which page, from 1")] = 1,
 ) -> None:
     """Announcements with a tag."""
+    if not name.strip():
+        usage("the tag is empty: name one (see herald tags)")
     chat(f"/tag {name} {page}")
+
+
+def tags_command(
+    page: Annotated[int, typer.Option(min=1, help="Which page, from 1")] = 1,
+) -> None:
+    """Every tag in use, with how many announcements carry it."""
+    chat(f"/tags {page}")
 
 
 def search(
@@ -300,6 +328,7 @@ def register(app: typer.Typer) -> None:
     app.command("list")(list_command)
     app.command()(show)
     app.command()(tag)
+    app.command("tags")(tags_command)
     app.command()(search)
     app.command()(stats)
     app.add_typer(anniversary_app, name="anniversary")

@@ -9,8 +9,10 @@ doing anything.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Coroutine
 from functools import cache
@@ -121,6 +123,9 @@ def explain(exc: BaseException) -> tuple[str, int]:
         return str(exc), FAILED
     if isinstance(exc, ArgumentError):
         return f"HERALD_DATABASE_URL: {exc}", BAD_USAGE
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A file the command reads or writes, not the database's connection.
+        return f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}", FAILED
     if isinstance(exc, (OperationalError, DBAPIError, OSError, TimeoutError)):
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
         reason = reason or type(exc).__name__
@@ -142,9 +147,20 @@ def report(exc: BaseException) -> int:
     return code
 
 
+INTERRUPTED = "interrupted (Ctrl-C); what was not finished was not kept"
+
+
 def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command's async work on a fresh event loop."""
-    return asyncio.run(work())
+    """Run a command's async work on a fresh event loop; Ctrl-C is a failure (exit 1)."""
+
+    async def guarded() -> T:
+        try:
+            return await work()
+        except asyncio.CancelledError:
+            # asyncio.run cancels this task on SIGINT: every open transaction has rolled back.
+            raise CliError(INTERRUPTED, FAILED) from None
+
+    return asyncio.run(guarded())
 
 
 def exit_for(reply: Reply | None) -> None:
@@ -153,12 +169,81 @@ def exit_for(reply: Reply | None) -> None:
         raise typer.Exit(BAD_USAGE if reply.failure == "usage" else FAILED)
 
 
+class LogLines(logging.Handler):
+    """A one-shot command's warnings and errors: one `herald: ` line each on stderr.
+
+    The traceback of a logged exception is printed only when debugging; `errors` counts the
+    ERROR lines, so the core's "Something went wrong" need not be said a second time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Say the record in one line (after its traceback when debugging)."""
+        try:
+            message = record.getMessage()
+            error = record.exc_info[1] if record.exc_info else None
+            if error is not None and debugging():
+                traceback.print_exception(error, file=sys.stderr)
+            if error is not None:
+                message += f" ({type(error).__name__}: {error})"
+            if record.levelno >= logging.ERROR:
+                self.errors += 1
+            say(_redacted(message))
+        except Exception:
+            self.handleError(record)
+
+
+def _redacted(message: str) -> str:
+    try:
+        from bot.logs import RedactSecrets, secrets_of
+
+        return RedactSecrets(secrets_of(settings())).redact(message)
+    except Exception:  # settings that do not load have been reported already
+        return message
+
+
+_log_lines: LogLines | None = None
+
+
+def logged_errors() -> int:
+    """How many ERROR lines this command has logged so far."""
+    return _log_lines.errors if _log_lines is not None else 0
+
+
+def _thread_exception(args: threading.ExceptHookArgs) -> None:
+    """An exception that ends a thread: one line (the traceback only when debugging)."""
+    if debugging():
+        threading.__excepthook__(args)
+        return
+    thread = args.thread.name if args.thread is not None else ""
+    if (
+        isinstance(args.exc_value, RuntimeError)
+        and str(args.exc_value) == "Event loop is closed"
+        and thread.endswith("(_connection_worker_thread)")
+    ):
+        # aiosqlite answers a failed connect's stop on a loop asyncio.run has already closed:
+        # the command has reported the failure itself (e.g. "unable to open database file").
+        return
+    if isinstance(args.exc_value, Exception):
+        say(f"unexpected error in a background thread: {args.exc_type.__name__}: {args.exc_value}")
+
+
 class HeraldGroup(TyperGroup):
     """The `herald` app's group: every subcommand's errors come out as one line and a code."""
 
     def invoke(self, ctx: Any) -> Any:
         """Run the subcommand; a known error becomes one line on stderr and its exit code."""
+        global _log_lines
         forget_settings()  # each command reads the environment as it is when it runs
+        threading.excepthook = _thread_exception
+        # Until `herald run` configures logging for itself, log records are one line each.
+        root = logging.getLogger()
+        _log_lines, level = LogLines(), root.level
+        root.addHandler(_log_lines)
+        root.setLevel(min(level or logging.WARNING, _log_lines.level))
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort):
@@ -174,6 +259,12 @@ class HeraldGroup(TyperGroup):
             say(f"{message} (see {where} --help)" if where and code == BAD_USAGE else message)
             raise typer.Exit(code) from None
         except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+            # Ctrl-C outside the event loop (while starting): nothing was written yet.
+            say(INTERRUPTED)
+            raise typer.Exit(FAILED) from None
         except Exception as exc:
             raise typer.Exit(report(exc)) from None
+        finally:
+            if _log_lines in root.handlers:
+                root.removeHandler(_log_lines)
+                root.setLevel(level)

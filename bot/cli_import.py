@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,20 +50,31 @@ async def _import(files: list[Path]) -> None:
             tag_limits=herald.settings.tag_limits,
         )
         outcomes: list[ImportOutcome] = []
-        with _progress(len(files)) as advance:
-            for path in files:
-                outcome = await service.import_file(path)
-                outcomes.append(outcome)
-                _show(outcome)
-                advance()
+        try:
+            with _progress(len(files)) as advance:
+                for path in files:
+                    outcome = await service.import_file(path)
+                    outcomes.append(outcome)
+                    _show(outcome)
+                    advance()
+        except asyncio.CancelledError:
+            # Ctrl-C: the file being imported rolled back; the ones before it are kept.
+            fail(
+                f"interrupted after {len(outcomes)} of {len(files)} files ({_summary(outcomes)});"
+                " import again to finish"
+            )
     finally:
         await herald.close()
-    created = sum(o.ok and o.created for o in outcomes)
-    updated = sum(o.ok and not o.created for o in outcomes)
     failed = sum(not o.ok for o in outcomes)
-    _write(sys.stdout, f"{created} new, {updated} updated, {failed} skipped")
+    _write(sys.stdout, _summary(outcomes))
     if failed:
         raise typer.Exit(1)
+
+
+def _summary(outcomes: list[ImportOutcome]) -> str:
+    created = sum(o.ok and o.created for o in outcomes)
+    updated = sum(o.ok and not o.created for o in outcomes)
+    return f"{created} new, {updated} updated, {sum(not o.ok for o in outcomes)} skipped"
 
 
 def _show(outcome: ImportOutcome) -> None:

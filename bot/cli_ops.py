@@ -93,6 +93,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write everything the society owns to one archive (JSON Lines and photo files)."""
         path = output or _default_archive()
+        if path.exists() and not path.is_file():
+            # The archive replaces the path when complete: never a directory or a device.
+            fail(f"{path} exists and is not a regular file; choose another name")
 
         async def work() -> str:
             from storage.archive import DatabaseArchive
@@ -101,6 +104,8 @@ def register(app: typer.Typer) -> None:
             engine = await ready_engine(settings().database_url)
             try:
                 return (await DatabaseArchive(engine).export(path)).describe()
+            except OSError as exc:
+                fail(f"cannot write {path}: {exc.strerror or exc}")
             finally:
                 await engine.dispose()
 

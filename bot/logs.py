@@ -35,9 +35,46 @@ class RedactSecrets(logging.Filter):
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.exc_summary = self.redact(_summary(error))
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+def _summary(error: BaseException) -> str:
+    """`ValueError: the reason`, on one line."""
+    detail = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+
+
+class OneLineFormatter(logging.Formatter):
+    """One readable line per event: an exception is named on it, its traceback left out.
+
+    The traceback is written only with `tracebacks` (HERALD_LOG_LEVEL=DEBUG); the JSON log
+    always carries it. So a terminal running `herald run` never shows one by default.
+    """
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line, or with its traceback when debugging."""
+        if self._tracebacks:
+            return super().format(record)
+        summary = getattr(record, "exc_summary", None)
+        if summary is None and record.exc_info and record.exc_info[1] is not None:
+            summary = _summary(record.exc_info[1])
+        if summary is None and record.exc_text:
+            summary = record.exc_text.strip().splitlines()[-1]  # the exception's own line
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            line = super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+        return f"{line} ({summary})" if summary else line
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -103,7 +140,7 @@ def configure_logging(settings: Settings) -> None:
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(OneLineFormatter(tracebacks=settings.log_level == "DEBUG"))
     handler.addFilter(RedactSecrets(secrets_of(settings)))
     root = logging.getLogger()
     root.handlers[:] = [handler]

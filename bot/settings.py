@@ -42,16 +42,16 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     # Unset: the webhook is served by the HTTP server (http_listen); host:port: its own listener.
     telegram_webhook_listen: str | None = None
-    telegram_rate: float = Field(default=30.0, gt=0)
+    telegram_rate: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False)
     telegram_paid_broadcast: bool = False
     # How many processes deliver for the same bots; each paces itself at 1/N of the rate.
     delivery_processes: int = Field(default=1, ge=1, le=64)
 
     # Commands per user (token bucket, in memory per process): a burst, then one per interval.
     command_burst: int = Field(default=10, ge=1, le=10_000)
-    command_interval: float = Field(default=2.0, gt=0, le=3600)
+    command_interval: float = Field(default=2.0, gt=0, le=3600, allow_inf_nan=False)
     admin_command_burst: int = Field(default=60, ge=1, le=10_000)
-    admin_command_interval: float = Field(default=0.5, gt=0, le=3600)
+    admin_command_interval: float = Field(default=0.5, gt=0, le=3600, allow_inf_nan=False)
 
     # Bounded work per request: tags on one post, in one /subscribe, followed by one chat;
     # characters in one tag (the database holds at most 64).
@@ -131,6 +131,16 @@ class Settings(BaseSettings):
         if address is None:
             raise ValueError(problem)
         return value.strip()
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        # What Telegram accepts as secret_token (setWebhook): 1-256 of A-Z, a-z, 0-9, _ and -.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -268,7 +278,7 @@ def _postgresql(url: str, rest: str) -> str:
     authority = rest.split("/", 1)[0].split("?", 1)[0]
     host = authority.rsplit("@", 1)[-1]
     port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
-    if port and not port.isdigit():
+    if port and not re.fullmatch(r"[0-9]{1,5}", port):
         raise ValueError(f"{_masked(url)!r}: the port {port!r} is not a number")
     if not authority and "host=" not in rest:
         raise ValueError(f"{_masked(url)!r} names no server: write postgresql://USER@HOST/DATABASE")
@@ -302,7 +312,7 @@ def _split(value: str) -> list[str]:
 
 def parse_clock(value: str) -> time:
     """`HH:MM` → time; ValueError with the expected format otherwise."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", value.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ValueError(f"{value!r} is not a time of day in the form HH:MM (e.g. 09:00)")
     return time(int(match[1]), int(match[2]))
@@ -312,7 +322,7 @@ def parse_days(value: str) -> tuple[int, ...]:
     """`7,1` → (7, 1); each between 1 and 365."""
     days: list[int] = []
     for part in _split(value):
-        if not part.isdigit() or not 1 <= int(part) <= 365:
+        if not re.fullmatch(r"[0-9]{1,3}", part) or not 1 <= int(part) <= 365:
             raise ValueError(f"{part!r} is not a number of days between 1 and 365")
         days.append(int(part))
     return tuple(sorted(set(days), reverse=True))
@@ -320,11 +330,14 @@ def parse_days(value: str) -> tuple[int, ...]:
 
 def parse_duration(value: str) -> timedelta:
     """`12h`, `30m`, `2d`, `45s` → timedelta."""
-    match = re.fullmatch(r"(\d+)\s*([smhd])", value.strip())
+    match = re.fullmatch(r"([0-9]{1,9})\s*([smhd])", value.strip())
     if not match:
         raise ValueError(f"{value!r} is not a duration like 12h, 30m or 2d")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
-    return timedelta(**{unit: int(match[1])})
+    duration = timedelta(**{unit: int(match[1])})
+    if duration > timedelta(days=3650):
+        raise ValueError(f"{value!r} is longer than ten years")
+    return duration
 
 
 def parse_listen(value: str) -> tuple[str, int] | None:
@@ -334,6 +347,6 @@ def parse_listen(value: str) -> tuple[str, int] | None:
         return None
     host, sep, port = text.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
         raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080) or off")
     return host, int(port)

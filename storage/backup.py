@@ -29,8 +29,11 @@ def backup_sqlite(url: str, target: Path) -> int:
         raise ArchiveError(f"{source} does not exist")
     if target.exists():
         raise ArchiveError(f"{target} already exists; choose another name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".herald-backup-", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".herald-backup-", dir=target.parent)
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {target}: {exc.strerror or exc}") from None
     os.close(fd)
     try:
         # Read-only on the source; one step (pages=-1) so that writers on other connections
@@ -47,6 +50,9 @@ def backup_sqlite(url: str, target: Path) -> int:
     except sqlite3.Error as exc:
         Path(temporary).unlink(missing_ok=True)
         raise ArchiveError(f"backing up {source} failed: {exc}") from None
+    except OSError as exc:  # the target's disk is full, or it went away
+        Path(temporary).unlink(missing_ok=True)
+        raise ArchiveError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

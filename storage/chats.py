@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import Chat, ChatKind, ChatRef, Subscription
+from bot.tags import TagError
 from storage import convert, outbox
 from storage.audit import record
 from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
@@ -153,12 +154,23 @@ class ChatStore:
             )
 
     async def subscribe(
-        self, chat_id: int, tags: Sequence[tuple[str, str]], *, now: datetime
+        self,
+        chat_id: int,
+        tags: Sequence[tuple[str, str]],
+        *,
+        now: datetime,
+        max_tags: int | None = None,
     ) -> list[str]:
-        """Add subscriptions (key, name); an empty key means everything. Returns the new names."""
+        """Add subscriptions (key, name); an empty key means everything. Returns the new names.
+
+        With `max_tags`, TagError("chat_full") when the chat would follow more tags than that;
+        counted and inserted under a lock on the chat, so concurrent calls cannot pass it.
+        """
         added: list[str] = []
         seen: set[str] = set()
         async with self._sessions.begin() as session:
+            if max_tags is not None:
+                await _followed_within(session, chat_id, {key for key, _ in tags if key}, max_tags)
             for key, name in tags:
                 if key in seen:
                     continue
@@ -200,6 +212,26 @@ class ChatStore:
                 .group_by(ChatRow.platform)
             )
             return {platform: int(count) for platform, count in rows}
+
+
+async def _followed_within(
+    session: AsyncSession, chat_id: int, keys: set[str], limit: int
+) -> None:
+    """Lock the chat's row, then refuse when it would follow more than `limit` tags."""
+    # SQLite: the write lock is the database's; PostgreSQL: the chat's row, FOR UPDATE, so two
+    # subscribes in one chat count one after the other while other chats go on.
+    await write_lock(session)
+    await session.execute(select(ChatRow.id).where(ChatRow.id == chat_id).with_for_update())
+    have = set(
+        await session.scalars(
+            select(SubscriptionRow.tag_key).where(
+                SubscriptionRow.chat_id == chat_id, SubscriptionRow.tag_key != ""
+            )
+        )
+    )
+    total = len(have | keys)
+    if total > limit and not keys <= have:
+        raise TagError("chat_full", count=total, limit=limit)
 
 
 class AdminStore:

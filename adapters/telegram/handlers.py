@@ -153,6 +153,9 @@ class Conversation:
             reply = await self._core.handle(command)
             if reply is not None:
                 await self.send_reply(context, chat.id, reply, quote=_quote(message, chat))
+        except TelegramError as error:
+            # Expected: the chat blocked the bot, the network timed out, Telegram refused.
+            log.warning("telegram: answering %r in chat %s failed: %s", text[:40], chat.id, error)
         except Exception:
             log.exception("telegram: command %r failed in chat %s", text[:40], chat.id)
             with contextlib.suppress(TelegramError):
@@ -181,6 +184,8 @@ class Conversation:
             answered = True
             if reply is not None:
                 await self._show_in_place(context, message, reply)
+        except TelegramError as error:
+            log.warning("telegram: answering button %r failed: %s", (query.data or "")[:40], error)
         except Exception:
             log.exception("telegram: button %r failed", (query.data or "")[:40])
             if not answered:

@@ -171,6 +171,11 @@ class CommandRouter:
         name = parsed.name
         if len(command.text) > MAX_COMMAND_LENGTH and name not in ("post", "draft", "edit"):
             return invalid(translate(language, "That command is too long."))
+        if "\x00" in command.text:
+            # PostgreSQL text cannot hold a NUL: refused here, on every store, for every command.
+            return invalid(
+                translate(language, "That command contains a NUL character; remove it and resend.")
+            )
         if route is None:
             return wrong_usage(
                 translate(

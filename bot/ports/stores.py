@@ -151,9 +151,18 @@ class ChatStore(Protocol):
         ...
 
     async def subscribe(
-        self, chat_id: int, tags: Sequence[tuple[str, str]], *, now: datetime
+        self,
+        chat_id: int,
+        tags: Sequence[tuple[str, str]],
+        *,
+        now: datetime,
+        max_tags: int | None = None,
     ) -> list[str]:
-        """Add subscriptions (key, name); an empty key means everything. Returns the new names."""
+        """Add subscriptions (key, name); an empty key means everything. Returns the new names.
+
+        With `max_tags`, TagError("chat_full") when the chat would then follow more tags,
+        checked atomically with the insert (two concurrent calls cannot both pass).
+        """
         ...
 
     async def unsubscribe(self, chat_id: int, keys: Sequence[str] | None) -> int:

@@ -139,11 +139,10 @@ class ChatService:
             pairs = [(EVERYTHING, "")]
         else:
             pairs = list({key: (key, name) for name, key in self._checked(names)}.values())
-            have = {s.tag_key for s in await self._store.subscriptions(chat.id) if s.tag_key}
-            total = len(have | {key for key, _ in pairs})
-            if total > self.tag_limits.per_chat:
-                raise TagError("chat_full", count=total, limit=self.tag_limits.per_chat)
-        return await self._store.subscribe(chat.id, pairs, now=self._clock.now())
+        # The store counts and inserts in one locked transaction: the cap holds under concurrency.
+        return await self._store.subscribe(
+            chat.id, pairs, now=self._clock.now(), max_tags=self.tag_limits.per_chat
+        )
 
     async def unsubscribe(self, chat: Chat, names: Sequence[str]) -> int:
         """Unsubscribe from the tags, or from everything (all subscriptions) when none given."""

@@ -79,7 +79,9 @@ def test_admins_are_added_listed_and_removed(shell: Shell) -> None:
     assert "telegram:42 is now an admin." in shell("admin", "add", "telegram:42").stdout
     assert "telegram:42" in shell("admin", "list").stdout
     assert "is no longer an admin" in shell("admin", "remove", "telegram:42").stdout
-    assert shell("admin", "add", "someone", code=2).stderr.startswith("herald: Usage: /admin")
+    assert shell("admin", "add", "someone", code=2).stderr.startswith(
+        "herald: Usage: herald admin add|remove"
+    )
 
 
 def test_dates_without_a_year_are_arguments(shell: Shell) -> None:

@@ -9,6 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,8 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_errors import _thread_exception as thread_exception
+from bot.commands.router import ROUTES, Route
 from storage.engine import create_engine
 
 # A value for each required parameter name; a new name fails test_every_parameter_has_a_value.
@@ -182,12 +189,33 @@ def test_bad_usage_is_one_line_and_exit_2(world: Path) -> None:
         (["post", "--file", "{tmp}/missing.txt"], "herald: cannot read", 1),
         (["anniversary", "remove", "7"], "herald: There is no anniversary #7.", 1),
         (["anniversary", "add", "someday", "Founding"], "herald: someday is not a date", 2),
+        # Files that are not posts: never read whole, never a traceback.
+        (["post", "--file", "/dev/zero"], "herald: /dev/zero is larger than a post can be", 1),
+        (["post", "--file", "{tmp}"], "herald: cannot read", 1),
+        (["post", "--file", "{tmp}/binary.txt"], "herald: cannot read", 1),
+        (["post", "--file", "{tmp}/nul.txt"], "herald: That command contains a NUL", 1),
+        (["post", "-f", "{tmp}/post.txt", "--photo", "/dev/zero"], "herald: the photo", 2),
+        (["edit", "1", "--file", "/dev/urandom"], "herald: /dev/urandom is larger", 1),
+        # An empty tag was read as the page number ("No announcements with the tag #1").
+        (["tag", " "], "herald: the tag is empty", 2),
+        # The core's sentences name the shell's commands, not the chat's.
+        (["tag", "nosuch"], "herald: No announcements with the tag #nosuch. See herald tags ", 1),
+        (["show", "99999999999999999999999"], "herald: Usage: herald show ID", 2),
+        # Where a file cannot be written, the file is named (not "cannot reach the database").
+        (["export", "-o", "{tmp}/post.txt/x.tar.gz"], "herald: cannot write", 1),
+        (["export", "-o", "/dev/null"], "herald: /dev/null exists and is not a regular file", 1),
+        (["export", "-o", "{tmp}"], "herald: {tmp} exists and is not a regular file", 1),
+        (["restore", "{tmp}/binary.txt"], "herald: {tmp}/binary.txt is not a Herald archive", 1),
+        (["restore", "{tmp}/empty.txt"], "herald: {tmp}/empty.txt is not a Herald archive", 1),
     ],
 )
 def test_refusals_and_not_found_exit_non_zero(
     world: Path, args: list[str], line: str, code: int
 ) -> None:
     (world / "empty.txt").write_text("  \n", encoding="utf-8")
+    (world / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (world / "nul.txt").write_text("Title\nA body with a NUL\x00 in it\n", encoding="utf-8")
+    line = line.format(tmp=world)
     env = {"HERALD_DATABASE_URL": f"sqlite:///{world / 'herald.db'}"}
     result = CliRunner(env=env).invoke(app, [a.format(tmp=world) for a in args])
     assert result.exit_code == code, (result.stdout, result.stderr)
@@ -211,3 +239,115 @@ def test_every_subcommand_on_an_unmigrated_postgresql(pg_database: str, world: P
             assert len(result.stderr.splitlines()) == 1, (path, result.stderr)
     behind = runner.invoke(app, ["list"])
     assert behind.exit_code == 0, behind.stderr
+
+
+def test_a_backup_that_cannot_be_written_names_the_file(world: Path) -> None:
+    env = {"HERALD_DATABASE_URL": f"sqlite:///{world / 'herald.db'}"}
+    assert CliRunner(env=env).invoke(app, ["list"]).exit_code == 0
+    result = CliRunner(env=env).invoke(app, ["backup", str(world / "post.txt" / "copy.db")])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"herald: cannot write {world}/post.txt/copy.db: File exists"
+    ]
+
+
+def test_a_damaged_archive_restores_nothing(world: Path) -> None:
+    """A truncated archive is refused with one line and leaves no rows behind."""
+    source = {"HERALD_DATABASE_URL": f"sqlite:///{world / 'source.db'}"}
+    assert (
+        CliRunner(env=source).invoke(app, ["post", "--file", str(world / "post.txt")]).exit_code
+        == 0
+    )
+    archive = world / "society.tar.gz"
+    assert CliRunner(env=source).invoke(app, ["export", "-o", str(archive)]).exit_code == 0
+    (world / "cut.tar.gz").write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    target = world / "target.db"
+    result = CliRunner(env={"HERALD_DATABASE_URL": f"sqlite:///{target}"}).invoke(
+        app, ["restore", str(world / "cut.tar.gz")]
+    )
+    assert result.exit_code == 1, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "is damaged" in result.stderr
+    rows = (
+        sqlite3.connect(target).execute("SELECT name FROM sqlite_master").fetchall()
+        if target.exists()
+        else []
+    )
+    assert rows == []
+
+
+def test_an_unexpected_error_is_one_line(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the core: the one line names it; the traceback only when debugging."""
+
+    async def broken(ctx: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(ROUTES, "show", Route(broken, "Show one announcement"))
+    env = {"HERALD_DATABASE_URL": f"sqlite:///{world / 'herald.db'}"}
+    result = CliRunner(env=env).invoke(app, ["show", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "herald: command /show from cli failed (RuntimeError: a bug)"
+    ]
+    debug = CliRunner(env={**env, "HERALD_LOG_LEVEL": "DEBUG"}).invoke(app, ["show", "1"])
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert (
+        debug.stderr.splitlines()[-1]
+        == "herald: command /show from cli failed (RuntimeError: a bug)"
+    )
+
+
+def test_a_background_thread_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """aiosqlite's worker answering a failed connect after the loop closed says nothing."""
+
+    def fail(error: Exception) -> None:
+        raise error
+
+    for name, error in [
+        ("Thread-9 (_connection_worker_thread)", RuntimeError("Event loop is closed")),
+        ("Thread-10 (worker)", ValueError("a bug")),
+    ]:
+        thread = threading.Thread(target=fail, args=(error,), name=name)
+        previous = threading.excepthook
+        threading.excepthook = thread_exception
+        try:
+            thread.start()
+            thread.join()
+        finally:
+            threading.excepthook = previous
+    assert capsys.readouterr().err.splitlines() == [
+        "herald: unexpected error in a background thread: ValueError: a bug"
+    ]
+
+
+def test_ctrl_c_during_a_long_import_keeps_whole_files(tmp_path: Path) -> None:
+    """SIGINT: exit 1, one line saying how far it got; every stored post is whole."""
+    posts = []
+    for n in range(2000):
+        path = tmp_path / f"post{n:04d}.txt"
+        path.write_text(f"Post {n}\nThe body of post {n}.\n", encoding="utf-8")
+        posts.append(str(path))
+    database = tmp_path / "herald.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env.update(HERALD_DATABASE_URL=f"sqlite:///{database}", HERALD_HTTP_LISTEN="off")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("herald")), "import", *posts],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the first file is stored: interrupt the rest
+    assert first.startswith("#1 new: ")
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == 1, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("herald: interrupted after ")
+    assert "Traceback" not in err
+    printed = len((first + rest).splitlines())
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT title, body FROM announcements").fetchall()
+    # The file being imported when the signal came is kept whole or not at all.
+    assert printed <= len(stored) <= printed + 1 < len(posts)
+    assert all(title.startswith("Post ") and body.startswith("The body") for title, body in stored)

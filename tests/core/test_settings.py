@@ -47,6 +47,19 @@ BAD = [
     ("HERALD_DISCORD_GATEWAY_URL", "https://gateway", "WebSocket"),
     ("HERALD_PAGE_SIZE", "many", "integer"),
     ("HERALD_ADMINS", "12345", "platform:user_id"),
+    # Digits are ASCII digits: Arabic-Indic or superscript ones are not read as numbers.
+    ("HERALD_REMINDER_TIME", "٠٩:٣٠", "HH:MM"),
+    ("HERALD_READY_MAX_DELAY", "٣h", "duration"),
+    ("HERALD_REMINDER_DAYS_BEFORE", "²", "number of days"),
+    ("HERALD_HTTP_LISTEN", "127.0.0.1:٨٠٨٠", "host:port"),
+    ("HERALD_DATABASE_URL", "postgresql://u@db:٥٤٣٢/x", "is not a number"),
+    # A duration past what timedelta holds was an OverflowError (exit 1, "unexpected error").
+    ("HERALD_REMINDER_GRACE", "99999999999999d", "duration"),
+    ("HERALD_REMINDER_GRACE", "99999d", "ten years"),
+    ("HERALD_TELEGRAM_RATE", "inf", "finite"),
+    ("HERALD_TELEGRAM_RATE", "5000", "1000"),
+    ("HERALD_COMMAND_INTERVAL", "nan", "finite"),
+    ("HERALD_TELEGRAM_WEBHOOK_SECRET", "two words!", "A-Z"),
 ]
 
 
