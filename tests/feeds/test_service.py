@@ -379,11 +379,25 @@ async def test_an_entrys_tags_are_held_to_the_cap_per_post_and_the_tag_rules(
     site: Site,
     fetcher: HttpFetcher,
 ) -> None:
-    # A handler of its own: other tests configure Herald's logging (propagation off).
+    # A handler of its own on an enabled logger: tests that configure Herald's logging turn
+    # propagation off and may disable loggers that existed before.
     warnings: list[str] = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
-    logging.getLogger("bot.feeds.service").addHandler(handler)
+    logger = logging.getLogger("bot.feeds.service")
+    was = logger.disabled, logger.level
+    logger.disabled = False
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        await _capped(repo, clock, site, fetcher)
+    finally:
+        logger.removeHandler(handler)
+        logger.disabled, logger.level = was[0], was[1]
+    assert any(w.endswith("left out: …, Music, Film, " + "x" * 40) for w in warnings), warnings
+
+
+async def _capped(repo: Repository, clock: ManualClock, site: Site, fetcher: HttpFetcher) -> None:
     feeds = feed_service(repo, fetcher, clock)
     feeds.tag_limits = TagLimits(per_post=3)
     site.pages["/rss"] = Page(_rss_with([]))
@@ -393,8 +407,6 @@ async def test_an_entrys_tags_are_held_to_the_cap_per_post_and_the_tag_rules(
     (created,) = (await feeds.poll(source.id)).created
     # The source's tags first, then the entry's; repeats by key dropped; the first 3 kept.
     assert (await _announcement(repo, created)).tags == ("Society", "Korea", "Culture")
-    logging.getLogger("bot.feeds.service").removeHandler(handler)
-    assert any(w.endswith("left out: …, Music, Film, " + "x" * 40) for w in warnings), warnings
 
 
 async def test_a_feed_image_gets_the_same_check_as_an_uploaded_photo(
