@@ -69,7 +69,8 @@ class SourceError(ValueError):
     }
 
     def __init__(self, reason: str, url: str, detail: str = "") -> None:
-        super().__init__(self.MESSAGES[reason].format(url=url[:200], detail=detail))
+        shown = url if len(url) <= 200 else url[:200] + "…"
+        super().__init__(self.MESSAGES[reason].format(url=shown, detail=detail))
         self.reason = reason
         self.url = url
         self.detail = detail
@@ -98,6 +99,26 @@ class PollReport:
     edited: list[int] = field(default_factory=list)
     error: str | None = None
     next_poll: datetime | None = None
+
+
+# Longer addresses are refused: browsers and servers commonly stop at about this many.
+MAX_URL_LENGTH = 2048
+
+
+def valid_address(url: str) -> bool:
+    """Whether `url` can be a source: http or https, a host name that encodes, not too long."""
+    if len(url) > MAX_URL_LENGTH:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
+            return False
+        host.encode("idna")  # an empty or over-long label cannot be looked up
+        _ = parts.port  # a port that is not a number raises here
+    except (ValueError, UnicodeError):
+        return False
+    return True
 
 
 def _jitter(seconds: float) -> float:
@@ -150,8 +171,7 @@ class FeedService:
         """Fetch `url`, decide whether it is a feed or a news page, keep it, and take what it
         shows now as seen (its newest `backfill` entries become announcements)."""
         url = url.strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not valid_address(url):
             raise SourceError("address", url)
         if backfill < 0:
             raise SourceError("backfill", url)

@@ -355,7 +355,12 @@ async def test_only_web_addresses_are_sources(
     repo: Repository, clock: ManualClock, fetcher: HttpFetcher
 ) -> None:
     feeds = feed_service(repo, fetcher, clock)
-    for url in ("file:///etc/passwd", "ftp://example.org/feed", "society.example/rss", ""):
+    long_label = "http://" + "a" * 5000 + ".example/rss"  # idna refuses a label over 63
+    too_long = "http://society.example/" + "x" * 3000
+    for url in (
+        "file:///etc/passwd", "ftp://example.org/feed", "society.example/rss", "",
+        long_label, too_long, "http://society.example:port/rss",
+    ):  # fmt: skip
         with pytest.raises(SourceError, match="not an http or https address"):
             await feeds.add(url, actor="cli:admin")
 
