@@ -215,6 +215,7 @@ async def open_herald(
         notices=PlatformNotices(running_platforms, feed_admins, settings.language),
         notify=notify,
         changed=announcements.forget_listings,
+        tag_limits=settings.tag_limits,
     )
     services = Services(
         announcements=announcements,

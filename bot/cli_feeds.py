@@ -64,9 +64,12 @@ def feed_add(
     backfill: Annotated[int, typer.Option(help="Announce the newest N entries now")] = 0,
 ) -> None:
     """Follow a feed or news page; what it shows now is taken as seen (unless --backfill)."""
+    from bot.feeds.service import SourceError, valid_address
     from bot.feeds.sources import SourceMode, format_every, parse_every
     from bot.tags import split_tag_list
 
+    if not valid_address(url.strip()):
+        usage(str(SourceError("address", url.strip())))
     try:
         interval = parse_every(every)
     except ValueError as exc:

@@ -47,6 +47,7 @@ async def _import(files: list[Path]) -> None:
             herald.repository.announcements,
             herald.clock,
             on_change=herald.services.announcements.forget_listings,
+            tag_limits=herald.settings.tag_limits,
         )
         outcomes: list[ImportOutcome] = []
         try:
@@ -82,6 +83,10 @@ def _show(outcome: ImportOutcome) -> None:
     if outcome.ok:
         state = "new" if outcome.created else "updated"
         _write(sys.stdout, f"#{outcome.announcement_id} {state}: {name}")
+        if outcome.left_out:
+            shown = literal(", ".join(outcome.left_out))
+            why = "past the cap per post, or unusable"
+            _write(sys.stderr, f"herald: {name}: tags left out ({why}): {shown}")
     else:
         _write(sys.stderr, f"herald: skipped {name}: {literal(outcome.problem or '')}")
 

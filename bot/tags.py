@@ -180,6 +180,36 @@ def split_tag_list(text: str) -> list[str]:
     return names
 
 
+def capped_tags(
+    raws: Iterable[str], limits: TagLimits = DEFAULT_TAG_LIMITS
+) -> tuple[list[str], list[str]]:
+    """(kept, left out): tags that came with a post nobody typed here (a feed entry, an
+    imported file), held to the rules chat posts meet.
+
+    What cannot be a tag (too long, no letter) is left out, repeats by key are dropped
+    silently, and past `limits.per_post` the first ones are kept and the rest left out.
+    """
+    seen: set[str] = set()
+    kept: list[str] = []
+    left_out: list[str] = []
+    for raw in raws:
+        if not raw.strip():
+            continue
+        try:
+            name, key = checked_tag(raw, limits)
+        except TagError:
+            left_out.append(raw.strip())
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(kept) < limits.per_post:
+            kept.append(name)
+        else:
+            left_out.append(name)
+    return kept, left_out
+
+
 def hashtag_words(text: str) -> list[str]:
     """The hashtags in `text` as typed, without their `#` (`#Friends_of_Korea`)."""
     return [match.group(1) for match in _HASHTAG.finditer(visible(text))]

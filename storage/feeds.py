@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,10 +21,10 @@ from bot.feeds.sources import (
     SourceKind,
     SourceMode,
 )
-from bot.formatting import Styles
 from storage.announcements import create_in, edit_in
 from storage.engine import dialect_insert, insert_new, read_sessions, write_lock
 from storage.models import AnnouncementRow, FeedEntryRow, FeedSourceRow
+from storage.photos import replace_photo
 
 # Keys are looked up and rows inserted in batches this size (far below parameter limits).
 _BATCH = 200
@@ -198,10 +198,8 @@ class FeedStore:
         old_hash: str,
         content_hash: str,
         updated: datetime | None,
-        title: str,
-        body: str,
-        body_styles: Styles,
-        tags: Sequence[str],
+        new: NewAnnouncement,
+        keep_photo: bool,
         now: datetime,
         actor: str,
     ) -> PublishResult | None:
@@ -221,15 +219,19 @@ class FeedStore:
             row = claimed.first()
             if row is None or row[0] is None:
                 return None
-            status = await session.scalar(
-                select(AnnouncementRow.status).where(AnnouncementRow.id == row[0])
-            )
-            if status is None or status == Status.RETRACTED.value:
+            announcement = await session.get(AnnouncementRow, row[0], with_for_update=True)
+            if announcement is None or announcement.status == Status.RETRACTED.value:
                 return None
+            # The metadata line and the photo change with the text: edit_in below bumps the
+            # revision, so every sent copy is edited to show them.
+            announcement.category, announcement.signature = new.category, new.signature
+            announcement.views = max(announcement.views or 0, new.views)
+            if not keep_photo:
+                await replace_photo(session, announcement.id, new.photo, now)
             try:
                 return await edit_in(
-                    session, row[0], title=title, body=body, tags=tags, now=now,
-                    actor=actor, body_styles=body_styles,
+                    session, announcement.id, title=new.title, body=new.body, tags=new.tags,
+                    now=now, actor=actor, body_styles=new.body_styles,
                 )  # fmt: skip
             except WrongState:
                 return None
@@ -276,6 +278,23 @@ class FeedStore:
                 .returning(FeedSourceRow.failures)
             )
             return int(failures or 0)
+
+    async def claim(self, source_id: int, *, now: datetime, until: datetime) -> bool:
+        """Take a due, active source's poll: its next poll moves to `until` (the lease), in one
+        statement, so of two processes on one database only one polls it; False when the
+        source is not due (another process took it), paused or gone."""
+        async with self._sessions.begin() as session:
+            taken = await session.scalars(
+                update(FeedSourceRow)
+                .where(
+                    FeedSourceRow.id == source_id,
+                    FeedSourceRow.paused.is_(False),
+                    or_(FeedSourceRow.next_poll.is_(None), FeedSourceRow.next_poll <= now),
+                )
+                .values(next_poll=until)
+                .returning(FeedSourceRow.id)
+            )
+            return taken.first() is not None
 
     async def postpone(self, source_id: int, *, next_poll: datetime) -> None:
         """Move the next poll."""

@@ -39,6 +39,28 @@ async def add_photo(
     await session.flush()
 
 
+async def replace_photo(
+    session: AsyncSession, announcement_id: int, photo: Photo | None, now: datetime
+) -> bool:
+    """Make `photo` the announcement's photo (None: none), in the caller's transaction;
+    whether anything changed (the same bytes again are no change)."""
+    row = await session.get(AnnouncementPhotoRow, announcement_id)
+    if photo is not None and row is not None and row.sha256 == _digest(photo):
+        return False
+    if row is None and photo is None:
+        return False
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+    if photo is not None:
+        await add_photo(session, announcement_id, photo, now)
+    return True
+
+
+def _digest(photo: Photo) -> str:
+    return hashlib.sha256(photo.data).hexdigest()
+
+
 async def photos_of(session: AsyncSession, ids: Collection[int]) -> dict[int, Photo]:
     """The photos of these announcements (those that have one), one query for all."""
     if not ids:

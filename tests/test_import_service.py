@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import ManualClock
 from bot.services.imports import ImportOutcome, ImportService
+from bot.tags import TagLimits
 from storage.engine import create_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import AnnouncementRow
@@ -223,3 +224,19 @@ async def test_posts_imported_before_0007_are_found_again(
         assert sample.created
     finally:
         await engine.dispose()
+
+
+async def test_an_imported_posts_tags_are_held_to_the_cap_per_post(
+    repo: Repository, clock: ManualClock, tmp_path: Path
+) -> None:
+    service = ImportService(repo.announcements, clock, tag_limits=TagLimits(per_post=2))
+    tags = "Tags: RUSSIA, korea, Korea, …, Culture, Music"
+    path = save(tmp_path, "post.txt", SAMPLE_TEXT.replace("Tags: RUSSIA", tags))
+    outcome = await service.import_file(path)
+    assert outcome.ok
+    # The file's own tags follow; past the first two, each is reported as left out.
+    assert outcome.left_out[:2] == ("Culture", "Music")
+    assert outcome.announcement_id is not None
+    stored = await repo.announcements.get(outcome.announcement_id)
+    assert stored is not None
+    assert stored.tags == ("RUSSIA", "korea")

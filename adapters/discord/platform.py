@@ -221,7 +221,8 @@ class DiscordPlatform:
     ) -> list[str]:
         """Edit the sent parts to show `message`; send or delete parts so the counts match."""
         channel = self._channel(target)
-        # The photo stays attached to the first part through edits (no `attachments` sent).
+        # The photo stays attached to the first part through edits (no `attachments` sent),
+        # unless the edit shows the first part with another photo, or none (see _follow_photo).
         parts = _with_photo(message)
         digest = hashlib.sha256(repr((message_ids, message)).encode()).hexdigest()
         ids: list[str] = []
@@ -229,13 +230,15 @@ class DiscordPlatform:
             if index < len(message_ids):
                 partial = channel.get_partial_message(int(message_ids[index]))
                 try:
-                    await self._call(
+                    edited = await self._call(
                         partial.edit(
                             content=part.content or None,
                             embeds=part.embeds,
                             allowed_mentions=NO_MENTIONS,
                         )
                     )
+                    if index == 0:
+                        await self._follow_photo(edited, message.photo)
                 except TargetGone as exc:
                     if getattr(exc.__cause__, "code", None) != UNKNOWN_MESSAGE:
                         raise
@@ -248,6 +251,23 @@ class DiscordPlatform:
                 )
         await self.delete(target, message_ids[len(parts) :])
         return ids
+
+    async def _follow_photo(self, edited: discord.Message, photo: Photo | None) -> None:
+        """Replace the first part's attachment when the announcement's photo changed (another
+        file name or size) or went; one more request only then.
+
+        Discord tells an attachment's name and size, not its content: a new image under the
+        same name and of the very same size is taken for the old one.
+        """
+        shown = [(a.filename, a.size) for a in edited.attachments]
+        if photo is None:
+            if shown:
+                await self._call(edited.edit(attachments=[]))
+            return
+        if shown == [(photo.file_name, len(photo.data))]:
+            return
+        upload = discord.File(io.BytesIO(photo.data), filename=photo.file_name)
+        await self._call(edited.edit(attachments=[upload]))
 
     async def delete(self, target: Target, message_ids: list[str]) -> None:
         """Delete the sent parts; parts already gone count as deleted."""

@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -145,6 +145,61 @@ class PhotoSender:
         if len(self._file_ids) >= _CACHED_IDS:
             self._file_ids.clear()
         self._file_ids[digest] = file_id
+
+    async def edit_media(
+        self,
+        chat_id: int | str,
+        message_id: str,
+        photo: Photo,
+        caption: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Make a photo message show `photo` with this caption (editMessageMedia): by its
+        file id when known, else uploaded once; unchanged is not an error. PTB errors
+        propagate (a copy sent as text has no media to edit)."""
+        digest = self._digest(photo)
+        known = self._file_ids.get(digest) or await self._stored(digest)
+        if known is not None:
+            try:
+                await self._edit_media(chat_id, message_id, known, caption, markup)
+                return
+            except BadRequest as exc:
+                if not any(marker in str(exc).lower() for marker in _STALE_ID):
+                    raise
+                await self._forget(digest, known)
+        async with self._uploads.setdefault(digest, asyncio.Lock()):
+            learned = self._file_ids.get(digest)
+            if learned is not None:
+                await self._edit_media(chat_id, message_id, learned, caption, markup)
+                return
+            # In an InputMedia the file is posted as `attach://name`: an attachable InputFile.
+            upload = InputFile(photo.data, filename=photo.file_name, attach=True)
+            message = await self._edit_media(chat_id, message_id, upload, caption, markup)
+            self.uploaded += 1
+            if isinstance(message, Message) and message.photo:
+                await self._learn(digest, message.photo[-1].file_id)
+
+    async def _edit_media(
+        self,
+        chat_id: int | str,
+        message_id: str,
+        media: str | InputFile,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> Message | bool | None:
+        try:
+            return await self._bot.edit_message_media(
+                InputMediaPhoto(media, caption=caption, parse_mode=ParseMode.HTML),
+                chat_id=chat_id,
+                message_id=int(message_id),
+                reply_markup=markup,
+                read_timeout=_UPLOAD_TIMEOUT,
+                write_timeout=_UPLOAD_TIMEOUT,
+            )
+        except BadRequest as exc:
+            if _NOT_MODIFIED not in str(exc).lower():
+                raise
+            return None
 
     async def edit_caption(
         self,

@@ -24,6 +24,7 @@ from adapters.telegram.config import TelegramConfig
 from adapters.telegram.photos import PhotoSender
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render_message
 from adapters.telegram.transport import AiohttpRequest
+from bot.formatting import Photo
 from bot.ports import (
     BadMessage,
     DeliveryError,
@@ -215,7 +216,7 @@ class TelegramPlatform:
                 # Telegram drops a keyboard an edit does not repeat.
                 markup = link if index == last else None
                 if index == 0 and message.photo is not None:
-                    await self._edit_caption(target, message_id, part, markup)
+                    await self._edit_photo(target, message_id, message.photo, part, markup)
                 else:
                     await self._edit_part(target, message_id, part, markup)
                 ids.append(message_id)
@@ -275,6 +276,24 @@ class TelegramPlatform:
         if self._config.paid_broadcast:
             options["allow_paid_broadcast"] = True
         return options
+
+    async def _edit_photo(
+        self,
+        target: Target,
+        message_id: str,
+        photo: Photo,
+        caption: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """The photo and caption together (the photo may have changed with the edit); a copy
+        that cannot show media (sent as text) gets its caption or text edited instead."""
+        try:
+            await self.photos.edit_media(chat_id(target), message_id, photo, caption, markup)
+        except BadRequest as exc:
+            # "there is no media in the message to edit" (a copy sent as text), or a photo
+            # Telegram will not take in place: the caption edit says what is wrong, if anything.
+            log.debug("telegram: photo of message %s not replaced (%s)", message_id, exc)
+            await self._edit_caption(target, message_id, caption, markup)
 
     async def _edit_caption(
         self,

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,8 +26,8 @@ class FeedEntry:
 
     `key` identifies the entry across polls: the feed's guid/id, else its link, else
     `"sha256:" + content_hash`. `updated` is aware UTC (None when the feed gives no date).
-    `content_hash` is the sha256 hex of the normalized title, body and image URL (see
-    `content_hash()`): a different hash means the entry changed. `draft` carries what the
+    `content_hash` is the sha256 hex of the normalized title, body, image URL and metadata
+    (see `draft_hash()`): a different hash means the entry changed. `draft` carries what the
     announcement gets: title, body, body_styles, tags, category, signature, views, created_by,
     source_url (the entry's link) and source_key (the key); its `photo` is always None — the
     poller downloads `image_url` and checks it like an uploaded photo.
@@ -65,10 +66,33 @@ class FeedParser(Protocol):
         ...
 
 
-def content_hash(title: str, body: str, image_url: str | None) -> str:
-    """The sha256 hex of an entry's normalized title, body and image URL."""
-    normalized = "\x1f".join(" ".join(part.split()) for part in (title, body, image_url or ""))
+def content_hash(
+    title: str, body: str, image_url: str | None, meta: Sequence[str] = ()
+) -> str:
+    """The sha256 hex of an entry's normalized title, body and image URL, and of its metadata
+    (category, signature, author, tags) when it has any: a change to any of them is an edit.
+
+    An entry without metadata hashes as before metadata counted, so stored hashes stay true.
+    """
+    parts = [title, body, image_url or ""]
+    if any(meta):
+        parts.extend(meta)
+    normalized = "\x1f".join(" ".join(part.split()) for part in parts)
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def draft_hash(draft: NewAnnouncement, image_url: str | None) -> str:
+    """content_hash() of what an entry's announcement shows: text, image and metadata line.
+
+    Views are left out: the site's counter changes with every visit, the post does not.
+    """
+    meta = (
+        draft.category or "",
+        draft.signature or "",
+        draft.created_by or "",
+        "\x1e".join(draft.tags),
+    )
+    return content_hash(draft.title, draft.body, image_url, meta)
 
 
 def entry_key(guid: str | None, link: str | None, digest: str) -> str:

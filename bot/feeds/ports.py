@@ -9,7 +9,6 @@ from typing import Protocol
 
 from bot.domain import NewAnnouncement, PublishResult, Status
 from bot.feeds.sources import FeedSource, NewSource, SeenEntry
-from bot.formatting import Styles
 
 
 class FeedStore(Protocol):
@@ -77,16 +76,18 @@ class FeedStore(Protocol):
         old_hash: str,
         content_hash: str,
         updated: datetime | None,
-        title: str,
-        body: str,
-        body_styles: Styles,
-        tags: Sequence[str],
+        new: NewAnnouncement,
+        keep_photo: bool,
         now: datetime,
         actor: str,
     ) -> PublishResult | None:
         """Edit the entry's announcement (every sent copy follows) and record the new hash, in
         one transaction, if the stored hash is still `old_hash`; None otherwise. A retracted
-        announcement is left alone (the hash is still recorded)."""
+        announcement is left alone (the hash is still recorded).
+
+        The edit takes `new`'s title, body, styles, tags, category and signature (views only
+        upwards), and its photo: `new.photo` replaces the stored one (None removes it) unless
+        `keep_photo` (the entry's image could not be fetched this time)."""
         ...
 
     async def polled(
@@ -106,6 +107,11 @@ class FeedStore(Protocol):
         self, source_id: int, error: str, *, now: datetime, next_poll: datetime
     ) -> int:
         """Record a failed poll and its next try; the failures in a row now."""
+        ...
+
+    async def claim(self, source_id: int, *, now: datetime, until: datetime) -> bool:
+        """Take a due, active source's poll by moving its next poll to `until`, atomically;
+        False when it is not due (another process took it), paused or gone."""
         ...
 
     async def postpone(self, source_id: int, *, next_poll: datetime) -> None:

@@ -3,8 +3,9 @@
 The database keeps each source's next poll (with jitter, backoff, Retry-After and max-age
 already in it); the jobs are rebuilt from it every `resync_seconds`, so sources added,
 paused or removed from the shell in another process are picked up. A replica that does not
-lead (the scheduler's leadership lock) lets its jobs pass; the store's unique rows keep an
-entry single even when a leadership change lets two replicas poll the same source once.
+lead (the scheduler's leadership lock) lets its jobs pass. Every process leads on SQLite, so a
+job claims its source's poll first (`FeedService.poll_if_due`): of two processes on one file,
+one fetches; and the store's unique rows keep an entry single whoever polls.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ class FeedScheduler:
         if not self._leading():
             # Another replica polls; look again at the next resync.
             return
-        await self._guarded(lambda: self._service.poll(source_id))
+        await self._guarded(lambda: self._service.poll_if_due(source_id))
 
     async def _resync_job(self) -> None:
         await self._guarded(self.resync)

@@ -4,7 +4,8 @@ Identity: an entry is its key (guid/id, else link, else content hash); the store
 (source, key) row is claimed in the same transaction that stores the announcement and its
 outbox rows, so an entry becomes one announcement across restarts and replicas. A change
 (another content hash, unless the entry's date went backwards) edits that announcement,
-which edits every copy sent. Entries that disappear are left alone.
+which edits every copy sent: text, styles, tags, the metadata line's category and signature,
+and the photo. Entries that disappear are left alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from bot.domain import PublishResult, Status
+from bot.feeds.content.images import checked_image
 from bot.feeds.entries import FeedEntry, FeedError, FeedParser
 from bot.feeds.ports import FeedNotices, FeedStore, Fetched, Fetcher, FetchError
 from bot.feeds.sources import (
@@ -29,9 +31,9 @@ from bot.feeds.sources import (
     SourceMode,
 )
 from bot.formatting import Photo
-from bot.photos import MAX_PHOTO_BYTES, PhotoError, checked_photo
+from bot.photos import MAX_PHOTO_BYTES, PhotoError
 from bot.ports import Clock
-from bot.tags import tag_key
+from bot.tags import DEFAULT_TAG_LIMITS, TagLimits, capped_tags
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ MAX_NEW_PER_POLL = 10
 # An HTML news page's first items are fetched again on each changed poll, to follow edits.
 RECHECK_ITEMS = 3
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# A due poll is claimed for this long: a process that dies mid-poll leaves it to another then.
+POLL_LEASE = timedelta(minutes=10)
 
 
 class SourceError(ValueError):
@@ -65,7 +69,8 @@ class SourceError(ValueError):
     }
 
     def __init__(self, reason: str, url: str, detail: str = "") -> None:
-        super().__init__(self.MESSAGES[reason].format(url=url[:200], detail=detail))
+        shown = url if len(url) <= 200 else url[:200] + "…"
+        super().__init__(self.MESSAGES[reason].format(url=shown, detail=detail))
         self.reason = reason
         self.url = url
         self.detail = detail
@@ -96,6 +101,26 @@ class PollReport:
     next_poll: datetime | None = None
 
 
+# Longer addresses are refused: browsers and servers commonly stop at about this many.
+MAX_URL_LENGTH = 2048
+
+
+def valid_address(url: str) -> bool:
+    """Whether `url` can be a source: http or https, a host name that encodes, not too long."""
+    if len(url) > MAX_URL_LENGTH:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
+            return False
+        host.encode("idna")  # an empty or over-long label cannot be looked up
+        _ = parts.port  # a port that is not a number raises here
+    except (ValueError, UnicodeError):
+        return False
+    return True
+
+
 def _jitter(seconds: float) -> float:
     # Not a secret: spreads polls so sources added together are not fetched together.
     return random.uniform(0.0, seconds)  # noqa: S311
@@ -116,6 +141,7 @@ class FeedService:
         changed: Callable[[], None] = lambda: None,
         jitter: Callable[[float], float] = _jitter,
         notice_after: int = NOTICE_AFTER,
+        tag_limits: TagLimits = DEFAULT_TAG_LIMITS,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -126,6 +152,7 @@ class FeedService:
         self._changed = changed
         self._jitter = jitter
         self.notice_after = notice_after
+        self.tag_limits = tag_limits
         # Called with (source id, next poll) after each poll: the scheduler re-plans the job.
         self.planned: Callable[[int, datetime], None] = lambda _id, _when: None
 
@@ -144,8 +171,7 @@ class FeedService:
         """Fetch `url`, decide whether it is a feed or a news page, keep it, and take what it
         shows now as seen (its newest `backfill` entries become announcements)."""
         url = url.strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not valid_address(url):
             raise SourceError("address", url)
         if backfill < 0:
             raise SourceError("backfill", url)
@@ -252,13 +278,27 @@ class FeedService:
     # --- polling ---------------------------------------------------------------------------
 
     async def poll_due(self) -> list[PollReport]:
-        """Poll every active source whose next poll has come."""
+        """Poll every active source whose next poll has come (and this process claimed)."""
         now = self._clock.now()
         due = [
             s for s in await self._store.all()
             if not s.paused and (s.next_poll is None or s.next_poll <= now)
         ]  # fmt: skip
-        return [await self.poll(source.id) for source in due]
+        reports = [await self.poll_if_due(source.id) for source in due]
+        return [report for report in reports if report is not None]
+
+    async def poll_if_due(self, source_id: int) -> PollReport | None:
+        """Poll a source if it is due and this process claims it first (the scheduled poll).
+
+        Two processes on one database (two `herald run` on one SQLite file, or a leadership
+        change) both fire the job; the claim moves the next poll in one statement, so one of
+        them polls and the other returns None. The claim lasts POLL_LEASE, the poll then sets
+        the real next poll.
+        """
+        now = self._clock.now()
+        if not await self._store.claim(source_id, now=now, until=now + POLL_LEASE):
+            return None
+        return await self.poll(source_id)
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every active source now (`herald feed poll`)."""
@@ -396,16 +436,17 @@ class FeedService:
                 continue
             if entry.updated and before.updated and entry.updated < before.updated:
                 continue
+            # The image again: a new one replaces the photo, none removes it; one that cannot
+            # be fetched (or used) this time leaves the photo as it is.
+            photo = await self._photo(entry.image_url)
             edited = await self._store.edit_announcement(
                 source.id,
                 key=entry.key,
                 old_hash=before.content_hash,
                 content_hash=entry.content_hash,
                 updated=entry.updated,
-                title=entry.draft.title,
-                body=entry.draft.body,
-                body_styles=entry.draft.body_styles,
-                tags=_tags(source, entry),
+                new=replace(entry.draft, tags=self._tags(source, entry), photo=photo),
+                keep_photo=photo is None and entry.image_url is not None,
                 now=self._clock.now(),
                 actor=_actor(source),
             )
@@ -419,7 +460,7 @@ class FeedService:
         draft = entry.draft
         new = replace(
             draft,
-            tags=_tags(source, entry),
+            tags=self._tags(source, entry),
             source_url=draft.source_url or entry.link,
             created_by=draft.created_by or _actor(source),
             photo=await self._photo(entry.image_url),
@@ -448,14 +489,27 @@ class FeedService:
             await self._notices.draft(source, result)
         return result
 
+    def _tags(self, source: FeedSource, entry: FeedEntry) -> tuple[str, ...]:
+        """The source's tags, then the entry's own, each once, held to the tags-per-post cap
+        and the tag rules of chat posts; what is left out is logged."""
+        kept, left_out = capped_tags((*source.tags, *entry.draft.tags), self.tag_limits)
+        if left_out:
+            log.warning(
+                "feed %d: entry %s carries tags past the cap of %d or unusable; left out: %s",
+                source.id, entry.key[:120], self.tag_limits.per_post,
+                ", ".join(t[:40] for t in left_out[:10]),
+            )  # fmt: skip
+        return tuple(kept)
+
     async def _photo(self, url: str | None) -> Photo | None:
         """The entry's first image, checked like an uploaded photo; None when unusable."""
         if not url:
             return None
         try:
             fetched = await self._fetcher.fetch(url, limit=MAX_PHOTO_BYTES)
-            name = urlsplit(fetched.url).path.rsplit("/", 1)[-1] or "photo"
-            return checked_photo(Photo(fetched.body, "", name))
+            # bot.photos.checked_photo, the check of every uploaded photo, plus the
+            # refusal of a tracking pixel that did not declare its size.
+            return checked_image(fetched.body, fetched.url)
         except (FetchError, PhotoError) as exc:
             log.warning("feed image %s left out: %s", url[:200], exc)
             return None
@@ -463,16 +517,6 @@ class FeedService:
 
 def _actor(source: FeedSource) -> str:
     return f"feed:{source.id}"
-
-
-def _tags(source: FeedSource, entry: FeedEntry) -> tuple[str, ...]:
-    """The source's tags, then the entry's own, each once."""
-    merged: dict[str, str] = {}
-    for name in (*source.tags, *entry.draft.tags):
-        key = tag_key(name)
-        if key and key not in merged:
-            merged[key] = name
-    return tuple(merged.values())
 
 
 def _unique(entries: Sequence[FeedEntry]) -> tuple[FeedEntry, ...]:

@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import Photo
 from bot.ports.outbox import Content
-from storage.outbox.tables import ANNOUNCEMENT_TAGS, ANNOUNCEMENTS, OCCURRENCES, TAGS
+from storage.outbox.tables import (
+    ANNOUNCEMENT_PHOTOS,
+    ANNOUNCEMENT_TAGS,
+    ANNOUNCEMENTS,
+    OCCURRENCES,
+    TAGS,
+)
 from storage.photos import photos_of
 
 # Photos kept across loads at most (each may be 10 MB); ids known to have none are kept too.
@@ -32,8 +38,10 @@ class ContentCache:
 
     def __init__(self, photos: dict[int, Photo | None] | None = None) -> None:
         self.announcements: dict[AnnouncementKey, Content] = {}
-        # A photo never changes once stored, so id → photo stays true.
+        # id → photo, checked against the stored photo's sha256 on each read (a feed's edit
+        # may replace an announcement's photo).
         self.photos: dict[int, Photo | None] = {} if photos is None else photos
+        self._digests: dict[int, str | None] = {}
 
     def _trim(self) -> None:
         kept = self.announcements
@@ -44,6 +52,7 @@ class ContentCache:
         held = sum(photo is not None for photo in self.photos.values())
         if held >= PHOTO_CACHE_SIZE or len(self.photos) >= _PHOTO_CACHE_IDS:
             self.photos.clear()
+            self._digests.clear()
 
     async def announcements_for(
         self, session: AsyncSession, keys: Iterable[AnnouncementKey]
@@ -66,23 +75,30 @@ class ContentCache:
 
     async def _read(self, session: AsyncSession, ids: set[int]) -> dict[AnnouncementKey, Content]:
         a = ANNOUNCEMENTS.c
+        p = ANNOUNCEMENT_PHOTOS.c
+        digest = select(p.sha256).where(p.announcement_id == a.id).scalar_subquery()
         rows = (
             await session.execute(
                 select(
                     a.id, a.title, a.body, a.signature, a.category, a.status, a.revision,
-                    a.published_at, a.body_styles,
+                    a.published_at, a.body_styles, digest,
                 ).where(a.id.in_(sorted(ids)))
             )
         ).all()
         tags = await _tags(session, ids)
         # A retracted announcement is only deleted or replaced by a notice: no photo needed.
-        wanted_photos = {int(r[0]) for r in rows if r[5] != "retracted"}
-        unknown = wanted_photos - self.photos.keys()
+        wanted = {int(r[0]): r[9] for r in rows if r[5] != "retracted"}
+        unknown = {
+            aid for aid, sha in wanted.items()
+            if aid not in self.photos or self._digests.get(aid, sha) != sha
+        }  # fmt: skip
         if unknown:
             found = await photos_of(session, unknown)
             self.photos.update({aid: found.get(aid) for aid in unknown})
+        self._digests.update(wanted)
+        wanted_photos = wanted.keys()
         out: dict[AnnouncementKey, Content] = {}
-        for aid, title, body, signature, category, status, revision, published, styles in rows:
+        for aid, title, body, signature, category, status, revision, published, styles, _ in rows:
             aid = int(aid)
             out[(aid, int(revision), status)] = Content(
                 title=title, body=body, kind="announcement", signature=signature,

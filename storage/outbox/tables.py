@@ -13,6 +13,7 @@ ANNOUNCEMENTS: Table = _T["announcements"]
 OCCURRENCES: Table = _T["anniversary_occurrences"]
 COPIES: Table = _T["message_copies"]
 ANNOUNCEMENT_TAGS: Table = _T["announcement_tags"]
+ANNOUNCEMENT_PHOTOS: Table = _T["announcement_photos"]
 TAGS: Table = _T["tags"]
 OWNERS: Table = _T["delivery_owners"]
 

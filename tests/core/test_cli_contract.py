@@ -207,6 +207,9 @@ def test_bad_usage_is_one_line_and_exit_2(world: Path) -> None:
         (["export", "-o", "{tmp}"], "herald: {tmp} exists and is not a regular file", 1),
         (["restore", "{tmp}/binary.txt"], "herald: {tmp}/binary.txt is not a Herald archive", 1),
         (["restore", "{tmp}/empty.txt"], "herald: {tmp}/empty.txt is not a Herald archive", 1),
+        # A source address that cannot be one is bad usage; a huge one is not echoed whole.
+        (["feed", "add", "ftp://s.example/rss"], "herald: not an http or https address", 2),
+        (["feed", "add", "http://" + "a" * 5000 + ".example/"], "herald: not an http", 2),
     ],
 )
 def test_refusals_and_not_found_exit_non_zero(
@@ -221,6 +224,7 @@ def test_refusals_and_not_found_exit_non_zero(
     assert result.exit_code == code, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert len(result.stderr) < 500, "one readable line, not the input echoed whole"
     assert result.stderr.startswith(line)
 
 

@@ -23,7 +23,8 @@ def _photo_reads(engine: AsyncEngine) -> list[str]:
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "announcement_photos" in statement:
+        # The photo bytes (the announcements' read names the photo's digest only).
+        if "announcement_photos.data" in statement:
             seen.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)

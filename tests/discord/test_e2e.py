@@ -357,3 +357,56 @@ async def test_a_member_flooding_slash_commands_is_told_once_then_acknowledged_o
     assert [(a.content, a.ephemeral) for a in answers[11:]] == [("\u2714", True)] * 2
     other = await world.run("tags", user=world.admin, channel=world.general)
     assert "faster" not in other.content
+
+
+async def test_a_feed_drafts_publish_button_publishes_once_and_only_for_an_admin(
+    world: World,
+) -> None:
+    from bot.feeds.sources import SourceMode
+    from tests.feeds.site import Page, Site, rss
+
+    await world.run("subscribe", user=world.member, channel=world.general, manage=True)
+    site = await Site().start()
+    try:
+        assert world.herald.feeds is not None
+        feeds = world.herald.feeds
+        site.pages["/rss"] = Page(rss(("urn:1", "Spring meeting", "<p>Room 101.</p>")))
+        added = await feeds.add(site.url("/rss"), actor="cli:admin", mode=SourceMode.DRAFT)
+        site.pages["/rss"] = Page(
+            rss(("urn:2", "Summer picnic", "<p>In the park.</p>"),
+                ("urn:1", "Spring meeting", "<p>Room 101.</p>"))
+        )  # fmt: skip
+        (draft,) = (await feeds.poll(added.source.id)).created
+    finally:
+        await site.close()
+    (notice,) = world.fake.channel_messages(world.fake.dm_channel(world.admin).id)
+    assert notice.button_ids() == [f"/publish {draft}"]
+    delivery = world.herald.delivery
+    assert delivery is not None
+
+    # A member who can manage the server but is no Herald admin is refused.
+    refused = await world.fake.reply_to(
+        await world.fake.press(notice, f"/publish {draft}", user=world.member, admin=True)
+    )
+    assert "Only" in refused.content
+    await delivery.run_until_idle(timeout=5)
+    assert world.delivered(world.general) == []
+    kept = await world.herald.services.announcements.get(draft)
+    assert kept is not None
+    assert kept.status.value == "draft"
+
+    # The press updates the notice (its button goes); a client showing the old one may press
+    # it again.
+    stale = replace(notice, components=list(notice.components))
+    await world.fake.answered(
+        await world.fake.press(notice, f"/publish {draft}", user=world.admin)
+    )
+    await world.fake.wait_until(lambda: len(world.delivered(world.general)) == 1)
+    await delivery.run_until_idle(timeout=5)
+    (sent,) = world.delivered(world.general)
+    assert sent.embeds[0]["title"].startswith("Summer picnic")
+
+    # A second press broadcasts nothing more.
+    await world.fake.answered(await world.fake.press(stale, f"/publish {draft}", user=world.admin))
+    await delivery.run_until_idle(timeout=5)
+    assert len(world.delivered(world.general)) == 1

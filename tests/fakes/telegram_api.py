@@ -324,6 +324,32 @@ class FakeTelegram(TelegramUpdates):
         message.text, message.entities, message.raw = text, entities, params.get("caption", "")
         return self._message_json(message)
 
+    async def _api_editMessageMedia(self, params: JSON, chat_id: int) -> JSON:
+        message = self._find(chat_id, params, "message to edit not found")
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") != "photo":
+            raise ApiError(400, "Bad Request: can't parse InputMedia: media not found")
+        if message.kind != "photo":
+            raise ApiError(400, "Bad Request: there is no media in the message to edit")
+        source = media.get("media")
+        if isinstance(source, str) and source.startswith("attach://"):
+            source = params.get(source.removeprefix("attach://"))
+        text, entities = parse_text(
+            media, "caption", CAPTION_LIMIT, "message caption is too long", allow_empty=True
+        )
+        stored = self.files.upload(source)
+        markup = params.get("reply_markup")
+        if (stored.file_id, text, entities, markup) == (
+            message.file_id, message.text, message.entities, message.reply_markup
+        ):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message "
+                           "content and reply markup are exactly the same as a current content "
+                           "and reply markup of the message")
+        message.edits.append(message.text)
+        message.text, message.entities, message.raw = text, entities, media.get("caption", "")
+        message.file_id, message.reply_markup = stored.file_id, markup
+        return self._message_json(message)
+
     async def _api_getFile(self, params: JSON) -> JSON:
         return self.files.get_file(str(params.get("file_id") or ""))
 

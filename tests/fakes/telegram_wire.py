@@ -19,7 +19,10 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 # What Telegram marks as a bot_command entity at the start of a message.
 BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,64})?(?![^\s])")
 # Counted against the rate limits when enforcement is on.
-MESSAGING = {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "copyMessage"}
+MESSAGING = {
+    "sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "editMessageMedia",
+    "copyMessage",
+}
 _JSON_FIELDS = {
     "reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates",
     "link_preview_options", "reply_parameters", "media",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.feeds import content
-from bot.feeds.entries import FeedEntry, FeedError, FeedParser, ParsedFeed, content_hash
+from bot.feeds.entries import FeedEntry, FeedError, FeedParser, ParsedFeed, draft_hash
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEED_URL = "https://krfs.example.org/feed"
@@ -45,7 +45,7 @@ def test_rss20_entry_with_guid() -> None:
     assert first.draft.source_key == first.key
     assert first.draft.source_url == first.link
     assert first.draft.photo is None
-    assert first.content_hash == content_hash(first.title, first.draft.body, first.image_url)
+    assert first.content_hash == draft_hash(first.draft, first.image_url)
 
 
 def test_rss20_entry_html_becomes_runs() -> None:

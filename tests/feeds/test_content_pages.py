@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.feeds import content
-from bot.feeds.entries import FeedError, content_hash
+from bot.feeds.entries import FeedError, draft_hash
 from bot.importers import parse_post
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -88,7 +88,7 @@ def test_the_sample_article_page() -> None:
     )
     assert draft.source_url == SAMPLE_URL  # the page's canonical address
     assert draft.source_key == entry.key
-    assert entry.content_hash == content_hash(entry.title, draft.body, entry.image_url)
+    assert entry.content_hash == draft_hash(draft, entry.image_url)
 
 
 def test_a_russian_article_in_windows_1251_with_formatting_and_a_photo() -> None:

@@ -33,6 +33,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.feeds.simple_parser import SimpleParser
 from tests.feeds.site import Page, Site, rss
 from tests.feeds.support import feed_service
+from tests.images import png
 
 TELEGRAM_CHATS = [5001, 5002, 5003]
 PICNIC = ("urn:2", "Summer picnic", "<p>In the park.</p>")
@@ -234,3 +235,68 @@ async def test_a_draft_entry_reaches_admins_privately_with_a_publish_button(
     assert [(b["label"], b["custom_id"]) for b in row["components"]] == [
         ("Publish", f"/publish {draft}")
     ]
+
+
+def _society(signature: str, category: str, image: str) -> str:
+    return (
+        "<p>Room 101 at 18:00.</p>"
+        f'<p><img src="{image}" width="40" height="30"></p>'
+        f"<p>{signature}</p>"
+        f"<p>Category: {category} | Views: 3 | Added by: redstar | Tags: Korea</p>"
+    )
+
+
+async def test_an_edit_carries_the_metadata_line_and_the_photo_to_every_copy(
+    repo: Repository,
+    clock: ManualClock,
+    site: Site,
+    fetcher: HttpFetcher,
+    telegram: FakeTelegram,
+    fake: FakeDiscord,
+    platforms: dict[str, Platform],
+) -> None:
+    channels = [c for g in fake.guilds.values() for c in g.channels]
+    await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
+    await add_chats(
+        repo.sessions, clock.now(), [str(c.id) for c in channels],
+        platform="discord", kind="guild_channel",
+    )  # fmt: skip
+    engine = DeliveryEngine(
+        SqlOutbox(repo.sessions), platforms, clock,
+        DeliveryConfig(rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05),
+    )  # fmt: skip
+    first, second = png(40, 30), png(30, 40)
+    site.pages["/first.png"] = Page(first, content_type="image/png")
+    site.pages["/second.png"] = Page(second, content_type="image/png")
+    feeds = feed_service(repo, fetcher, clock, parser=feed_parser())
+    site.pages["/rss"] = Page(rss(MEETING))
+    source = (await feeds.add(site.url("/rss"), actor="cli:admin")).source
+    entry = ("urn:5", "Concert", _society("The Society", "English", site.url("/first.png")))
+    site.pages["/rss"] = Page(rss(entry, MEETING))
+    (created,) = (await feeds.poll(source.id)).created
+    item = await repo.announcements.get(created)
+    assert item is not None
+    assert (item.category, item.signature, item.has_photo) == ("English", "The Society", True)
+    await engine.run_until_idle(timeout=20)
+
+    changed = ("urn:5", "Concert", _society("The Board", "Русский", site.url("/second.png")))
+    site.pages["/rss"] = Page(rss(changed, MEETING))
+    assert (await feeds.poll(source.id)).edited == [created]
+    item = await repo.announcements.get(created)
+    assert item is not None
+    assert (item.category, item.signature) == ("Русский", "The Board")
+    photo = await repo.announcements.photo(created)
+    assert photo is not None
+    assert photo.data == second
+    await engine.run_until_idle(timeout=20)
+    for chat in TELEGRAM_CHATS:
+        (message,) = telegram.sent_to(chat)
+        assert message.kind == "photo"
+        assert telegram.files.files[message.file_id or ""].data == second
+        assert message.text.rstrip().endswith("The Board\n\n#Korea")
+    for channel in channels:
+        (posted,) = fake.channel_messages(channel.id)
+        (attachment,) = posted.attachments
+        assert (attachment["filename"], attachment["size"]) == ("second.png", len(second))
+        assert posted.embeds[0]["image"]["url"] == "attachment://second.png"
+        assert "The Board" in posted.text()

@@ -3,6 +3,7 @@ out, once; edits follow; failures back off and admins hear of them."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,12 +14,16 @@ from adapters.feeds.fetch import HttpFetcher
 from bot.domain import Announcement, Status
 from bot.feeds.service import MAX_NEW_PER_POLL, SourceError, UnknownSource
 from bot.feeds.sources import SourceKind, SourceMode
+from bot.formatting import Photo
+from bot.photos import PhotoError, checked_photo
 from bot.ports import ManualClock
+from bot.tags import TagLimits
 from storage.repository import Repository
 from tests.conftest import SAMPLES
 from tests.delivery.support import add_chats, rows
 from tests.feeds.site import Page, Site, rss
 from tests.feeds.support import Notices, feed_service
+from tests.images import png, png_header
 
 ONE = ("urn:1", "Spring meeting", "<p>Room 101 at 18:00.</p>")
 TWO = ("urn:2", "Summer picnic", "<p>In the park.</p>")
@@ -350,6 +355,96 @@ async def test_only_web_addresses_are_sources(
     repo: Repository, clock: ManualClock, fetcher: HttpFetcher
 ) -> None:
     feeds = feed_service(repo, fetcher, clock)
-    for url in ("file:///etc/passwd", "ftp://example.org/feed", "society.example/rss", ""):
+    long_label = "http://" + "a" * 5000 + ".example/rss"  # idna refuses a label over 63
+    too_long = "http://society.example/" + "x" * 3000
+    for url in (
+        "file:///etc/passwd", "ftp://example.org/feed", "society.example/rss", "",
+        long_label, too_long, "http://society.example:port/rss",
+    ):  # fmt: skip
         with pytest.raises(SourceError, match="not an http or https address"):
             await feeds.add(url, actor="cli:admin")
+
+
+def _rss_with(items: list[tuple[str, str, list[str]]]) -> bytes:
+    """RSS whose items carry categories: (guid, description HTML, categories)."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>',
+             "<title>Society news</title><link>https://society.example/</link>"]  # fmt: skip
+    for guid, description, categories in items:
+        cats = "".join(f"<category>{c}</category>" for c in categories)
+        parts.append(
+            f"<item><guid>{guid}</guid><title>Entry {guid}</title>{cats}"
+            f"<description><![CDATA[{description}]]></description></item>"
+        )
+    return ("".join(parts) + "</channel></rss>").encode()
+
+
+async def test_an_entrys_tags_are_held_to_the_cap_per_post_and_the_tag_rules(
+    repo: Repository,
+    clock: ManualClock,
+    site: Site,
+    fetcher: HttpFetcher,
+) -> None:
+    # A handler of its own on an enabled logger: tests that configure Herald's logging turn
+    # propagation off and may disable loggers that existed before.
+    warnings: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("bot.feeds.service")
+    was = logger.disabled, logger.level
+    logger.disabled = False
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        await _capped(repo, clock, site, fetcher)
+    finally:
+        logger.removeHandler(handler)
+        logger.disabled, logger.level = was[0], was[1]
+    assert any(w.endswith("left out: …, Music, Film, " + "x" * 40) for w in warnings), warnings
+
+
+async def _capped(repo: Repository, clock: ManualClock, site: Site, fetcher: HttpFetcher) -> None:
+    feeds = feed_service(repo, fetcher, clock)
+    feeds.tag_limits = TagLimits(per_post=3)
+    site.pages["/rss"] = Page(_rss_with([]))
+    source = (await feeds.add(site.url("/rss"), actor="cli:admin", tags=["Society"])).source
+    many = ["Korea", "korea", "…", "Culture", "Music", "Film", "x" * 80]
+    site.pages["/rss"] = Page(_rss_with([("urn:t", "<p>Tags.</p>", many)]))
+    (created,) = (await feeds.poll(source.id)).created
+    # The source's tags first, then the entry's; repeats by key dropped; the first 3 kept.
+    assert (await _announcement(repo, created)).tags == ("Society", "Korea", "Culture")
+
+
+async def test_a_feed_image_gets_the_same_check_as_an_uploaded_photo(
+    repo: Repository, clock: ManualClock, site: Site, fetcher: HttpFetcher
+) -> None:
+    images = {
+        "/ok.png": png(40, 30),
+        "/pixel.png": png(2, 2),  # a tracking pixel that did not declare its size
+        "/wide.png": png_header(8000, 3000),  # width + height over 10,000
+        "/strip.png": png_header(2100, 100),  # long side over 20 × the short
+        "/big.png": png(40, 30, pad=11 * 1024 * 1024),  # over 10 MB
+    }
+    for path, data in images.items():
+        site.pages[path] = Page(data, content_type="image/png")
+    feeds = feed_service(repo, fetcher, clock)
+    site.pages["/rss"] = Page(_rss_with([]))
+    source = (await feeds.add(site.url("/rss"), actor="cli:admin")).source
+    entries: list[tuple[str, str, list[str]]] = [
+        (p, f'<p>Look.</p><img src="{site.url(p)}">', []) for p in images
+    ]
+    site.pages["/rss"] = Page(_rss_with(entries))
+    report = await feeds.poll(source.id)
+    kept: dict[str, bool] = {}
+    for announcement_id in report.created:
+        item = await _announcement(repo, announcement_id)
+        kept[item.title.removeprefix("Entry ")] = item.has_photo
+    assert kept == {"/ok.png": True, "/pixel.png": False, "/wide.png": False,
+                    "/strip.png": False, "/big.png": False}  # fmt: skip
+    # The uploaded-photo check says the same of each (the pixel aside: it is a real photo).
+    for path, data in images.items():
+        accepted = True
+        try:
+            checked_photo(Photo(data, file_name="x.png"))
+        except PhotoError:
+            accepted = False
+        assert accepted == (path in ("/ok.png", "/pixel.png")), path

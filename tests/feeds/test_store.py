@@ -109,8 +109,8 @@ async def test_an_edit_applies_once_and_only_over_the_hash_it_read(
     async def edit(old: str, new_hash: str) -> int | None:
         result = await store.edit_announcement(
             source.id, key="k", old_hash=old, content_hash=new_hash, updated=None,
-            title="Spring meeting moved", body="Room 202.", body_styles=(), tags=["News"],
-            now=now, actor="feed:1",
+            new=NewAnnouncement("Spring meeting moved", "Room 202.", tags=("News",)),
+            keep_photo=True, now=now, actor="feed:1",
         )  # fmt: skip
         return None if result is None else result.announcement.revision
 

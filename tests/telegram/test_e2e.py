@@ -225,3 +225,50 @@ async def test_bad_input_gets_a_polite_reply_or_silence(world: World) -> None:
         assert "Traceback" not in message.text
     assert len(fake.sent_to(30)) == 2  # sticker, chatter and the edit got no answer
     assert await world.scalar("SELECT count(*) FROM subscriptions") == 0
+
+
+async def test_a_feed_drafts_publish_button_publishes_once_and_only_for_an_admin(
+    world: World,
+) -> None:
+    from bot.feeds.sources import SourceMode
+    from tests.feeds.site import Page, Site, rss
+
+    assert "Subscribed" in (await world.say(10, "/subscribe")).text
+    site = await Site().start()
+    try:
+        assert world.herald.feeds is not None
+        feeds = world.herald.feeds
+        site.pages["/rss"] = Page(rss(("urn:1", "Spring meeting", "<p>Room 101.</p>")))
+        added = await feeds.add(site.url("/rss"), actor="cli:admin", mode=SourceMode.DRAFT)
+        site.pages["/rss"] = Page(
+            rss(("urn:2", "Summer picnic", "<p>In the park.</p>"),
+                ("urn:1", "Spring meeting", "<p>Room 101.</p>"))
+        )  # fmt: skip
+        (draft,) = (await feeds.poll(added.source.id)).created
+    finally:
+        await site.close()
+    notice = await world.fake.next_message(ADMIN)
+    assert notice.text.startswith("New draft from the website: Summer picnic")
+    (button,) = [b for row in notice.buttons for b in row]
+    assert button["callback_data"] == f"/publish {draft}"
+
+    # A member who forges the press (the button is in the admin's chat) is refused.
+    world.fake.press(ADMIN, notice.message_id, button["callback_data"], user_id=998)
+    await world.fake.wait_until(lambda: len(world.fake.answered_callbacks) == 1)
+    assert world.fake.answered_callbacks[0]["show_alert"] is True
+    assert "Only" in world.fake.answered_callbacks[0]["text"]
+    assert await world.scalar("SELECT status FROM announcements") == "draft"
+
+    world.fake.press(ADMIN, notice.message_id, button["callback_data"], user_id=ADMIN)
+    await world.fake.wait_until(lambda: len(world.fake.answered_callbacks) == 2)
+    assert await world.scalar("SELECT status FROM announcements") == "published"
+    await world.settle()
+    assert [m.text.split("\n")[0] for m in world.fake.sent_to(10)[1:]] == ["Summer picnic"]
+
+    # A second press (a double tap, or another admin) broadcasts nothing more.
+    world.fake.press(ADMIN, notice.message_id, button["callback_data"], user_id=ADMIN)
+    await world.fake.wait_until(lambda: len(world.fake.answered_callbacks) == 3)
+    await world.settle()
+    assert len(world.fake.sent_to(10)) == 2  # the /subscribe answer and one announcement
+    sends = "SELECT count(*) FROM deliveries WHERE action = 'send'"
+    assert await world.scalar(sends) == 1

@@ -128,7 +128,9 @@ async def test_edit_and_retract_a_photo_post(world: World) -> None:
     await world.settle()
     assert copy.kind == "photo"
     assert copy.text.startswith("Liberation Day (corrected)\n\nNew text.")
-    assert len(world.fake.calls("editMessageCaption")) == 1
+    # Photo and caption in one editMessageMedia, by the file id the send taught (no upload).
+    assert len(world.fake.calls("editMessageMedia")) == 1
+    assert world.fake.files.uploads == []  # the admin's photo, sent and edited by its id
     assert await world.scalar("SELECT count(*) FROM announcement_photos") == 1  # kept
     assert "retracted" in (await world.say(ADMIN, "/delete 1")).text
     await world.settle()

@@ -94,11 +94,13 @@ async def test_long_caption_goes_as_photo_then_numbered_text_parts(
     assert [m.text.rsplit("(", 1)[1] for m in sent] == [f"{i}/{total})" for i in
                                                         range(1, total + 1)]
     assert ids == [str(m.message_id) for m in sent]
-    # Edited short: the caption is edited, the text parts are deleted.
+    # Edited short: the photo's caption is edited (with the photo, by its file id), the text
+    # parts are deleted.
     kept = await platform.edit(USER, ids, SHORT)
     assert kept == ids[:1]
     assert fake.sent_to(42)[0].text.startswith("Meeting <1>")
-    assert len(fake.calls("editMessageCaption")) == 1
+    assert len(fake.calls("editMessageMedia")) == 1
+    assert len(fake.files.uploads) == 1
     assert [m.message_id for m in fake.sent_to(42)] == [int(ids[0])]
     # Edited long again: the caption changes, new text parts follow.
     grown = await platform.edit(USER, kept, LONG)

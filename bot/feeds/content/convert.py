@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain import NewAnnouncement
 from bot.feeds.content.images import first_image
 from bot.feeds.content.limits import hold_body, hold_fields, hold_title, read_more
-from bot.feeds.entries import FeedEntry, content_hash, entry_key
+from bot.feeds.entries import FeedEntry, draft_hash, entry_key
 from bot.formatting import Style, TextStyle
 from bot.i18n import normalize_language
 from bot.importers.html_text import PageParser
@@ -95,8 +95,6 @@ def _convert(raw: RawEntry, *, base_url: str, language: str | None) -> FeedEntry
         title = _derived_title(body)
     title = hold_title(title)
     body, styles = hold_body(body, styles, link=link, language=lang)
-    digest = content_hash(title, body, image)
-    key = entry_key(raw.guid, link, digest)
     meta = parts.meta
     draft = NewAnnouncement(
         title=title,
@@ -105,7 +103,6 @@ def _convert(raw: RawEntry, *, base_url: str, language: str | None) -> FeedEntry
         category=meta.get("category") or None,
         signature=signature,
         source_url=link,
-        source_key=key,
         views=parse_count(meta.get("views", "")),
         created_by=f"import:{meta['added_by']}" if meta.get("added_by") else None,
         body_styles=styles,
@@ -113,7 +110,10 @@ def _convert(raw: RawEntry, *, base_url: str, language: str | None) -> FeedEntry
     draft, problem = hold_fields(draft)
     if problem:
         raise BadEntry(f"the entry cannot be stored: {problem}")
-    return FeedEntry(key, link, title, raw.updated, digest, draft, image)
+    digest = draft_hash(draft, image)
+    key = entry_key(raw.guid, link, digest)
+    draft = replace(draft, source_key=key)
+    return FeedEntry(key, link, draft.title, raw.updated, digest, draft, image)
 
 
 def plain_title(title: str, *, html: bool) -> str:

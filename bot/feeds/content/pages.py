@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bot.feeds.content.encoding import decode
 from bot.feeds.content.images import first_image
 from bot.feeds.content.limits import hold_body, hold_fields, hold_title
-from bot.feeds.entries import FeedEntry, FeedError, content_hash, entry_key
+from bot.feeds.entries import FeedEntry, FeedError, draft_hash, entry_key
 from bot.i18n import normalize_language
 from bot.importers.society_post import ImportFormatError, read_post
 
@@ -121,20 +121,20 @@ def parse_article(body: bytes, *, content_type: str | None, url: str) -> FeedEnt
     image = first_image(imported.images)
     title = hold_title(post.title)
     body_text, styles = hold_body(post.body, post.body_styles, link=url, language=language)
-    digest = content_hash(title, body_text, image)
-    key = entry_key(None, url, digest)
     draft = replace(
         post,
         title=title,
         body=body_text,
         body_styles=styles,
         source_url=post.source_url or url,
-        source_key=key,
+        source_key=None,
     )
     draft, problem = hold_fields(draft)
     if problem:
         raise FeedError(f"the page {url} cannot be stored: {problem}")
-    return FeedEntry(key, url, title, None, digest, draft, image)
+    digest = draft_hash(draft, image)
+    key = entry_key(None, url, digest)
+    return FeedEntry(key, url, title, None, digest, replace(draft, source_key=key), image)
 
 
 def _join(base: str, href: str) -> str | None:
