@@ -166,8 +166,10 @@ def test_any_runs_split_into_chunks_that_read_back_the_same(
     consumed = 0
     while rest:
         markdown, after, after_runs = take_runs(rest, rest_runs, budget)
-        assert ulen(markdown) <= budget or len(rest) == 1
         plain, parsed = parse_markdown(markdown)
+        # One character is never cut; with every style's markers around it, it may exceed a
+        # tiny budget (six styles on "<": 41 units of 40; Discord's 2,000 is never reached).
+        assert ulen(markdown) <= budget or len(plain.strip()) <= 1
         head = rest[: len(plain)]
         assert plain == head
         assert rest[len(plain) : len(rest) - len(after)].strip() == ""
