@@ -29,6 +29,7 @@ from tests.conftest import SAMPLES
 from tests.delivery.support import add_chats
 from tests.discord.conftest import RecordingCore, config_for
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_payloads import FakeChannel
 from tests.fakes.telegram_api import FakeTelegram
 from tests.feeds.simple_parser import SimpleParser
 from tests.feeds.site import Page, Site, rss
@@ -92,6 +93,32 @@ async def platforms(
             await discord.stop()
 
 
+async def _add_every_chat(
+    repo: Repository, clock: ManualClock, fake: FakeDiscord
+) -> list[FakeChannel]:
+    """Record the Telegram chats and the fake Discord's guild channels; the channels."""
+    channels = [c for g in fake.guilds.values() for c in g.channels]
+    await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
+    await add_chats(
+        repo.sessions, clock.now(), [str(c.id) for c in channels],
+        platform="discord", kind="guild_channel",
+    )  # fmt: skip
+    return channels
+
+
+def _unpaced_engine(
+    repo: Repository, clock: ManualClock, platforms: dict[str, Platform]
+) -> DeliveryEngine:
+    """A delivery engine without rate limits that looks for rows every 50 ms."""
+    return DeliveryEngine(
+        SqlOutbox(repo.sessions), platforms, clock,
+        DeliveryConfig(
+            rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05,
+            flush_interval=0.01,
+        ),
+    )  # fmt: skip
+
+
 async def test_a_new_entry_reaches_every_chat_and_its_edit_edits_every_copy(
     repo: Repository,
     clock: ManualClock,
@@ -101,19 +128,8 @@ async def test_a_new_entry_reaches_every_chat_and_its_edit_edits_every_copy(
     fake: FakeDiscord,
     platforms: dict[str, Platform],
 ) -> None:
-    channels = [c for g in fake.guilds.values() for c in g.channels]
-    await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
-    await add_chats(
-        repo.sessions, clock.now(), [str(c.id) for c in channels],
-        platform="discord", kind="guild_channel",
-    )  # fmt: skip
-    engine = DeliveryEngine(
-        SqlOutbox(repo.sessions), platforms, clock,
-        DeliveryConfig(
-            rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05,
-            flush_interval=0.01,
-        ),
-    )  # fmt: skip
+    channels = await _add_every_chat(repo, clock, fake)
+    engine = _unpaced_engine(repo, clock, platforms)
     feeds = feed_service(repo, fetcher, clock)
     site.pages["/rss"] = Page(rss(MEETING))
     source = (await feeds.add(site.url("/rss"), actor="cli:admin")).source
@@ -160,10 +176,7 @@ async def test_the_real_parsers_read_a_windows_1251_feed_and_a_news_page_like_th
     platforms: dict[str, Platform],
 ) -> None:
     await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
-    engine = DeliveryEngine(
-        SqlOutbox(repo.sessions), platforms, clock,
-        DeliveryConfig(rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05),
-    )  # fmt: skip
+    engine = _unpaced_engine(repo, clock, platforms)
     feeds = feed_service(repo, fetcher, clock, parser=feed_parser())
     old = ("ru:1", "Собрание общества", "<p>В пятницу.</p>")
     new = ("ru:2", "Лекция о дружбе", "<p><b>Зал №3</b>, вход свободный.</p>")
@@ -255,16 +268,8 @@ async def test_an_edit_carries_the_metadata_line_and_the_photo_to_every_copy(
     fake: FakeDiscord,
     platforms: dict[str, Platform],
 ) -> None:
-    channels = [c for g in fake.guilds.values() for c in g.channels]
-    await add_chats(repo.sessions, clock.now(), [str(c) for c in TELEGRAM_CHATS])
-    await add_chats(
-        repo.sessions, clock.now(), [str(c.id) for c in channels],
-        platform="discord", kind="guild_channel",
-    )  # fmt: skip
-    engine = DeliveryEngine(
-        SqlOutbox(repo.sessions), platforms, clock,
-        DeliveryConfig(rates={"telegram": math.inf, "discord": math.inf}, poll_interval=0.05),
-    )  # fmt: skip
+    channels = await _add_every_chat(repo, clock, fake)
+    engine = _unpaced_engine(repo, clock, platforms)
     first, second = png(40, 30), png(30, 40)
     site.pages["/first.png"] = Page(first, content_type="image/png")
     site.pages["/second.png"] = Page(second, content_type="image/png")
