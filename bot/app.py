@@ -76,6 +76,8 @@ class Herald:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Set when a stop begins: /readyz answers 503 from then on.
     stopping: bool = False
+    # Set once `run` has started everything: /readyz answers 503 until then.
+    started: bool = False
 
     def wake_delivery(self) -> None:
         """Tell the delivery engine there are new rows (after a commit)."""
@@ -310,6 +312,7 @@ def http_installers(herald: Herald, role: Role = "all") -> list[RouteInstaller]:
         scheduler=herald.scheduler if role == "all" else None,
         max_due_age=herald.settings.ready_max_delay_time,
         stopping=lambda: herald.stopping,
+        started=lambda: herald.started,
     )
     return [*ops_routes(readiness, probe, herald.clock, herald.metrics), website(herald).register]
 
@@ -464,6 +467,7 @@ async def run(
                 if feed_jobs is not None:
                     await feed_jobs.start()
             log.info("%s", await startup_line(herald, role, list(platforms)))
+            herald.started = True
             await stop.wait()
             if watch is not None and watch.done() and (rejected := nothing_to_do(herald)):
                 raise StartupError(rejected)

@@ -126,6 +126,7 @@ class Readiness:
         max_due_age: timedelta,
         timeout: float = 2.0,
         stopping: Callable[[], bool] = lambda: False,
+        started: Callable[[], bool] = lambda: True,
     ) -> None:
         self._probe = probe
         self._clock = clock
@@ -134,6 +135,7 @@ class Readiness:
         self._max_due_age = max_due_age
         self._timeout = timeout
         self._stopping = stopping
+        self._started = started
 
     async def check(self) -> Report:
         """Run every check, each bounded by the timeout."""
@@ -143,6 +145,9 @@ class Readiness:
         checks.append(await self._queue())
         if self._stopping():
             checks.append(Check("process", False, {"state": "stopping"}))
+        elif not self._started():
+            # The server answers before the platforms, delivery and scheduler are all up.
+            checks.append(Check("process", False, {"state": "starting"}))
         return Report(tuple(checks))
 
     async def _database(self) -> Check:
